@@ -1,0 +1,25 @@
+.PHONY: setup demo test lint unit integration e2e bench docs clean
+
+setup:
+	@scripts/setup
+
+demo: setup
+	@.venv/bin/python scripts/demo.py
+
+lint: setup
+	.venv/bin/ruff check src tests scripts bench
+	.venv/bin/mypy
+	.venv/bin/lint-imports
+	.venv/bin/python -m launchdeck.manifest.docs --check docs/manifest.md
+
+test: lint
+	.venv/bin/pytest -q
+
+bench: setup
+	@.venv/bin/python bench/run.py
+
+docs: setup
+	.venv/bin/python -m launchdeck.manifest.docs --write docs/manifest.md
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,5 @@
+"""The local driver: instances are process groups in their own session, routed by one HAProxy.
+
+Owns: spawning and stopping instances, health probes, port allocation, cgroup limits, HAProxy.
+Must not import: planning, execution, controlplane, cli.
+"""

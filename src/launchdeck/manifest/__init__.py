@@ -1,0 +1,6 @@
+"""Parse and validate launchdeck.toml (or a bare Procfile) into a domain.Manifest.
+
+Owns: the manifest schema (one module, the docs are generated from it), errors that name the
+field path, the bad value and a fix.
+Must not import: build, drivers, planning, execution, controlplane, cli.
+"""

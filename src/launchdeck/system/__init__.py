@@ -1,0 +1,22 @@
+"""Thin seams over the operating system: Command values and the Runner that runs them, a Clock,
+atomic file writes and file locks.
+
+Owns: every direct use of subprocess, time and file replacement that other layers need.
+Must not import: anything else of launchdeck.
+"""
+
+from launchdeck.system.clock import SYSTEM_CLOCK, Clock, SystemClock
+from launchdeck.system.commands import Command, CommandFailed, Result, Runner
+from launchdeck.system.files import FileLock, atomic_write
+
+__all__ = [
+    "SYSTEM_CLOCK",
+    "Clock",
+    "Command",
+    "CommandFailed",
+    "FileLock",
+    "Result",
+    "Runner",
+    "SystemClock",
+    "atomic_write",
+]
