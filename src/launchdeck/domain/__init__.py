@@ -5,6 +5,7 @@ Must not import: anything else of launchdeck, and no I/O of any kind.
 """
 
 from launchdeck.domain.models import (
+    NAME_RE,
     Amount,
     BuildRef,
     BuildSpec,
@@ -26,6 +27,7 @@ from launchdeck.domain.models import (
 )
 
 __all__ = [
+    "NAME_RE",
     "Amount",
     "BuildRef",
     "BuildSpec",

@@ -3,3 +3,9 @@
 Owns: the Executor and the objects for its hard steps (HealthGate, Drainer).
 Must not import: controlplane, cli.
 """
+
+from launchdeck.execution.executor import Executor, RolloutFailed
+from launchdeck.execution.gate import GateFailed, HealthGate
+from launchdeck.execution.runtime import Book, Runtime
+
+__all__ = ["Book", "Executor", "GateFailed", "HealthGate", "RolloutFailed", "Runtime"]

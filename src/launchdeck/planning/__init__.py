@@ -3,3 +3,29 @@
 Owns: rollout ordering (max surge / max unavailable), drift repair decisions.
 Must not import: drivers, build, system, or anything that does I/O.
 """
+
+from launchdeck.planning.plan import (
+    Action,
+    AwaitHealthy,
+    Drain,
+    Plan,
+    Route,
+    Start,
+    Stop,
+    render,
+)
+from launchdeck.planning.rollout import Desired, NewId, plan_rollout
+
+__all__ = [
+    "Action",
+    "AwaitHealthy",
+    "Desired",
+    "Drain",
+    "NewId",
+    "Plan",
+    "Route",
+    "Start",
+    "Stop",
+    "plan_rollout",
+    "render",
+]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,9 @@ class Runner:
             raise CommandFailed(result)
         return result
 
-    def stream(self, command: Command, sink: IO[str] | None = None) -> Result:
-        """Run with stdout and stderr merged, handing each line to `sink` as it arrives."""
+    def stream(self, command: Command, on_line: Callable[[str], None] | None = None) -> Result:
+        """Run with stdout and stderr merged, handing each line to `on_line` as it arrives;
+        the command's timeout kills its whole process group."""
         with subprocess.Popen(
             command.argv,
             env=dict(command.env) if command.env is not None else None,
@@ -86,12 +89,16 @@ class Runner:
             start_new_session=True,
         ) as proc:
             assert proc.stdout is not None
+            timer = _Deadline(proc, command.timeout)
             lines: list[str] = []
             for line in proc.stdout:
                 lines.append(line)
-                if sink is not None:
-                    sink.write(line)
+                if on_line is not None:
+                    on_line(line.rstrip("\n"))
             returncode = proc.wait()
+            timer.cancel()
+        if timer.fired:
+            lines.append(f"(timed out after {command.timeout:g}s)\n")
         return Result(command, returncode, "".join(lines), "")
 
     def spawn(self, command: Command, *, log: Path) -> subprocess.Popen[bytes]:
@@ -117,3 +124,25 @@ def _text(data: bytes | str | None) -> str:
     if data is None:
         return ""
     return data if isinstance(data, str) else data.decode(errors="replace")
+
+
+class _Deadline:
+    """Kills a streamed command's process group when its timeout passes."""
+
+    def __init__(self, proc: subprocess.Popen[str], timeout: float | None) -> None:
+        self.fired = False
+        self._proc = proc
+        self._timer: threading.Timer | None = None
+        if timeout is not None:
+            self._timer = threading.Timer(timeout, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()

@@ -1,0 +1,147 @@
+"""`make bench`: the figures the issues ask for, as `name: value` lines, measured side by side in
+one run on this machine (absolute times drift on a shared host; the ratios are the point)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.harness import EXAMPLE, free_port, make_control_plane  # noqa: E402
+
+from bench.loadgen import Load  # noqa: E402
+
+HOST = "bench-staging.localhost"
+RUNS = 5
+
+
+def figure(name: str, value: float | int, unit: str = "") -> None:
+    shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+    print(f"{name}: {shown}{unit}", flush=True)
+
+
+def bench_app(tmp: Path, n: int) -> Path:
+    """examples/hello as a web-only, 2-instance service; each copy differs in code only."""
+    app = tmp / f"src{n}"
+    shutil.rmtree(app, ignore_errors=True)
+    shutil.copytree(EXAMPLE, app)
+    manifest = app / "launchdeck.toml"
+    text = manifest.read_text().replace('app = "hello"', 'app = "bench"')
+    manifest.write_text(text[: text.index("[services.worker]")])
+    source = app / "app.py"
+    source.write_text(source.read_text().replace('"hello from launchdeck"', repr(f"build {n}")))
+    return app
+
+
+def boot_to_healthy(app: Path) -> float:
+    """Start the app by hand and time until its health path answers 200."""
+    port = free_port()
+    env = dict(os.environ, PORT=str(port))
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=app,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while time.monotonic() - started < 30:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200:
+                    return time.monotonic() - started
+            except OSError:
+                time.sleep(0.005)
+        raise RuntimeError("the app never became healthy")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def throughput(port: int, host: str, seconds: float = 4.0, connections: int = 8) -> float:
+    """Requests per second from wrk (or, without it, the Python load generator)."""
+    if shutil.which("wrk"):
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds:g}s",
+                "-H",
+                f"Host: {host}",
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errors:
+            raise RuntimeError(f"wrk saw errors: {out}")
+        assert match, out
+        return float(match.group(1))
+    with Load(
+        port, host, clients=connections, max_requests=10**9, max_seconds=seconds, pause=0
+    ) as load:
+        time.sleep(seconds)
+    return load.ok / seconds
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="launchdeck-bench-"))
+    cp = make_control_plane(tmp)
+    try:
+        cp.start()
+        cp.cli("apps", "create", "bench")
+        cp.cli("deploy", str(bench_app(tmp, 0)), "--app", "bench")  # warm: dependency env built
+
+        deploys, boots = [], []
+        with Load(cp.http_port, HOST, clients=4, max_requests=10**6, max_seconds=600) as load:
+            load.wait_for(100)
+            for n in range(1, RUNS + 1):
+                app = bench_app(tmp, n)
+                boots.append(boot_to_healthy(app))
+                started = time.monotonic()
+                cp.cli("deploy", str(app), "--app", "bench")
+                deploys.append(time.monotonic() - started)
+            load.wait_for(load.total + 100)
+        deploy_s, boot_s = statistics.median(deploys), statistics.median(boots)
+        figure("deploy_code_only_s", deploy_s)
+        figure("app_boot_to_healthy_s", boot_s)
+        figure("deploy_overhead_ratio", deploy_s / boot_s)
+        figure("deploy_requests_under_load", load.total)
+        figure("deploy_failed_requests", len(load.failures))
+
+        web = [i for i in cp.cli("ps", "--app", "bench", "--json").json() if i["service"] == "web"]
+        direct = throughput(web[0]["port"], "localhost")
+        routed_two = throughput(cp.http_port, HOST)
+        cp.cli("scale", "web=1", "--app", "bench")
+        one = cp.cli("ps", "--app", "bench", "--json").json()[0]
+        direct_one = throughput(one["port"], "localhost")
+        routed_one = throughput(cp.http_port, HOST)
+        figure("direct_rps", direct_one)
+        figure("router_rps", routed_one)
+        figure("router_throughput_ratio", routed_one / direct_one)
+        figure("router_throughput_ratio_2_instances", routed_two / direct)
+    finally:
+        cp.stop_everything()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

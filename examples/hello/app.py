@@ -1,0 +1,63 @@
+"""A tiny web service for launchdeck's demo and tests: stdlib only, HTTP/1.1 keep-alive,
+graceful on SIGTERM (finishes in-flight requests, then exits)."""
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MESSAGE = "hello from launchdeck"
+BOOT_DELAY = float(os.environ.get("BOOT_DELAY", "0"))  # seconds to sleep before listening
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            if os.environ.get("FAIL_HEALTH"):
+                return self._send(503, {"ok": False})
+            return self._send(200, {"ok": True})
+        self._send(
+            200,
+            {
+                "message": MESSAGE,
+                "release": os.environ.get("LAUNCHDECK_RELEASE"),
+                "build": os.environ.get("LAUNCHDECK_BUILD"),
+                "instance": os.environ.get("LAUNCHDECK_INSTANCE"),
+                "greeting": os.environ.get("GREETING", ""),
+            },
+        )
+
+    def _send(self, status: int, body: dict) -> None:
+        data = (json.dumps(body) + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt: str, *args: object) -> None:
+        if self.path != "/health":
+            sys.stdout.write("INFO %s %s\n" % (self.address_string(), fmt % args))
+
+
+def main() -> None:
+    if os.environ.get("CRASH_AT_START"):
+        print("ERROR: refusing to start: CRASH_AT_START is set", flush=True)
+        sys.exit(3)
+    time.sleep(BOOT_DELAY)
+    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    print(f"INFO listening on port {os.environ['PORT']} ({os.environ.get('LAUNCHDECK_RELEASE')})")
+    server.serve_forever()
+    print("INFO shutting down")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""The CLI's HTTP client: finds the control plane's URL and token, turns API errors into
+messages that say what to do."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class CliError(Exception):
+    """An error the CLI prints (without a traceback) before exiting non-zero."""
+
+    def __init__(self, message: str, fix: str = "", code: int = 1) -> None:
+        self.message, self.fix, self.code = message, fix, code
+        super().__init__(message)
+
+
+def home(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("LAUNCHDECK_HOME") or Path.home() / ".launchdeck").expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    token: str
+
+    @classmethod
+    def find(cls, environ: Mapping[str, str] | None = None) -> Endpoint:
+        env = os.environ if environ is None else environ
+        url, token = env.get("LAUNCHDECK_API_URL"), env.get("LAUNCHDECK_TOKEN")
+        if url and token:
+            return cls(url.rstrip("/"), token)
+        creds = home(env) / "api.json"
+        try:
+            data = json.loads(creds.read_text())
+        except (OSError, ValueError):
+            raise CliError(
+                f"no control plane found ({creds} is missing)",
+                "start one with: launchdeck server start",
+            ) from None
+        return cls((url or str(data["url"])).rstrip("/"), token or str(data["token"]))
+
+
+class Client:
+    def __init__(self, endpoint: Endpoint, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.endpoint = endpoint
+        self._http = httpx.Client(
+            base_url=endpoint.url,
+            headers={"Authorization": f"Bearer {endpoint.token}"},
+            timeout=httpx.Timeout(30.0, read=None),
+            transport=transport,
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+        self._check(response)
+        return response.json()
+
+    def stream(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Newline-delimited JSON from a streaming endpoint; empty heartbeats are skipped."""
+        try:
+            with self._http.stream("GET", path, params=dict(params)) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._check(response)
+                for line in response.iter_lines():
+                    if line.strip():
+                        item = json.loads(line)
+                        if item:
+                            yield item
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: Exception) -> CliError:
+        return CliError(
+            f"cannot reach the control plane at {self.endpoint.url} ({exc})",
+            "start it with: launchdeck server start",
+        )
+
+    @staticmethod
+    def _check(response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        try:
+            body = response.json()
+            message, fix = str(body.get("error") or body.get("detail")), str(body.get("fix", ""))
+        except ValueError:
+            message, fix = response.text or response.reason_phrase, ""
+        raise CliError(f"{message} (HTTP {response.status_code})", fix)

@@ -1,0 +1,362 @@
+"""`launchdeck`: Heroku-like verbs over the control plane's HTTP API."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from launchdeck.cli import server
+from launchdeck.cli.client import Client, CliError, Endpoint
+from launchdeck.cli.output import ago, console, err, event_line, log_style, print_json, table
+from launchdeck.cli.source import default_app, git_sha, pack, parse_since
+
+app = typer.Typer(
+    help="Push-to-deploy on infrastructure you own.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+apps_cmd = typer.Typer(help="Create, list and destroy apps.", no_args_is_help=True)
+config_cmd = typer.Typer(help="Config vars (a change makes a new release).", no_args_is_help=True)
+server_cmd = typer.Typer(help="The control plane daemon.", no_args_is_help=True)
+app.add_typer(apps_cmd, name="apps")
+app.add_typer(config_cmd, name="config")
+app.add_typer(server_cmd, name="server")
+
+AppOpt = Annotated[
+    str | None, typer.Option("--app", "-a", help="App name (default: the manifest's).")
+]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def client() -> Client:
+    return Client(Endpoint.find())
+
+
+def env_path(app_name: str | None, env: str) -> str:
+    name = app_name or default_app(Path.cwd())
+    if not name:
+        raise CliError(
+            "no app given", "pass --app NAME or run from a directory with launchdeck.toml"
+        )
+    return f"/v1/apps/{name}/envs/{env}"
+
+
+def follow(deployment: dict[str, Any]) -> None:
+    """Stream a deployment's events; exit non-zero unless it succeeded."""
+    for event in client().stream(f"/v1/deployments/{deployment['id']}/events", {"follow": True}):
+        event_line(event)
+    final = client().request("GET", f"/v1/deployments/{deployment['id']}")
+    if final["state"] != "succeeded":
+        raise CliError(f"{final['kind']} {final['state']}: {final['reason']}", code=1)
+
+
+# -- server ------------------------------------------------------------------------------------
+
+
+@server_cmd.command("start")
+def server_start(foreground: Annotated[bool, typer.Option("--foreground")] = False) -> None:
+    """Start the control plane (daemonized unless --foreground)."""
+    console.print(server.start(foreground=foreground))
+
+
+@server_cmd.command("stop")
+def server_stop(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Also stop every app and HAProxy.")
+    ] = False,
+) -> None:
+    """Stop the control plane; apps keep serving unless --all."""
+    console.print(server.stop(everything=everything))
+
+
+@server_cmd.command("status")
+def server_status(as_json: JsonOpt = False) -> None:
+    """Is the control plane running, and where."""
+    info = server.status()
+    if as_json:
+        print_json(info)
+    elif not info["running"]:
+        console.print(f"control plane is not running (home {info['home']})")
+    else:
+        router = info["router"]
+        console.print(f"control plane running (pid {info['pid']}), API {info['api_url']}")
+        console.print(
+            f"router: {'running' if router['running'] else 'down'} on port {info['http_port']}"
+        )
+        console.print(f"apps: {info['apps']}, instances: {info['instances']}")
+        console.print(f"resource limits: {info['resource_limits']}")
+
+
+# -- apps ----------------------------------------------------------------------------------------
+
+
+@apps_cmd.command("create")
+def apps_create(name: str) -> None:
+    """Create an app with staging and production environments."""
+    created = client().request("POST", "/v1/apps", json={"name": name})
+    console.print(f"created {name} with environments: {', '.join(created['envs'])}")
+
+
+@apps_cmd.command("list")
+def apps_list(as_json: JsonOpt = False) -> None:
+    apps = client().request("GET", "/v1/apps")
+    if as_json:
+        return print_json(apps)
+    rows = [
+        (a["name"], env, e["release"] or "-", e["instances"], e["url"])
+        for a in apps
+        for env, e in a["envs"].items()
+    ]
+    table(("APP", "ENV", "RELEASE", "INSTANCES", "URL"), rows)
+
+
+@apps_cmd.command("destroy")
+def apps_destroy(name: str, confirm: Annotated[str, typer.Option("--confirm")] = "") -> None:
+    """Stop and remove everything of an app (needs --confirm NAME)."""
+    result = client().request("DELETE", f"/v1/apps/{name}", params={"confirm": confirm})
+    console.print(f"destroyed {name} ({result['instances_stopped']} instances stopped)")
+
+
+# -- deploys -------------------------------------------------------------------------------------
+
+
+@app.command()
+def deploy(
+    path: Annotated[Path, typer.Argument(help="App directory.")] = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    detach: Annotated[bool, typer.Option("--detach", help="Do not wait.")] = False,
+) -> None:
+    """Build PATH and roll it out; exits non-zero when the deploy fails or rolls back."""
+    if not path.is_dir():
+        raise CliError(
+            f"{path}: not a directory", "pass the app's directory: launchdeck deploy ./app"
+        )
+    base = env_path(app_name or default_app(path), env)
+    console.print(f"-----> Uploading {path.resolve()}")
+    params = {"git_sha": sha} if (sha := git_sha(path)) else {}
+    dep = client().request(
+        "POST",
+        f"{base}/deploys",
+        content=pack(path),
+        params=params,
+        headers={"Content-Type": "application/gzip"},
+    )
+    if detach:
+        return console.print(f"deployment {dep['id']} started")
+    follow(dep)
+
+
+@app.command()
+def releases(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
+    """Release history, newest first."""
+    rels = client().request("GET", f"{env_path(app_name, env)}/releases")
+    if as_json:
+        return print_json(rels)
+    table(
+        ("", "RELEASE", "BUILD", "DESCRIPTION", "CREATED"),
+        [
+            (
+                "*" if r["current"] else "",
+                r["name"],
+                r["build"][:19],
+                r["description"],
+                ago(r["created_at"]),
+            )
+            for r in rels
+        ],
+    )
+
+
+@app.command()
+def rollback(
+    version: Annotated[
+        str | None, typer.Argument(help="vN (default: the previous release)")
+    ] = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+) -> None:
+    """Roll back to a previous release (a new release with its build and config)."""
+    number = None
+    if version is not None:
+        digits = version.lstrip("v")
+        if not digits.isdigit():
+            raise CliError(
+                f"release {version!r} is not a release number", "e.g. launchdeck rollback v3"
+            )
+        number = int(digits)
+    follow(
+        client().request("POST", f"{env_path(app_name, env)}/rollback", json={"version": number})
+    )
+
+
+@app.command()
+def ps(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
+    """Running instances."""
+    insts = client().request("GET", f"{env_path(app_name, env)}/instances")
+    if as_json:
+        return print_json(insts)
+    table(
+        ("INSTANCE", "SERVICE", "RELEASE", "STATE", "HEALTH", "PORT", "PID", "STARTED"),
+        [
+            (
+                i["id"],
+                i["service"],
+                i["release"],
+                i["state"],
+                i["health"],
+                i["port"],
+                i["pid"],
+                ago(i["started_at"]),
+            )
+            for i in insts
+        ],
+    )
+
+
+@app.command()
+def scale(
+    counts: Annotated[list[str], typer.Argument(help="service=count ...")],
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+) -> None:
+    """Set instance counts, e.g. `launchdeck scale web=3 worker=1`."""
+    parsed: dict[str, int] = {}
+    for item in counts:
+        name, _, count = item.partition("=")
+        if not name or not count.lstrip("-").isdigit():
+            raise CliError(
+                f"scale: {item!r} should be SERVICE=COUNT", "e.g. launchdeck scale web=3"
+            )
+        parsed[name] = int(count)
+    follow(client().request("POST", f"{env_path(app_name, env)}/scale", json={"counts": parsed}))
+
+
+@app.command()
+def restart(
+    service: Annotated[str | None, typer.Argument()] = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+) -> None:
+    """Replace every instance (or one service's) with fresh ones, rolling."""
+    follow(
+        client().request("POST", f"{env_path(app_name, env)}/restart", json={"service": service})
+    )
+
+
+@app.command()
+def url(app_name: AppOpt = None, env: EnvOpt = "staging") -> None:
+    """Print the app's URL."""
+    sys.stdout.write(client().request("GET", env_path(app_name, env))["url"] + "\n")
+
+
+@app.command()
+def status(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
+    """Release, build, formation, instances and the last deployment."""
+    info = client().request("GET", env_path(app_name, env))
+    if as_json:
+        return print_json(info)
+    console.print(f"[bold]{info['app']}[/] ({info['env']}) {info['url']}")
+    console.print(f"release: {info['release'] or '-'}  build: {info['build'] or '-'}")
+    console.print("formation: " + ", ".join(f"{k}={v}" for k, v in info["formation"].items()))
+    console.print(f"router: {info['router']}  resource limits: {info['resource_limits']}")
+    last = info["last_deployment"]
+    if last:
+        console.print(
+            f"last deployment: {last['kind']} {last['state']} {ago(last['created_at'])}"
+            + (f" - {last['reason']}" if last["reason"] else ""),
+            markup=False,
+        )
+    healthy = sum(1 for i in info["instances"] if i["state"] == "running")
+    console.print(f"instances: {healthy}/{len(info['instances'])} running")
+
+
+@app.command()
+def logs(
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    tail: Annotated[bool, typer.Option("--follow", "-f")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="e.g. 10m, 1h")] = None,
+    grep: Annotated[str | None, typer.Option("--grep", help="Regular expression.")] = None,
+    service: Annotated[str | None, typer.Option("--service")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Instance logs, tagged with service, instance and release."""
+    params: dict[str, Any] = {"follow": tail}
+    if since:
+        params["since"] = time.time() - parse_since(since)
+    if grep:
+        params["grep"] = grep
+    if service:
+        params["service"] = service
+    for entry in client().stream(f"{env_path(app_name, env)}/logs", params):
+        if as_json:
+            sys.stdout.write(json.dumps(entry) + "\n")
+            continue
+        stamp = time.strftime("%H:%M:%S", time.localtime(float(entry["ts"])))
+        console.print(f"[dim]{stamp}[/] [cyan]{entry['instance']}[/] ", end="")
+        console.print(entry["line"], style=log_style(entry["line"]), markup=False)
+
+
+# -- config --------------------------------------------------------------------------------------
+
+
+@config_cmd.command("set")
+def config_set(pairs: list[str], app_name: AppOpt = None, env: EnvOpt = "staging") -> None:
+    """Set KEY=VALUE pairs."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(
+                f"config set: {pair!r} should be KEY=VALUE", "e.g. launchdeck config set DEBUG=0"
+            )
+        values[key] = value
+    _config_change(app_name, env, {"set": values})
+
+
+@config_cmd.command("unset")
+def config_unset(keys: list[str], app_name: AppOpt = None, env: EnvOpt = "staging") -> None:
+    """Remove keys."""
+    _config_change(app_name, env, {"unset": keys})
+
+
+def _config_change(app_name: str | None, env: str, body: dict[str, Any]) -> None:
+    result = client().request("PATCH", f"{env_path(app_name, env)}/config", json=body)
+    if result["deployment"] is None:
+        console.print("config saved; it applies to the first deploy")
+        return
+    follow(result["deployment"])
+
+
+@config_cmd.command("get")
+def config_get(key: str, app_name: AppOpt = None, env: EnvOpt = "staging") -> None:
+    config = client().request("GET", f"{env_path(app_name, env)}/config")
+    if key not in config:
+        raise CliError(f"config var {key!r} is not set", "see: launchdeck config list")
+    sys.stdout.write(config[key] + "\n")
+
+
+@config_cmd.command("list")
+def config_list(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
+    config = client().request("GET", f"{env_path(app_name, env)}/config")
+    if as_json:
+        return print_json(config)
+    table(("KEY", "VALUE"), sorted(config.items()))
+
+
+def main() -> None:
+    try:
+        app()
+    except CliError as exc:
+        err.print(f"error: {exc.message}", style="bold red", markup=False)
+        if exc.fix:
+            err.print(f"fix: {exc.fix}", markup=False)
+        sys.exit(exc.code)

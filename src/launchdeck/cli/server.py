@@ -1,0 +1,101 @@
+"""`launchdeck server start|stop|status`: the control-plane daemon's lifecycle."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from launchdeck.cli.client import Client, CliError, Endpoint, home
+
+START_TIMEOUT = 30.0
+
+
+def server_pid(root: Path) -> int | None:
+    try:
+        pid = int((root / "server.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def start(*, foreground: bool) -> str:
+    root = home()
+    if foreground:
+        os.execv(sys.executable, [sys.executable, "-m", "launchdeck.controlplane.daemon"])
+    if (pid := server_pid(root)) is not None:
+        return f"control plane already running (pid {pid})"
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "server.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "launchdeck.controlplane.daemon"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = (root / "server.log").read_text(errors="replace").splitlines()[-15:]
+            raise CliError(
+                "the control plane exited at start:\n" + "\n".join(tail),
+                f"see {root / 'server.log'}",
+            )
+        if server_pid(root) == proc.pid and _answers():
+            return f"control plane started (pid {proc.pid}), API at {Endpoint.find().url}"
+        time.sleep(0.1)
+    raise CliError("the control plane did not answer in time", f"see {root / 'server.log'}")
+
+
+def _answers() -> bool:
+    try:
+        Client(Endpoint.find()).request("GET", "/v1/status")
+    except CliError:
+        return False
+    return True
+
+
+def stop(*, everything: bool, timeout: float = 60.0) -> str:
+    root = home()
+    pid = server_pid(root)
+    if pid is None:
+        return "control plane is not running"
+    os.kill(pid, signal.SIGUSR1 if everything else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            what = (
+                "control plane, apps and router stopped"
+                if everything
+                else ("control plane stopped (apps keep serving)")
+            )
+            return what
+        time.sleep(0.1)
+    raise CliError(
+        f"control plane (pid {pid}) did not stop within {timeout:g}s", f"kill it with: kill {pid}"
+    )
+
+
+def status() -> dict[str, Any]:
+    root = home()
+    pid = server_pid(root)
+    if pid is None:
+        return {"running": False, "home": str(root)}
+    info = Client(Endpoint.find()).request("GET", "/v1/status")
+    return {"running": True, "pid": pid, **info}
+
+
+def credentials() -> dict[str, object]:
+    return dict(json.loads((home() / "api.json").read_text()))

@@ -1,0 +1,59 @@
+"""The app directory as the CLI sees it: its name, its git commit, a tarball to upload."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tarfile
+import tomllib
+from pathlib import Path
+
+from launchdeck.cli.client import CliError
+
+SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".launchdeck", ".mypy_cache"}
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def default_app(path: Path) -> str | None:
+    """The `app` key of launchdeck.toml in `path`, if any."""
+    try:
+        data = tomllib.loads((path / "launchdeck.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    name = data.get("app")
+    return name if isinstance(name, str) else None
+
+
+def git_sha(path: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ("git", "-C", str(path), "rev-parse", "HEAD"), capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def pack(path: Path) -> bytes:
+    """A gzipped tar of the app directory, without VCS data, virtualenvs or caches."""
+    buf = io.BytesIO()
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        parts = Path(info.name).parts
+        if any(p in SKIP for p in parts) or info.name.endswith(".pyc"):
+            return None
+        return info
+
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+        for child in sorted(path.iterdir()):
+            tar.add(child, arcname=child.name, filter=keep)
+    return buf.getvalue()
+
+
+def parse_since(text: str) -> float:
+    match = DURATION.match(text.strip())
+    if not match:
+        raise CliError(f"--since {text!r} is not a duration", "use e.g. 30s, 10m, 1h or 2d")
+    return float(match.group(1)) * UNITS[match.group(2)]

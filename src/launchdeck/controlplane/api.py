@@ -1,0 +1,228 @@
+"""The HTTP API. Every route needs `Authorization: Bearer <token>`; errors are
+`{"error": ..., "fix": ...}` with a 4xx status."""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import re
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from launchdeck.build import BuildError, detect_kind
+from launchdeck.controlplane.errors import (
+    ApiError,
+    Conflict,
+    Invalid,
+    Unauthorized,
+    unknown_app,
+    unknown_env,
+)
+from launchdeck.controlplane.logs import LogQuery
+from launchdeck.controlplane.service import ControlPlane, deployment_json, event_json
+from launchdeck.controlplane.store import EnvState
+from launchdeck.domain import NAME_RE
+from launchdeck.manifest import ManifestError, load_manifest
+
+DEFAULT_ENVS = ["staging", "production"]
+
+
+class CreateApp(BaseModel):
+    name: str
+
+
+class Rollback(BaseModel):
+    version: int | None = None
+
+
+class Scale(BaseModel):
+    counts: dict[str, int]
+
+
+class Restart(BaseModel):
+    service: str | None = None
+
+
+class ConfigChange(BaseModel):
+    set: dict[str, str] = {}
+    unset: list[str] = []
+
+
+def create_api(cp: ControlPlane, token: str) -> FastAPI:
+    def auth(authorization: Annotated[str | None, Header()] = None) -> None:
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not given or not hmac.compare_digest(given, token):
+            raise Unauthorized(
+                "missing or wrong API token", "check LAUNCHDECK_TOKEN or $LAUNCHDECK_HOME/api.json"
+            )
+
+    app = FastAPI(title="launchdeck", dependencies=[Depends(auth)])
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=exc.status)
+
+    def env_of(app_name: str, env: str) -> EnvState:
+        if not cp.store.app_exists(app_name):
+            raise unknown_app(app_name)
+        state = cp.store.env(app_name, env)
+        if state is None:
+            raise unknown_env(app_name, env, [e.name for e in cp.store.envs(app_name)])
+        return state
+
+    @app.get("/v1/status")
+    def server_status() -> dict[str, Any]:
+        return cp.server_status()
+
+    @app.post("/v1/apps", status_code=201)
+    def create_app(body: CreateApp) -> dict[str, Any]:
+        if not NAME_RE.match(body.name):
+            raise Invalid(
+                f"app name {body.name!r} is not valid: use 1-30 lowercase letters, digits and '-', "
+                "starting with a letter",
+                "e.g. launchdeck apps create shop",
+            )
+        if cp.store.app_exists(body.name):
+            raise Conflict(f"app {body.name!r} already exists", "pick another name")
+        cp.store.create_app(body.name, DEFAULT_ENVS, time.time())
+        return {"name": body.name, "envs": DEFAULT_ENVS}
+
+    @app.get("/v1/apps")
+    def list_apps() -> list[dict[str, Any]]:
+        return [cp.app_json(name) for name, _ in cp.store.apps()]
+
+    @app.delete("/v1/apps/{name}")
+    def destroy_app(name: str, confirm: str = "") -> dict[str, Any]:
+        if not cp.store.app_exists(name):
+            raise unknown_app(name)
+        if confirm != name:
+            raise Invalid(f"destroying {name!r} needs confirmation", f"add --confirm {name}")
+        return cp.destroy(name)
+
+    @app.get("/v1/apps/{name}/envs/{env}")
+    def env_status(name: str, env: str) -> dict[str, Any]:
+        return cp.env_json(env_of(name, env))
+
+    @app.post("/v1/apps/{name}/envs/{env}/deploys", status_code=202)
+    async def deploy(
+        name: str, env: str, request: Request, git_sha: str | None = None
+    ) -> dict[str, Any]:
+        state = env_of(name, env)
+        source = _unpack(await request.body(), cp.home / "tmp")
+        try:
+            manifest = load_manifest(source)
+            detect_kind(source, manifest.build)
+        except (ManifestError, BuildError) as exc:
+            shutil.rmtree(source, ignore_errors=True)
+            raise Invalid(str(exc), "fix the app, then deploy again") from None
+        return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
+
+    @app.get("/v1/deployments/{dep_id}")
+    def get_deployment(dep_id: int) -> dict[str, Any]:
+        return deployment_json(cp.deployment(dep_id))
+
+    @app.get("/v1/deployments/{dep_id}/events")
+    def events(dep_id: int, after: int = 0, follow: bool = False) -> StreamingResponse:
+        cp.deployment(dep_id)
+        return _ndjson(
+            cp.follow_events(dep_id, after)
+            if follow
+            else (event_json(e) for e in cp.store.events(dep_id, after))
+        )
+
+    @app.get("/v1/apps/{name}/envs/{env}/releases")
+    def releases(name: str, env: str) -> list[dict[str, Any]]:
+        return cp.releases_json(env_of(name, env))
+
+    @app.post("/v1/apps/{name}/envs/{env}/rollback", status_code=202)
+    def rollback(name: str, env: str, body: Rollback) -> dict[str, Any]:
+        return deployment_json(cp.engine.rollback(env_of(name, env), body.version))
+
+    @app.get("/v1/apps/{name}/envs/{env}/instances")
+    def instances(name: str, env: str) -> list[dict[str, Any]]:
+        return cp.instances_json(env_of(name, env))
+
+    @app.post("/v1/apps/{name}/envs/{env}/scale", status_code=202)
+    def scale(name: str, env: str, body: Scale) -> dict[str, Any]:
+        return deployment_json(cp.engine.scale(env_of(name, env), body.counts))
+
+    @app.post("/v1/apps/{name}/envs/{env}/restart", status_code=202)
+    def restart(name: str, env: str, body: Restart) -> dict[str, Any]:
+        return deployment_json(cp.engine.restart(env_of(name, env), body.service))
+
+    @app.get("/v1/apps/{name}/envs/{env}/config")
+    def get_config(name: str, env: str) -> dict[str, str]:
+        return dict(env_of(name, env).config)
+
+    @app.patch("/v1/apps/{name}/envs/{env}/config")
+    def change_config(name: str, env: str, body: ConfigChange) -> dict[str, Any]:
+        for key in body.set:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise Invalid(
+                    f"config key {key!r} is not valid: use letters, digits and '_'",
+                    "e.g. launchdeck config set DATABASE_POOL=5",
+                )
+        dep = cp.engine.set_config(env_of(name, env), body.set, body.unset)
+        return {
+            "config": dict(env_of(name, env).config),
+            "deployment": deployment_json(dep) if dep else None,
+        }
+
+    @app.get("/v1/apps/{name}/envs/{env}/logs")
+    def logs(
+        name: str,
+        env: str,
+        since: float | None = None,
+        grep: str | None = None,
+        service: str | None = None,
+        follow: bool = False,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    ) -> StreamingResponse:
+        env_of(name, env)
+        try:
+            pattern = re.compile(grep) if grep else None
+        except re.error as exc:
+            raise Invalid(
+                f"--grep {grep!r} is not a valid regular expression: {exc}",
+                "escape special characters, e.g. 'GET /health'",
+            ) from None
+        q = LogQuery(since=since, grep=pattern, service=service, limit=limit)
+        if follow:
+            return _ndjson(cp.logs.follow(name, env, q))
+        return _ndjson(iter(cp.logs.query(name, env, q)))
+
+    return app
+
+
+def _ndjson(items: Iterator[dict[str, Any]]) -> StreamingResponse:
+    def lines() -> Iterator[bytes]:
+        for item in items:
+            yield (json.dumps(item) + "\n").encode()
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def _unpack(body: bytes, tmp_root: Path) -> Path:
+    """A gzipped tar of the app directory, unpacked safely (no paths outside, no devices)."""
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="src-", dir=tmp_root))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+            tar.extractall(target, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise Invalid(
+            f"the upload is not a gzipped tar of an app directory ({exc})",
+            "deploy with: launchdeck deploy PATH",
+        ) from None
+    return target

@@ -1,0 +1,376 @@
+"""Use cases that change an environment: deploy, rollback, config, restart, scale.
+
+Each creates a Deployment, queues a job on the environment's worker and returns at once; the job
+records events the CLI streams. Every path to new instances goes through `_rollout`."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from launchdeck.build import Artifact, Builder, BuildError
+from launchdeck.controlplane.book import StoreBook
+from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
+from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.controlplane.workers import Workers
+from launchdeck.domain import (
+    Deployment,
+    DeploymentKind,
+    DeploymentState,
+    Instance,
+    InstanceState,
+    Manifest,
+    Release,
+)
+from launchdeck.drivers.local.driver import LocalDriver
+from launchdeck.execution import Executor, RolloutFailed
+from launchdeck.planning import Desired, plan_rollout
+from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner
+
+log = logging.getLogger("launchdeck.engine")
+
+
+def new_instance_id(service: str, release: int) -> str:
+    """`web.v3-1a2b3c`: service, release and a random suffix (logs are tagged from it)."""
+    return f"{service}.v{release}-{secrets.token_hex(3)}"
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        builder: Builder,
+        driver: LocalDriver,
+        *,
+        workers: Workers | None = None,
+        runner: Runner | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.store, self.builder, self.driver = store, builder, driver
+        self.workers = workers or Workers()
+        self.runner = runner or Runner()
+        self.clock = clock
+
+    # -- queueing --------------------------------------------------------------------------
+
+    def _begin(self, env: EnvState, kind: DeploymentKind, **fields: object) -> Deployment:
+        dep = self.store.add_deployment(
+            Deployment(
+                id=0,
+                app=env.app,
+                env=env.name,
+                kind=kind,
+                state=DeploymentState.PENDING,
+                created_at=self.clock.now(),
+                from_release=env.release,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+        self._event(dep, "started", f"{kind.value} of {env.app}/{env.name} started")
+        return dep
+
+    def _event(self, dep: Deployment, kind: str, message: str) -> None:
+        self.store.add_event(dep.id, self.clock.now(), kind, message)
+
+    def _finish(self, dep: Deployment, state: DeploymentState, reason: str = "") -> Deployment:
+        dep = replace(dep, state=state, reason=reason, finished_at=self.clock.now())
+        self.store.save_deployment(dep)
+        message = {
+            DeploymentState.SUCCEEDED: "deployment succeeded",
+            DeploymentState.FAILED: f"deployment failed: {reason}",
+            DeploymentState.ROLLED_BACK: f"deployment rolled back: {reason}",
+        }[state]
+        self._event(dep, state.value, message)
+        return dep
+
+    def _submit(self, dep: Deployment, job: Callable[[], None]) -> Deployment:
+        def run() -> None:
+            try:
+                job()
+            except Exception as exc:  # a bug must not leave a deployment running forever
+                log.exception("deployment %s crashed", dep.id)
+                current = self.store.deployment(dep.id)
+                if current is not None and not current.state.finished:
+                    self._finish(current, DeploymentState.FAILED, f"internal error: {exc}")
+
+        self.workers[(dep.app, dep.env)].submit(run)
+        return dep
+
+    # -- use cases ---------------------------------------------------------------------------
+
+    def deploy(
+        self, env: EnvState, source: Path, manifest: Manifest, git_sha: str | None
+    ) -> Deployment:
+        dep = self._begin(env, DeploymentKind.DEPLOY)
+        return self._submit(dep, lambda: self._deploy(dep, source, manifest, git_sha))
+
+    def _deploy(
+        self, dep: Deployment, source: Path, manifest: Manifest, git_sha: str | None
+    ) -> None:
+        dep = replace(dep, state=DeploymentState.BUILDING)
+        self.store.save_deployment(dep)
+        try:
+            artifact = self.builder.build(
+                source,
+                manifest.build,
+                log=lambda line: self._event(dep, "build", line),
+                git_sha=git_sha,
+            )
+        except BuildError as exc:
+            self._finish(dep, DeploymentState.FAILED, f"build failed: {exc}")
+            return
+        finally:
+            shutil.rmtree(source, ignore_errors=True)
+        env = self._env(dep.app, dep.env)
+        release = self._new_release(env, artifact, manifest, f"Deploy {artifact.ref.digest[:19]}")
+        if not self._release_phase(dep, release):
+            return
+        self._rollout(dep, release)
+
+    def _new_release(
+        self, env: EnvState, artifact: Artifact, manifest: Manifest, description: str
+    ) -> Release:
+        resolved = manifest.for_env(env.name)
+        release = Release(
+            app=env.app,
+            env=env.name,
+            version=self.store.next_release_version(env.app, env.name),
+            build=artifact.ref,
+            config=dict(env.config),
+            services=dict(resolved.services),
+            created_at=self.clock.now(),
+            description=description,
+            release_command=manifest.release,
+        )
+        self.store.add_release(release)
+        return release
+
+    def _release_phase(self, dep: Deployment, release: Release) -> bool:
+        """Run `[release] command` once, before any traffic moves; failure changes nothing."""
+        spec = release.release_command
+        dep = replace(dep, to_release=release.version)
+        self.store.save_deployment(dep)
+        self._event(dep, "released", f"release {release.name} created ({release.description})")
+        if spec is None:
+            return True
+        self._event(dep, "release_phase", f"running release command: {spec.command}")
+        artifact = self.builder.get(release.build.digest)
+        probe_inst = _phase_instance(release)
+        command = Command(
+            ("/bin/sh", "-c", spec.command),
+            env=self.driver.instance_env(probe_inst, release),
+            cwd=artifact.app_dir,
+            timeout=spec.timeout,
+        )
+        result = self.runner.stream(command, lambda line: self._event(dep, "release_output", line))
+        if result.ok:
+            return True
+        self._finish(
+            dep, DeploymentState.FAILED, f"release command exited with {result.returncode}"
+        )
+        return False
+
+    def rollback(self, env: EnvState, version: int | None) -> Deployment:
+        target = self._rollback_target(env, version)
+        dep = self._begin(env, DeploymentKind.ROLLBACK)
+
+        def job() -> None:
+            current = self._env(env.app, env.name)
+            release = replace(
+                target,
+                version=self.store.next_release_version(env.app, env.name),
+                created_at=self.clock.now(),
+                description=f"Rollback to {target.name}",
+            )
+            self.store.add_release(release)
+            self._release_phase(dep, release)
+            self._rollout(replace(dep, from_release=current.release), release)
+
+        return self._submit(dep, job)
+
+    def _rollback_target(self, env: EnvState, version: int | None) -> Release:
+        if env.release is None:
+            raise Conflict(f"{env.app}/{env.name} has no release to roll back", "deploy first")
+        if version is None:
+            history = self._history(env)
+            if len(history) < 2:
+                raise Conflict(
+                    f"{env.app}/{env.name} has no previous release to roll back to",
+                    "name one: launchdeck rollback vN",
+                )
+            version = history[-2]
+        target = self.store.release(env.app, env.name, version)
+        if target is None:
+            raise NotFound(
+                f"{env.app}/{env.name} has no release v{version}", "see: launchdeck releases"
+            )
+        return target
+
+    def _history(self, env: EnvState) -> list[int]:
+        """Releases that became current, oldest first (a failed deploy never became current)."""
+        done = [
+            d
+            for d in reversed(self.store.deployments(env.app, env.name, 200))
+            if d.state == DeploymentState.SUCCEEDED and d.to_release is not None
+        ]
+        history: list[int] = []
+        for d in done:
+            if not history or history[-1] != d.to_release:
+                history.append(d.to_release)  # type: ignore[arg-type]
+        return history
+
+    def set_config(
+        self, env: EnvState, values: dict[str, str], unset: list[str]
+    ) -> Deployment | None:
+        config = {k: v for k, v in env.config.items() if k not in unset}
+        config.update(values)
+        env = replace(env, config=config)
+        self.store.save_env(env)
+        if env.release is None:
+            return None  # applies to the first deploy
+        current = self._current(env)
+        keys = sorted(set(values) | set(unset))
+        dep = self._begin(env, DeploymentKind.CONFIG)
+
+        def job() -> None:
+            latest = self._env(env.app, env.name)
+            release = replace(
+                current,
+                version=self.store.next_release_version(env.app, env.name),
+                config=dict(latest.config),
+                created_at=self.clock.now(),
+                description=f"Config: {', '.join(keys)}",
+            )
+            self.store.add_release(release)
+            self._release_phase(dep, release)
+            self._rollout(dep, release)
+
+        return self._submit(dep, job)
+
+    def restart(self, env: EnvState, service: str | None) -> Deployment:
+        current = self._current(env)
+        services = [service] if service else list(current.services)
+        self._check_services(current, services)
+        dep = self._begin(env, DeploymentKind.RESTART, to_release=current.version)
+        return self._submit(
+            dep, lambda: self._rollout(dep, current, replace_services=frozenset(services))
+        )
+
+    def scale(self, env: EnvState, counts: dict[str, int]) -> Deployment:
+        current = self._current(env)
+        self._check_services(current, list(counts))
+        for name, count in counts.items():
+            if count < 0:
+                raise Invalid(f"scale {name}={count}: count should be 0 or more", f"e.g. {name}=2")
+        env = replace(env, formation={**env.formation, **counts})
+        self.store.save_env(env)
+        dep = self._begin(env, DeploymentKind.SCALE, to_release=current.version)
+        return self._submit(dep, lambda: self._rollout(dep, current))
+
+    def resume(self, dep: Deployment) -> None:
+        """Finish (or roll back) a deployment a control-plane restart interrupted."""
+        release = self.store.release(dep.app, dep.env, dep.to_release) if dep.to_release else None
+        if dep.state != DeploymentState.ROLLING or release is None:
+            self._finish(
+                dep,
+                DeploymentState.FAILED,
+                "interrupted by a control-plane restart before traffic moved; nothing changed",
+            )
+            return
+        self._event(dep, "resumed", "control plane restarted: resuming the rollout")
+        self._submit(dep, lambda: self._rollout(dep, release))
+
+    # -- the rollout -------------------------------------------------------------------------
+
+    def _rollout(
+        self, dep: Deployment, release: Release, replace_services: frozenset[str] = frozenset()
+    ) -> None:
+        dep = replace(dep, state=DeploymentState.ROLLING, to_release=release.version)
+        self.store.save_deployment(dep)
+        env = self._env(dep.app, dep.env)
+        self.ensure_backends(env, release)
+        desired = Desired(
+            release.version, release.services, self.counts(env, release), replace_services
+        )
+        actual = self.store.instances(env.app, env.name)
+        plan = plan_rollout(
+            desired, actual, lambda service: new_instance_id(service, release.version)
+        )
+        executor = Executor(
+            self.driver,
+            StoreBook(self.store, dep.id, clock=self.clock),
+            app=env.app,
+            env=env.name,
+            releases=lambda v: self._release(env, v),
+            instances={i.id: i for i in actual},
+            clock=self.clock,
+        )
+        try:
+            executor.run(plan)
+        except RolloutFailed as failed:
+            reason = failed.reason + (
+                f"\nlast log lines:\n{failed.log_tail}" if failed.log_tail else ""
+            )
+            self._finish(dep, DeploymentState.ROLLED_BACK, reason)
+            return
+        self.store.save_env(replace(self._env(env.app, env.name), release=release.version))
+        self._finish(dep, DeploymentState.SUCCEEDED)
+
+    def ensure_backends(self, env: EnvState, release: Release) -> None:
+        routed = sorted(s.name for s in release.services.values() if s.routed)
+        for name in routed:
+            primary = name == "web" or len(routed) == 1
+            self.driver.ensure_backend(env.app, env.name, release.services[name], primary)
+
+    def counts(self, env: EnvState, release: Release) -> dict[str, int]:
+        return {
+            name: env.formation.get(name, spec.scale.count)
+            for name, spec in release.services.items()
+        }
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def _env(self, app: str, name: str) -> EnvState:
+        env = self.store.env(app, name)
+        if env is None:
+            raise NotFound(f"environment {app}/{name} not found")
+        return env
+
+    def _release(self, env: EnvState, version: int) -> Release:
+        release = self.store.release(env.app, env.name, version)
+        if release is None:
+            raise KeyError(version)
+        return release
+
+    def _current(self, env: EnvState) -> Release:
+        if env.release is None:
+            raise Conflict(
+                f"{env.app}/{env.name} has no release yet",
+                f"deploy first: launchdeck deploy --app {env.app} --env {env.name}",
+            )
+        return self._release(env, env.release)
+
+    def _check_services(self, release: Release, names: list[str]) -> None:
+        for name in names:
+            if name not in release.services:
+                known = ", ".join(sorted(release.services))
+                raise Invalid(
+                    f"{release.app}/{release.env} has no service {name!r} (it has: {known})",
+                    f"use one of: {known}",
+                )
+
+
+def _phase_instance(release: Release) -> Instance:
+    """The release command runs with the environment an instance of the release would get."""
+    return Instance(
+        id=f"release-v{release.version}",
+        app=release.app,
+        env=release.env,
+        service="release",
+        release=release.version,
+        state=InstanceState.STARTING,
+    )

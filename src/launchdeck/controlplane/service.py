@@ -1,0 +1,206 @@
+"""The control plane's parts wired together, and the read side the API shows."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from launchdeck.build import Builder
+from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.errors import NotFound
+from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.reconciler import Reconciler
+from launchdeck.controlplane.settings import Settings
+from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.domain import Deployment, Event, Instance
+from launchdeck.drivers.local.driver import LocalDriver, app_host
+from launchdeck.drivers.local.haproxy import Router
+from launchdeck.drivers.local.ports import PortAllocator
+
+
+def deployment_json(dep: Deployment) -> dict[str, Any]:
+    return {
+        "id": dep.id,
+        "app": dep.app,
+        "env": dep.env,
+        "kind": dep.kind.value,
+        "state": dep.state.value,
+        "finished": dep.state.finished,
+        "from_release": dep.from_release,
+        "to_release": dep.to_release,
+        "reason": dep.reason,
+        "created_at": dep.created_at,
+        "finished_at": dep.finished_at,
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {"seq": event.seq, "at": event.at, "kind": event.kind, "message": event.message}
+
+
+def instance_json(inst: Instance) -> dict[str, Any]:
+    return {
+        "id": inst.id,
+        "service": inst.service,
+        "release": f"v{inst.release}",
+        "state": inst.state.value,
+        "health": inst.health,
+        "port": inst.port,
+        "pid": inst.pid,
+        "started_at": inst.started_at,
+        "restarts": inst.restarts,
+    }
+
+
+class ControlPlane:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.home
+        self.store = Store(settings.db)
+        self.builder = Builder(self.home / "builds", keep=settings.keep_builds)
+        self.router = Router(self.home / "router", http_port=settings.http_port, bind=settings.bind)
+        self.driver = LocalDriver(
+            self.home,
+            builder=self.builder,
+            router=self.router,
+            ports=PortAllocator(*settings.port_range),
+        )
+        self.engine = Engine(self.store, self.builder, self.driver)
+        self.reconciler = Reconciler(self.engine, interval=settings.reconcile_interval)
+        self.logs = LogStore(self.home / "logs")
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        """Adopt what runs, resume interrupted deployments, then start the loops."""
+        self.router.ensure_running()
+        for dep in self.store.unfinished_deployments():
+            self.engine.resume(dep)
+        self.reconciler.start()
+        threading.Thread(target=self._pump_logs, name="logs", daemon=True).start()
+
+    def shutdown(self, *, everything: bool = False) -> None:
+        self._stop.set()
+        self.reconciler.stop()
+        if everything:
+            for name, _ in self.store.apps():
+                self._stop_app(name)
+            self.router.stop()
+        self.logs.ingest()
+
+    def _pump_logs(self) -> None:
+        while not self._stop.wait(0.5):
+            with contextlib.suppress(OSError):
+                self.logs.ingest()
+
+    # -- read side --------------------------------------------------------------------------
+
+    def deployment(self, dep_id: int) -> Deployment:
+        dep = self.store.deployment(dep_id)
+        if dep is None:
+            raise NotFound(f"deployment {dep_id} not found")
+        return dep
+
+    def follow_events(
+        self, dep_id: int, after: int, timeout: float = 3600
+    ) -> Iterator[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            events = self.store.events(dep_id, after)
+            for event in events:
+                after = event.seq
+                yield event_json(event)
+            if events:
+                continue
+            if self.deployment(dep_id).state.finished and not self.store.events(dep_id, after):
+                return
+            time.sleep(0.1)
+
+    def url(self, app: str, env: str) -> str:
+        return f"http://{app_host(app, env)}:{self.settings.http_port}/"
+
+    def app_json(self, name: str) -> dict[str, Any]:
+        envs = self.store.envs(name)
+        return {"name": name, "envs": {e.name: self.env_summary(e) for e in envs}}
+
+    def env_summary(self, env: EnvState) -> dict[str, Any]:
+        insts = self.store.instances(env.app, env.name)
+        return {
+            "release": f"v{env.release}" if env.release else None,
+            "instances": len(insts),
+            "url": self.url(env.app, env.name),
+        }
+
+    def env_json(self, env: EnvState) -> dict[str, Any]:
+        release = self.store.release(env.app, env.name, env.release) if env.release else None
+        deps = self.store.deployments(env.app, env.name, 1)
+        formation = self.engine.counts(env, release) if release else dict(env.formation)
+        return {
+            "app": env.app,
+            "env": env.name,
+            "url": self.url(env.app, env.name),
+            "release": release.name if release else None,
+            "build": release.build.digest if release else None,
+            "formation": formation,
+            "instances": [instance_json(i) for i in self.store.instances(env.app, env.name)],
+            "last_deployment": deployment_json(deps[0]) if deps else None,
+            "router": "running" if self.router.is_running() else "down",
+            "resource_limits": self.driver.cgroups.support.detail
+            if self.driver.cgroups.support.enabled
+            else f"not enforced: {self.driver.cgroups.support.detail}",
+        }
+
+    def releases_json(self, env: EnvState) -> list[dict[str, Any]]:
+        return [
+            {
+                "version": r.version,
+                "name": r.name,
+                "build": r.build.digest,
+                "git_sha": r.build.git_sha,
+                "description": r.description,
+                "created_at": r.created_at,
+                "config_keys": sorted(r.config),
+                "current": r.version == env.release,
+            }
+            for r in self.store.releases(env.app, env.name)
+        ]
+
+    def instances_json(self, env: EnvState) -> list[dict[str, Any]]:
+        return [instance_json(i) for i in self.store.instances(env.app, env.name)]
+
+    def server_status(self) -> dict[str, Any]:
+        return {
+            "home": str(self.home),
+            "api_url": self.settings.api_url,
+            "http_port": self.settings.http_port,
+            "router": {"running": self.router.is_running(), "pid": self.router.pid()},
+            "apps": len(self.store.apps()),
+            "instances": len(self.store.instances()),
+            "resource_limits": self.driver.cgroups.support.detail
+            if self.driver.cgroups.support.enabled
+            else f"not enforced: {self.driver.cgroups.support.detail}",
+        }
+
+    # -- destroy ------------------------------------------------------------------------------
+
+    def destroy(self, name: str) -> dict[str, Any]:
+        stopped = self._stop_app(name)
+        self.store.delete_app(name)
+        shutil.rmtree(self.logs.root / name, ignore_errors=True)
+        shutil.rmtree(self.home / "logs" / "raw" / name, ignore_errors=True)
+        return {"name": name, "destroyed": True, "instances_stopped": stopped}
+
+    def _stop_app(self, name: str) -> int:
+        stopped = 0
+        for env in self.store.envs(name):
+            worker = self.engine.workers[(name, env.name)]
+            with worker.lock:
+                for inst in self.store.instances(name, env.name):
+                    self.driver.stop(inst, timeout=5.0)
+                    self.store.remove_instance(inst)
+                    stopped += 1
+                self.driver.remove_backends(name, env.name)
+        return stopped

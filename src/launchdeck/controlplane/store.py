@@ -1,0 +1,270 @@
+"""SQLite store: apps, environments, releases, deployments and their events, instances.
+
+Rows hold frozen domain objects as JSON (pydantic's TypeAdapter does the round trip), plus the
+columns we query by. One connection, serialized by a lock; WAL so readers never block."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from launchdeck.domain import Deployment, DeploymentState, Event, Instance, Release
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS apps (name TEXT PRIMARY KEY, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS envs (
+    app TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (app, name));
+CREATE TABLE IF NOT EXISTS releases (
+    app TEXT NOT NULL, env TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (app, env, version));
+CREATE TABLE IF NOT EXISTS deployments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, env TEXT NOT NULL,
+    state TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    deployment_id INTEGER NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL, kind TEXT NOT NULL,
+    message TEXT NOT NULL, PRIMARY KEY (deployment_id, seq));
+CREATE TABLE IF NOT EXISTS instances (
+    app TEXT NOT NULL, env TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (app, env, id));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class EnvState:
+    """An environment's desired state outside releases: its current release and its formation."""
+
+    app: str
+    name: str
+    release: int | None = None
+    formation: dict[str, int] = field(default_factory=dict)  # service -> count set by `scale`
+    config: dict[str, str] = field(default_factory=dict)  # applied to the next release
+
+
+_release = TypeAdapter(Release)
+_deployment = TypeAdapter(Deployment)
+_instance = TypeAdapter(Instance)
+_env = TypeAdapter(EnvState)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _all(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- apps and environments ----------------------------------------------------------------
+
+    def create_app(self, name: str, envs: list[str], now: float) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO apps VALUES (?, ?)", (name, now))
+            for env in envs:
+                db.execute(
+                    "INSERT INTO envs VALUES (?, ?, ?)",
+                    (name, env, _dump(_env, EnvState(name, env))),
+                )
+
+    def apps(self) -> list[tuple[str, float]]:
+        return [(r[0], r[1]) for r in self._all("SELECT name, created_at FROM apps ORDER BY name")]
+
+    def app_exists(self, name: str) -> bool:
+        return bool(self._all("SELECT 1 FROM apps WHERE name = ?", name))
+
+    def delete_app(self, name: str) -> None:
+        with self.transaction() as db:
+            for table in ("envs", "releases", "instances"):
+                db.execute(f"DELETE FROM {table} WHERE app = ?", (name,))
+            owned = "SELECT id FROM deployments WHERE app = ?"
+            db.execute(f"DELETE FROM events WHERE deployment_id IN ({owned})", (name,))
+            db.execute("DELETE FROM deployments WHERE app = ?", (name,))
+            db.execute("DELETE FROM apps WHERE name = ?", (name,))
+
+    def envs(self, app: str | None = None) -> list[EnvState]:
+        if app is None:
+            rows = self._all("SELECT data FROM envs ORDER BY app, name")
+        else:
+            rows = self._all("SELECT data FROM envs WHERE app = ? ORDER BY name", app)
+        return [_env.validate_json(r[0]) for r in rows]
+
+    def env(self, app: str, name: str) -> EnvState | None:
+        rows = self._all("SELECT data FROM envs WHERE app = ? AND name = ?", app, name)
+        return _env.validate_json(rows[0][0]) if rows else None
+
+    def save_env(self, state: EnvState) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO envs VALUES (?, ?, ?)",
+                (state.app, state.name, _dump(_env, state)),
+            )
+
+    # -- releases ---------------------------------------------------------------------------
+
+    def next_release_version(self, app: str, env: str) -> int:
+        rows = self._all(
+            "SELECT COALESCE(MAX(version), 0) FROM releases WHERE app = ? AND env = ?", app, env
+        )
+        return int(rows[0][0]) + 1
+
+    def add_release(self, release: Release) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO releases VALUES (?, ?, ?, ?)",
+                (release.app, release.env, release.version, _dump(_release, release)),
+            )
+
+    def release(self, app: str, env: str, version: int) -> Release | None:
+        rows = self._all(
+            "SELECT data FROM releases WHERE app = ? AND env = ? AND version = ?", app, env, version
+        )
+        return _release.validate_json(rows[0][0]) if rows else None
+
+    def releases(self, app: str, env: str, limit: int = 50) -> list[Release]:
+        rows = self._all(
+            "SELECT data FROM releases WHERE app = ? AND env = ? ORDER BY version DESC LIMIT ?",
+            app,
+            env,
+            limit,
+        )
+        return [_release.validate_json(r[0]) for r in rows]
+
+    def build_digests_in_use(self, keep_per_env: int = 5) -> set[str]:
+        digests: set[str] = set()
+        for state in self.envs():
+            for release in self.releases(state.app, state.name, keep_per_env):
+                digests.add(release.build.digest)
+        return digests
+
+    # -- deployments and events ---------------------------------------------------------------
+
+    def add_deployment(self, deployment: Deployment) -> Deployment:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO deployments (app, env, state, data) VALUES (?, ?, ?, ?)",
+                (deployment.app, deployment.env, deployment.state.value, "{}"),
+            )
+            saved = replace(deployment, id=int(cur.lastrowid or 0))
+            db.execute(
+                "UPDATE deployments SET data = ? WHERE id = ?",
+                (_dump(_deployment, saved), saved.id),
+            )
+        return saved
+
+    def save_deployment(self, deployment: Deployment) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deployments SET state = ?, data = ? WHERE id = ?",
+                (deployment.state.value, _dump(_deployment, deployment), deployment.id),
+            )
+
+    def deployment(self, deployment_id: int) -> Deployment | None:
+        rows = self._all("SELECT data FROM deployments WHERE id = ?", deployment_id)
+        return _deployment.validate_json(rows[0][0]) if rows else None
+
+    def deployments(self, app: str, env: str, limit: int = 20) -> list[Deployment]:
+        rows = self._all(
+            "SELECT data FROM deployments WHERE app = ? AND env = ? ORDER BY id DESC LIMIT ?",
+            app,
+            env,
+            limit,
+        )
+        return [_deployment.validate_json(r[0]) for r in rows]
+
+    def unfinished_deployments(self) -> list[Deployment]:
+        done = tuple(s.value for s in DeploymentState if s.finished)
+        marks = ",".join("?" * len(done))
+        rows = self._all(
+            f"SELECT data FROM deployments WHERE state NOT IN ({marks}) ORDER BY id", *done
+        )
+        return [_deployment.validate_json(r[0]) for r in rows]
+
+    def add_event(self, deployment_id: int, at: float, kind: str, message: str) -> Event:
+        with self.transaction() as db:
+            seq = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE deployment_id = ?",
+                (deployment_id,),
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)", (deployment_id, seq, at, kind, message)
+            )
+        return Event(deployment_id, int(seq), at, kind, message)
+
+    def events(self, deployment_id: int, after: int = 0) -> list[Event]:
+        rows = self._all(
+            "SELECT deployment_id, seq, at, kind, message FROM events "
+            "WHERE deployment_id = ? AND seq > ? ORDER BY seq",
+            deployment_id,
+            after,
+        )
+        return [Event(*r) for r in rows]
+
+    # -- instances --------------------------------------------------------------------------
+
+    def save_instance(self, inst: Instance) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO instances VALUES (?, ?, ?, ?)",
+                (inst.app, inst.env, inst.id, _dump(_instance, inst)),
+            )
+
+    def remove_instance(self, inst: Instance) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM instances WHERE app = ? AND env = ? AND id = ?",
+                (inst.app, inst.env, inst.id),
+            )
+
+    def instances(self, app: str | None = None, env: str | None = None) -> list[Instance]:
+        if app is None:
+            rows = self._all("SELECT data FROM instances ORDER BY app, env, id")
+        else:
+            rows = self._all(
+                "SELECT data FROM instances WHERE app = ? AND env = ? ORDER BY id", app, env
+            )
+        return [_instance.validate_json(r[0]) for r in rows]
+
+    def ports_in_use(self) -> set[int]:
+        return {i.port for i in self.instances() if i.port is not None}
+
+    # -- meta -------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._all("SELECT value FROM meta WHERE key = ?", key)
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _dump(adapter: TypeAdapter[Any], value: Any) -> str:
+    return json.dumps(adapter.dump_python(value, mode="json"), sort_keys=True)

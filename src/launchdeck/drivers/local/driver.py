@@ -1,0 +1,192 @@
+"""The local driver: what the executor and the reconciler call to run instances on this host."""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from launchdeck.build import Builder
+from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
+from launchdeck.drivers.local.cgroups import Cgroups
+from launchdeck.drivers.local.haproxy import Backend, Router
+from launchdeck.drivers.local.health import probe
+from launchdeck.drivers.local.ports import PortAllocator
+from launchdeck.drivers.local.processes import Launch, Proc, Processes
+
+BASE_ENV_KEYS = ("PATH", "HOME", "LANG", "TZ")
+
+
+def backend_name(app: str, env: str, service: str) -> str:
+    return f"{app}_{env}_{service}"  # "_" never occurs in names: unambiguous
+
+
+def app_host(app: str, env: str) -> str:
+    return f"{app}-{env}.localhost"
+
+
+def service_hosts(app: str, env: str, service: str, primary: bool) -> tuple[str, ...]:
+    """`web` (or the only routed service) answers at `<app>-<env>.localhost`."""
+    if primary:
+        return (app_host(app, env),)
+    return (f"{app}-{env}-{service}.localhost",)
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    def log(self, inst: Instance) -> Path:
+        return self.root / "logs" / "raw" / inst.app / inst.env / f"{inst.id}.log"
+
+    def pidfile(self, inst: Instance) -> Path:
+        return self.root / "run" / inst.app / inst.env / f"{inst.id}.pid"
+
+
+class LocalDriver:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        builder: Builder,
+        router: Router,
+        ports: PortAllocator,
+        processes: Processes | None = None,
+        cgroups: Cgroups | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.paths = Paths(root)
+        self.builder = builder
+        self.router = router
+        self.ports = ports
+        self.processes = processes or Processes()
+        self.cgroups = cgroups or Cgroups()
+        self._environ = environ if environ is not None else dict(os.environ)
+
+    # -- instances -------------------------------------------------------------------------
+
+    def allocate_port(self, in_use: set[int]) -> int:
+        return self.ports.allocate(in_use)
+
+    def instance_env(self, inst: Instance, release: Release) -> dict[str, str]:
+        artifact = self.builder.get(release.build.digest)
+        env = {k: self._environ[k] for k in BASE_ENV_KEYS if k in self._environ}
+        env.setdefault("LANG", "C.UTF-8")
+        env["PYTHONUNBUFFERED"] = "1"
+        for key, value in artifact.env.items():
+            env[key] = value.replace("$PATH", env.get("PATH", "/usr/bin:/bin"))
+        env.update(release.config)
+        env.update(
+            LAUNCHDECK_APP=inst.app,
+            LAUNCHDECK_ENV=inst.env,
+            LAUNCHDECK_SERVICE=inst.service,
+            LAUNCHDECK_INSTANCE=inst.id,
+            LAUNCHDECK_RELEASE=release.name,
+            LAUNCHDECK_BUILD=release.build.digest,
+        )
+        if release.build.git_sha:
+            env["GIT_SHA"] = release.build.git_sha
+        if inst.port is not None:
+            env["PORT"] = str(inst.port)
+        return env
+
+    def start(self, inst: Instance, release: Release, service: ServiceSpec) -> Instance:
+        artifact = self.builder.get(release.build.digest)
+        launch = Launch(
+            instance_id=inst.id,
+            command=service.command,
+            env=self.instance_env(inst, release),
+            cwd=artifact.app_dir,
+            log=self.paths.log(inst),
+            pidfile=self.paths.pidfile(inst),
+            cgroup_procs=self.cgroups.prepare(inst.id, service.resources),
+        )
+        proc = self.processes.start(launch)
+        return replace(inst, pid=proc.pid, started_at=proc.started_at)
+
+    def alive(self, inst: Instance) -> bool:
+        proc = self._proc(inst)
+        return proc is not None and self.processes.alive(proc)
+
+    def adopt(self, inst: Instance) -> Instance:
+        """Fill in the pid of an instance whose start was interrupted before it was recorded."""
+        if inst.pid is not None:
+            return inst
+        proc = self.processes.adopt_pid(self.paths.pidfile(inst))
+        if proc is None:
+            return inst
+        return replace(inst, pid=proc.pid, started_at=proc.started_at)
+
+    def exit_code(self, inst: Instance) -> int | None:
+        proc = self._proc(inst)
+        return self.processes.exit_code(proc) if proc is not None else None
+
+    def probe(self, inst: Instance, health: HealthCheck) -> bool:
+        if inst.port is None:
+            return self.alive(inst)
+        return probe(inst.port, health.path, timeout=health.timeout)
+
+    def stop(self, inst: Instance, *, timeout: float) -> None:
+        proc = self._proc(inst)
+        if proc is not None:
+            self.processes.stop(proc, timeout=timeout)
+        self.cgroups.release(inst.id)
+        self.paths.pidfile(inst).unlink(missing_ok=True)
+
+    def log_tail(self, inst: Instance, lines: int = 10) -> str:
+        try:
+            with self.paths.log(inst).open(errors="replace") as fh:
+                return "".join(deque(fh, maxlen=lines)).rstrip()
+        except OSError:
+            return ""
+
+    def _proc(self, inst: Instance) -> Proc | None:
+        if inst.pid is None or inst.started_at is None:
+            return None
+        return Proc(inst.pid, inst.started_at)
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def ensure_backend(
+        self, app: str, env: str, service: ServiceSpec, primary: bool, domains: tuple[str, ...] = ()
+    ) -> None:
+        hosts = service_hosts(app, env, service.name, primary) + (domains if primary else ())
+        name = backend_name(app, env, service.name)
+        current = {b.name: b for b in self.router.backends()}.get(name)
+        servers = current.servers if current is not None else ()
+        wanted = Backend(name=name, hosts=hosts, health=service.health, servers=servers)
+        if current != wanted:
+            self.router.set_backend(wanted)
+
+    def route(self, inst: Instance) -> None:
+        assert inst.port is not None
+        self.router.add_server(backend_name(inst.app, inst.env, inst.service), inst.id, inst.port)
+
+    def drain(self, inst: Instance) -> None:
+        """Stop sending new requests; a no-op for an instance that was never routed."""
+        if inst.id in self.routed(inst.app, inst.env, inst.service):
+            self.router.drain_server(backend_name(inst.app, inst.env, inst.service), inst.id)
+
+    def sessions(self, inst: Instance) -> int:
+        return self.router.sessions(backend_name(inst.app, inst.env, inst.service), inst.id)
+
+    def unroute(self, inst: Instance, *, timeout: float = 5.0) -> None:
+        if inst.id not in self.routed(inst.app, inst.env, inst.service):
+            return
+        self.router.remove_server(
+            backend_name(inst.app, inst.env, inst.service), inst.id, timeout=timeout
+        )
+
+    def routed(self, app: str, env: str, service: str) -> set[str]:
+        name = backend_name(app, env, service)
+        for backend in self.router.backends():
+            if backend.name == name:
+                return {s.name for s in backend.servers}
+        return set()
+
+    def remove_backends(self, app: str, env: str) -> None:
+        prefix = f"{app}_{env}_"
+        for backend in self.router.backends():
+            if backend.name.startswith(prefix):
+                self.router.remove_backend(backend.name)

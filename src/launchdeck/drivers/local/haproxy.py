@@ -1,0 +1,402 @@
+"""The Router: one HAProxy per host, routing `Host:` names to backends of local instances.
+
+The desired state (backends, their servers and server states) is recorded in `router.json` and
+rendered into `haproxy.cfg` + `hosts.map`; the config is HAProxy's source of truth, so a reload or
+a restart after `kill -9` loses nothing. Server changes go through the runtime API at once and into
+the files without a reload; backend changes (hosts, health) rewrite the files, validate them with
+`haproxy -c` and reload the master, which hands the listening sockets to the new worker.
+
+Mutations hold an flock on the root, so any number of Routers (threads, a restarted control
+plane) can share one root; each re-reads the record instead of trusting memory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from pathlib import Path
+
+from launchdeck.drivers.local.haproxy_api import (
+    MasterCli,
+    Processes,
+    RuntimeApi,
+    ServerStat,
+    UnixSocketTransport,
+)
+from launchdeck.drivers.local.haproxy_config import (
+    Backend,
+    RouterPaths,
+    RouterState,
+    Server,
+    ServerState,
+    check_host_conflicts,
+    render_config,
+    render_hosts_map,
+    server_params,
+    state_from_json,
+    state_to_json,
+    validate_name,
+    validate_port,
+    validate_server,
+    validated_backend,
+)
+from launchdeck.drivers.local.haproxy_errors import (
+    ApiUnavailable,
+    InvalidRouterInput,
+    NoSuchBackend,
+    NoSuchServer,
+    NotRunning,
+    ReloadFailed,
+    RouterError,
+    RuntimeApiError,
+    ServerExists,
+    StartFailed,
+    UnknownBackend,
+    UnknownServer,
+)
+from launchdeck.drivers.local.haproxy_process import HAProxyProcesses, find_haproxy
+from launchdeck.system import SYSTEM_CLOCK, Clock, FileLock, Runner, atomic_write
+
+__all__ = ["Backend", "Router", "Server"]
+
+_GONE = (NoSuchServer, NoSuchBackend)
+
+
+class Router:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        http_port: int,
+        bind: str = "127.0.0.1",
+        runner: Runner = Runner(),
+        clock: Clock = SYSTEM_CLOCK,
+        haproxy: str = "haproxy",
+    ) -> None:
+        self.paths = RouterPaths(Path(root).absolute())
+        self.paths.validate()
+        validate_port("router http_port", http_port)
+        if not bind or any(c.isspace() for c in bind):
+            raise InvalidRouterInput(f"router bind: should be an address (got {bind!r})")
+        self.http_port = http_port
+        self.bind = bind
+        self.runner = runner
+        self.clock = clock
+        self.haproxy = haproxy
+        self._procs = HAProxyProcesses(self.paths, runner=runner, clock=clock)
+        self._master = MasterCli(UnixSocketTransport(self.paths.master_socket, clock=clock))
+        self._api: RuntimeApi = self._master.worker()
+
+    # -- the process -------------------------------------------------------------------------
+
+    def ensure_running(self) -> bool:
+        """Start HAProxy from the recorded state unless its master is alive. True if it started."""
+        with self._locked():
+            if self.is_running():
+                return False
+            haproxy = find_haproxy(self.haproxy)
+            state = self._load()
+            leftovers = self._procs.all_ours()  # workers orphaned by a killed master
+            self._install(state)
+            self._procs.start(haproxy)
+            # Orphans share the port (SO_REUSEPORT) until told to stop accepting and finish.
+            self._procs.signal(leftovers, signal.SIGUSR1)
+            self._wait_for_worker()
+            self._reassert_states(state)
+            return True
+
+    def is_running(self) -> bool:
+        return self._procs.master_pid() is not None
+
+    def pid(self) -> int | None:
+        return self._procs.master_pid()
+
+    def stop(self) -> None:
+        with self._locked():
+            self._procs.stop()
+
+    # -- backends ----------------------------------------------------------------------------
+
+    def set_backend(self, backend: Backend) -> None:
+        """Create or update a backend's hosts and health. The servers of an existing backend are
+        kept (use add_server and friends); `backend.servers` only seeds a new one."""
+        backend = validated_backend(backend)
+        with self._locked():
+            state = self._load()
+            old = state.backend(backend.name)
+            if old is not None:
+                backend = replace(backend, servers=old.servers)
+            if backend == old:
+                return
+            new = state.with_backend(backend)
+            check_host_conflicts(new)
+            self._commit(state, new)
+
+    def remove_backend(self, name: str) -> None:
+        validate_name("backend name", name)
+        with self._locked():
+            state = self._load()
+            if state.backend(name) is not None:
+                self._commit(state, state.without_backend(name))
+
+    def backends(self) -> list[Backend]:
+        return list(self._load().backends)
+
+    # -- servers -----------------------------------------------------------------------------
+
+    def add_server(self, backend: str, name: str, port: int) -> None:
+        """Route to 127.0.0.1:port now (runtime API) and from now on (recorded in the config)."""
+        validate_name("backend name", backend)
+        validate_server(backend, Server(name, port))
+        with self._locked():
+            state = self._load()
+            current = self._backend(state, backend)
+            existing = current.server(name)
+            if existing is not None and existing.port != port:
+                raise InvalidRouterInput(
+                    f"backends.{backend}.servers.{name}: already routed to port {existing.port}; "
+                    f"remove it before adding it on port {port}"
+                )
+            updated = current.with_server(Server(name, port))
+            new = state.with_backend(updated)
+            if new != state:
+                self._install(new)
+            if not self.is_running():
+                return  # recorded: the next start routes to it
+            try:
+                self._add_live(updated, name, port)
+            except RouterError:
+                if new != state:
+                    self._install(state)
+                raise
+
+    def drain_server(self, backend: str, name: str) -> None:
+        """Stop sending new requests to the server; requests in flight finish."""
+        self._set_recorded_state(backend, name, "drain")
+        if self.is_running():
+            # Not live: it is recorded as draining, which is how a reload brings it back.
+            with suppress(*_GONE):
+                self._api.set_state(backend, name, "drain")
+
+    def remove_server(self, backend: str, name: str, *, timeout: float = 10.0) -> None:
+        """Maintenance, wait for its sessions to end (cut them after `timeout`), delete it.
+        A server that is already gone, live or recorded, is not an error."""
+        validate_name("backend name", backend)
+        validate_name(f"backends.{backend}.servers: name", name)
+        with self._locked():
+            # Recorded as maint first: a reload while we wait must not bring it back as ready.
+            self._rewrite_server(
+                backend, name, lambda b, s: b.with_server(replace(s, state="maint"))
+            )
+            live = self.is_running() and self._maint_live(backend, name)
+        if live:
+            self._wait_for_no_sessions(backend, name, timeout)
+        with self._locked():
+            if live and self.is_running():
+                self._delete_live(backend, name)
+            self._rewrite_server(backend, name, lambda b, s: b.without_server(s.name))
+
+    # -- runtime queries ---------------------------------------------------------------------
+
+    def sessions(self, backend: str, name: str) -> int:
+        """Current sessions (scur) on the server, counting old workers still finishing theirs
+        after a reload: an instance must not be stopped while any of them uses it."""
+        self._require_running(backend)
+        counts = [s.sessions for s in self._api.stat() if (s.backend, s.name) == (backend, name)]
+        for api in self._old_workers():
+            with suppress(RuntimeApiError):  # it may exit while we ask
+                counts += [s.sessions for s in api.stat() if (s.backend, s.name) == (backend, name)]
+        if not counts:
+            raise NoSuchServer(f"show stat {backend}/{name}", "No such server.")
+        return sum(counts)
+
+    def live_servers(self, backend: str) -> dict[str, str]:
+        """Server name -> UP | DOWN | DRAIN | MAINT, as the current worker sees them."""
+        return {stat.name: stat.status for stat in self._live_stats(backend)}
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.paths.lock):
+            yield
+
+    def _load(self) -> RouterState:
+        try:
+            return state_from_json(self.paths.state.read_text())
+        except FileNotFoundError:
+            return RouterState()
+
+    @staticmethod
+    def _backend(state: RouterState, name: str) -> Backend:
+        found = state.backend(name)
+        if found is None:
+            raise UnknownBackend(name)
+        return found
+
+    def _install(self, state: RouterState) -> None:
+        """Render, validate with `haproxy -c`, then replace the files; a rejected config leaves
+        every file as it was."""
+        paths = self.paths
+        config = render_config(state, paths, http_port=self.http_port, bind=self.bind)
+        if not paths.hosts_map.exists():
+            atomic_write(paths.hosts_map, "")  # the check opens the map the config names
+        atomic_write(paths.candidate, config)
+        try:
+            self._procs.check(find_haproxy(self.haproxy), paths.candidate)
+        except BaseException:
+            paths.candidate.unlink(missing_ok=True)
+            raise
+        atomic_write(paths.hosts_map, render_hosts_map(state))
+        os.replace(paths.candidate, paths.config)
+        atomic_write(paths.state, state_to_json(state))
+
+    def _commit(self, old: RouterState, new: RouterState) -> None:
+        """Install `new` and reload if running; on a failed reload put `old` back."""
+        self._install(new)
+        if not self.is_running():
+            return
+        try:
+            self._reload(new)
+        except ReloadFailed:
+            self._install(old)
+            self._reload(old)
+            raise
+
+    def _reload(self, state: RouterState) -> None:
+        before = self._master.processes()
+        self._master.reload()
+        deadline = self.clock.monotonic() + 15.0
+        while True:
+            after = self._processes()
+            if after is not None and after.reloads > before.reloads:
+                if after.failed_reloads > before.failed_reloads:
+                    raise ReloadFailed(
+                        "haproxy failed to load the new config and keeps serving the old one"
+                    )
+                if any(pid not in before.workers for pid in after.workers):
+                    break
+            if self.clock.monotonic() >= deadline:
+                raise ReloadFailed("haproxy did not come back with a new worker within 15s")
+            self.clock.sleep(0.02)
+        self._reassert_states(state)
+
+    def _processes(self) -> Processes | None:
+        try:
+            return self._master.processes()
+        except RuntimeApiError:
+            return None  # the master is re-executing itself
+
+    def _wait_for_worker(self) -> None:
+        deadline = self.clock.monotonic() + 10.0
+        while True:
+            procs = self._processes()
+            if procs is not None and procs.workers:
+                return
+            if self.clock.monotonic() >= deadline:
+                raise StartFailed("haproxy started but no worker came up within 10s")
+            self.clock.sleep(0.02)
+
+    def _reassert_states(self, state: RouterState) -> None:
+        """Draining servers are rendered with weight 0 (no new requests from the first instant);
+        mark them DRAIN too, so the runtime status says what the record says."""
+        for backend in state.backends:
+            for server in backend.servers:
+                if server.state == "drain":
+                    with suppress(*_GONE):
+                        self._api.set_state(backend.name, server.name, "drain")
+
+    def _set_recorded_state(self, backend: str, name: str, server_state: ServerState) -> None:
+        validate_name("backend name", backend)
+        with self._locked():
+            state = self._load()
+            current = self._backend(state, backend)
+            server = current.server(name)
+            if server is None:
+                raise UnknownServer(backend, name)
+            if server.state != server_state:
+                self._install(
+                    state.with_backend(current.with_server(replace(server, state=server_state)))
+                )
+
+    def _rewrite_server(
+        self, backend: str, name: str, change: Callable[[Backend, Server], Backend]
+    ) -> None:
+        """Record `change` to a recorded server; nothing when the server is not recorded."""
+        state = self._load()
+        current = state.backend(backend)
+        server = current.server(name) if current is not None else None
+        if current is not None and server is not None:
+            updated = change(current, server)
+            if updated != current:
+                self._install(state.with_backend(updated))
+
+    def _add_live(self, backend: Backend, name: str, port: int) -> None:
+        try:
+            params = server_params(backend.health)
+            self._api.add_server(backend.name, name, f"127.0.0.1:{port}", params)
+        except ServerExists:
+            # Live already (loaded by a reload, or drained earlier): make it take traffic again.
+            self._api.set_weight(backend.name, name, 1)
+            self._api.set_state(backend.name, name, "ready")
+        if backend.health is not None:
+            self._api.enable_health(backend.name, name)  # dynamic servers start unchecked
+        self._api.enable_server(backend.name, name)  # ... and in maintenance
+
+    def _maint_live(self, backend: str, name: str) -> bool:
+        """Put the live server in maintenance; False when it is not live at all."""
+        try:
+            self._api.set_state(backend, name, "maint")
+        except _GONE:
+            return False
+        return True
+
+    def _wait_for_no_sessions(self, backend: str, name: str, timeout: float) -> None:
+        deadline = self.clock.monotonic() + timeout
+        while True:
+            try:
+                if self.sessions(backend, name) == 0:
+                    return
+                if self.clock.monotonic() >= deadline:
+                    for api in [self._api, *self._old_workers()]:
+                        with suppress(RuntimeApiError):
+                            api.shutdown_sessions(backend, name)
+                    return
+            except (*_GONE, NotRunning, ApiUnavailable):
+                return
+            self.clock.sleep(0.05)
+
+    def _delete_live(self, backend: str, name: str, *, retry_for: float = 5.0) -> None:
+        deadline = self.clock.monotonic() + retry_for
+        while True:
+            try:
+                self._api.del_server(backend, name)
+                return
+            except _GONE:
+                return
+            except RuntimeApiError:
+                # Not in maintenance, or sessions / idle connections still attached: cut them.
+                if self.clock.monotonic() >= deadline:
+                    raise
+                with suppress(*_GONE):
+                    self._api.set_state(backend, name, "maint")
+                    self._api.shutdown_sessions(backend, name)
+                self.clock.sleep(0.1)
+
+    def _live_stats(self, backend: str) -> list[ServerStat]:
+        self._require_running(backend)
+        return [s for s in self._api.stat() if s.backend == backend]
+
+    def _old_workers(self) -> list[RuntimeApi]:
+        """Workers from before a reload, finishing their sessions (for at most 30 s)."""
+        procs = self._processes()
+        return [self._master.worker(pid) for pid in (procs.old_workers if procs else ())]
+
+    def _require_running(self, backend: str) -> None:
+        validate_name("backend name", backend)
+        if not self.is_running():
+            raise NotRunning(f"haproxy is not running for {self.paths.root}: call ensure_running()")

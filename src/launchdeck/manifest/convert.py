@@ -1,0 +1,87 @@
+"""Validated schema models -> frozen domain objects, with environment overrides merged in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from pydantic import BaseModel
+
+from launchdeck.domain import (
+    BuildSpec,
+    EnvOverride,
+    HealthCheck,
+    Manifest,
+    ReleaseSpec,
+    Resources,
+    Rollout,
+    Scale,
+    ServiceSpec,
+)
+from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
+
+
+def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None = None) -> Manifest:
+    """The domain Manifest for `file`; `procfile` services stand in when it defines none."""
+    if file.services or procfile is None:
+        services = {name: to_service(name, table) for name, table in file.services.items()}
+    else:
+        services = dict(procfile)
+    return Manifest(
+        app=file.app,
+        services=services,
+        build=BuildSpec(**_all_fields(file.build)),
+        release=ReleaseSpec(**_all_fields(file.release)) if file.release else None,
+        environments={
+            name: to_override(table, services) for name, table in file.environments.items()
+        },
+    )
+
+
+def to_service(name: str, table: ServiceTable) -> ServiceSpec:
+    if table.health is not None:
+        health: HealthCheck | None = HealthCheck(**_all_fields(table.health))
+    else:
+        # A routed service always has a check, or the router would send traffic blind.
+        health = HealthCheck() if table.port else None
+    return ServiceSpec(
+        name=name,
+        command=table.command,
+        port=table.port,
+        health=health,
+        scale=Scale(**_all_fields(table.scale)),
+        resources=Resources(**_all_fields(table.resources)),
+        rollout=Rollout(**_all_fields(table.rollout)),
+        drain=table.drain,
+        stop_timeout=table.stop_timeout,
+    )
+
+
+def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) -> EnvOverride:
+    """Partial per-service entries merged onto the service's own values, key by key."""
+    return EnvOverride(
+        scale={
+            name: replace(services[name].scale, **_given_fields(patch))
+            for name, patch in table.scale.items()
+        },
+        health={
+            name: replace(services[name].health or HealthCheck(), **_given_fields(patch))
+            for name, patch in table.health.items()
+        },
+        resources={
+            name: replace(services[name].resources, **_given_fields(patch))
+            for name, patch in table.resources.items()
+        },
+        config=dict(table.config),
+        domains=tuple(table.domains),
+    )
+
+
+def _all_fields(model: BaseModel) -> dict[str, Any]:
+    return {name: getattr(model, name) for name in type(model).model_fields}
+
+
+def _given_fields(model: BaseModel) -> dict[str, Any]:
+    # Only the keys written in the file: the defaults of a partial entry must not win.
+    return {name: getattr(model, name) for name in model.model_fields_set}

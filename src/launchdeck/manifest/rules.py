@@ -1,0 +1,89 @@
+"""Rules that span fields or tables, checked on the merged domain Manifest.
+
+The schema checks each value on its own; these need several at once (count against min and max,
+health against port), and environment overrides only make sense after merging.
+"""
+
+from __future__ import annotations
+
+from launchdeck.domain import Manifest, Rollout, Scale, ServiceSpec
+from launchdeck.manifest.errors import MISSING, Issue
+
+NO_SERVICES_FIX = (
+    'add [services.web] with command = "..." (and port = "$PORT" to receive traffic), '
+    'or a Procfile with "web: <command>"'
+)
+
+
+def check(manifest: Manifest) -> list[Issue]:
+    """Every cross-field problem in `manifest`, in file order."""
+    if not manifest.services:
+        return [Issue("services", MISSING, "at least one service is required", NO_SERVICES_FIX)]
+    issues: list[Issue] = []
+    for name, spec in manifest.services.items():
+        issues += _service_issues(f"services.{name}", spec)
+    for env, override in manifest.environments.items():
+        prefix = f"environments.{env}"
+        for name, scale in override.scale.items():
+            issues += _scale_issues(f"{prefix}.scale.{name}", scale)
+        for name in override.health:
+            if not manifest.services[name].port:
+                issues.append(_portless_health(f"{prefix}.health.{name}", name))
+    return issues
+
+
+def _service_issues(path: str, spec: ServiceSpec) -> list[Issue]:
+    issues = _scale_issues(f"{path}.scale", spec.scale) + _rollout_issues(path, spec.rollout)
+    if spec.health is not None and not spec.port:
+        issues.insert(0, _portless_health(f"{path}.health", spec.name))
+    return issues
+
+
+def _portless_health(path: str, service: str) -> Issue:
+    return Issue(
+        path,
+        MISSING,
+        f"{service} has no port, so there is nothing to health-check",
+        'add port = "$PORT" to the service or remove health',
+    )
+
+
+def _scale_issues(path: str, scale: Scale) -> list[Issue]:
+    low, high, count = scale.min, scale.max, scale.count
+    if low is not None and high is not None and low > high:
+        # count is then necessarily out of one bound too; one issue is the clearer report.
+        return [
+            Issue(f"{path}.min", low, f"should be at most max ({high})", "lower min or raise max")
+        ]
+    if low is not None and count < low:
+        return [
+            Issue(
+                f"{path}.count",
+                count,
+                f"should be at least min ({low})",
+                f"use count = {low} or lower min",
+            )
+        ]
+    if high is not None and count > high:
+        return [
+            Issue(
+                f"{path}.count",
+                count,
+                f"should be at most max ({high})",
+                f"use count = {high} or raise max",
+            )
+        ]
+    return []
+
+
+def _rollout_issues(path: str, rollout: Rollout) -> list[Issue]:
+    if rollout.max_surge.value or rollout.max_unavailable.value:
+        return []
+    return [
+        Issue(
+            f"{path}.rollout",
+            {"max_surge": str(rollout.max_surge), "max_unavailable": str(rollout.max_unavailable)},
+            "max_surge and max_unavailable are both 0, so a deploy could never replace an instance",
+            'set max_surge = "100%" (start new instances first) or max_unavailable = 1',
+        )
+    ]

@@ -1,0 +1,256 @@
+"""The launchdeck.toml schema: the one source of truth for what a manifest may say.
+
+docs/manifest.md is generated from these models (`python -m launchdeck.manifest.docs`), so every
+field carries a description and an example. Value types live in fieldtypes.py; rules that need
+more than one table at once (scale ordering, health on a portless service) run on the domain
+objects in rules.py. Defaults come from the domain dataclasses so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from launchdeck.domain import HealthCheck, ReleaseSpec, Rollout, Scale, ServiceSpec
+from launchdeck.manifest.fieldtypes import (
+    Command,
+    ConfigKey,
+    Duration,
+    HealthPath,
+    Hostname,
+    InstanceAmount,
+    Memory,
+    Name,
+    Port,
+    ServiceRef,
+)
+
+_HEALTH, _SCALE, _ROLLOUT = HealthCheck(), Scale(), Rollout()
+_SERVICE, _RELEASE = ServiceSpec(name="", command=""), ReleaseSpec(command="")
+
+
+class Table(BaseModel):
+    # strict: a TOML 2 is never silently the string "2", nor true the number 1.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class BuildTable(Table):
+    """How the source tree becomes a build. Every key is optional."""
+
+    kind: Literal["python", "node", "generic"] | None = Field(
+        default=None,
+        examples=["python"],
+        description="Buildpack; detected from the source tree when absent.",
+    )
+    command: Command | None = Field(
+        default=None,
+        examples=["npm run build"],
+        description="Extra build step, run after the dependencies are installed.",
+    )
+
+
+class ReleaseTable(Table):
+    """A command run once per release, before traffic moves (e.g. migrations). If it fails, the
+    deploy stops with nothing changed."""
+
+    command: Command = Field(
+        examples=["python manage.py migrate"], description="The release-phase command."
+    )
+    timeout: Duration = Field(
+        default=_RELEASE.timeout,
+        gt=0,
+        examples=["5m"],
+        description="The release fails after this long.",
+    )
+
+
+class HealthTable(Table):
+    """How an instance shows it can take traffic. Only services with a `port` have one."""
+
+    path: HealthPath = Field(
+        default=_HEALTH.path,
+        examples=["/health"],
+        description="HTTP path the health probe requests.",
+    )
+    interval: Duration = Field(
+        default=_HEALTH.interval, gt=0, examples=["1s"], description="Time between probes."
+    )
+    timeout: Duration = Field(
+        default=_HEALTH.timeout,
+        gt=0,
+        examples=["2s"],
+        description="A probe unanswered this long fails.",
+    )
+    healthy: int = Field(
+        default=_HEALTH.healthy,
+        ge=1,
+        examples=[2],
+        description="Consecutive passing probes before an instance counts as healthy.",
+    )
+    unhealthy: int = Field(
+        default=_HEALTH.unhealthy,
+        ge=1,
+        examples=[3],
+        description="Consecutive failing probes before an instance counts as unhealthy.",
+    )
+    grace: Duration = Field(
+        default=_HEALTH.grace,
+        ge=0,
+        examples=["30s"],
+        description="How long a new instance may take to become healthy before it fails.",
+    )
+
+
+class ScaleTable(Table):
+    """How many instances run. When given, `min` <= `count` <= `max`."""
+
+    count: int = Field(default=_SCALE.count, ge=0, examples=[2], description="Instances to run.")
+    min: int | None = Field(
+        default=_SCALE.min,
+        ge=0,
+        examples=[2],
+        description="Fewest instances autoscaling may leave.",
+    )
+    max: int | None = Field(
+        default=_SCALE.max, ge=1, examples=[8], description="Most instances autoscaling may start."
+    )
+    cpu: int | None = Field(
+        default=_SCALE.cpu,
+        ge=1,
+        le=100,
+        examples=[60],
+        description="Autoscaling target: average CPU percent per instance (1-100).",
+    )
+    requests_per_instance: int | None = Field(
+        default=_SCALE.requests_per_instance,
+        ge=1,
+        examples=[200],
+        description="Autoscaling target: requests per second per instance.",
+    )
+
+
+class ResourcesTable(Table):
+    """Limits for each instance of the service."""
+
+    cpu: float | None = Field(
+        default=None, gt=0, examples=[0.5], description="CPU cores; may be a fraction."
+    )
+    memory: Memory | None = Field(
+        default=None, examples=["512MiB"], description="Memory limit; at least 4MiB."
+    )
+
+
+class RolloutTable(Table):
+    """The pace of a rolling deploy, as a number of instances or a percentage of `count`."""
+
+    max_surge: InstanceAmount = Field(
+        default=_ROLLOUT.max_surge,
+        examples=["100%"],
+        description="How many new instances may run above the desired count.",
+    )
+    max_unavailable: InstanceAmount = Field(
+        default=_ROLLOUT.max_unavailable,
+        examples=[0],
+        description="How many instances may be missing below the desired count.",
+    )
+
+
+class ServiceTable(Table):
+    """A process type. Only services with a `port` receive traffic; the others are workers."""
+
+    command: Command = Field(
+        examples=["gunicorn shop.wsgi --bind 0.0.0.0:$PORT"], description="The command to run."
+    )
+    port: Port = Field(
+        default=_SERVICE.port,
+        examples=["$PORT"],
+        description='"$PORT" (or true): each instance gets its own PORT and receives traffic.',
+    )
+    health: HealthTable | None = Field(
+        default=None,
+        examples=[{"path": "/health"}],
+        description="Health check; a service with a port gets the defaults when absent.",
+    )
+    scale: ScaleTable = Field(
+        default_factory=ScaleTable, examples=[{"count": 2}], description="Instance count."
+    )
+    resources: ResourcesTable = Field(
+        default_factory=ResourcesTable,
+        examples=[{"memory": "512MiB"}],
+        description="Per-instance limits.",
+    )
+    rollout: RolloutTable = Field(
+        default_factory=RolloutTable,
+        examples=[{"max_unavailable": 1}],
+        description="Rolling deploy pace.",
+    )
+    drain: Duration = Field(
+        default=_SERVICE.drain,
+        ge=0,
+        examples=["10s"],
+        description="How long a retiring instance finishes open requests after leaving the router.",
+    )
+    stop_timeout: Duration = Field(
+        default=_SERVICE.stop_timeout,
+        gt=0,
+        examples=["30s"],
+        description="Time between SIGTERM and SIGKILL when an instance stops.",
+    )
+
+
+class EnvironmentTable(Table):
+    """Overrides for one environment. Scale, health and resources entries are partial: the keys
+    given replace the service's own, the others are kept."""
+
+    scale: dict[ServiceRef, ScaleTable] = Field(
+        default_factory=dict,
+        examples=[{"web": {"count": 3, "max": 20}}],
+        description="Scale per service.",
+    )
+    health: dict[ServiceRef, HealthTable] = Field(
+        default_factory=dict,
+        examples=[{"web": {"path": "/ready"}}],
+        description="Health check per service.",
+    )
+    resources: dict[ServiceRef, ResourcesTable] = Field(
+        default_factory=dict,
+        examples=[{"web": {"memory": "1GiB"}}],
+        description="Resources per service.",
+    )
+    config: dict[ConfigKey, str] = Field(
+        default_factory=dict,
+        examples=[{"LOG_LEVEL": "info"}],
+        description="Config vars for this environment; values are strings.",
+    )
+    domains: list[Hostname] = Field(
+        default_factory=list,
+        examples=[["api.example.com"]],
+        description="Custom domains served by this environment.",
+    )
+
+
+class ManifestFile(Table):
+    """The top level of launchdeck.toml."""
+
+    app: Name | None = Field(
+        default=None, examples=["shop"], description="App name; the CLI's `--app` defaults to it."
+    )
+    build: BuildTable = Field(
+        default_factory=BuildTable, examples=[{"kind": "python"}], description="Build settings."
+    )
+    release: ReleaseTable | None = Field(
+        default=None,
+        examples=[{"command": "python manage.py migrate"}],
+        description="Release-phase command.",
+    )
+    services: dict[Name, ServiceTable] = Field(
+        default_factory=dict,
+        examples=[{"web": {"command": "gunicorn shop.wsgi", "port": "$PORT"}}],
+        description="Process types by name; at least one, unless a Procfile provides them.",
+    )
+    environments: dict[Name, EnvironmentTable] = Field(
+        default_factory=dict,
+        examples=[{"production": {"domains": ["api.example.com"]}}],
+        description="Overrides by environment name.",
+    )

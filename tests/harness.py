@@ -1,0 +1,149 @@
+"""Test harness: a real control plane in a temp LAUNCHDECK_HOME on free loopback ports, driven
+through the `launchdeck` CLI as a user types it, and a bounded load generator for 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+from bench.loadgen import Load
+
+__all__ = ["Load"]
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "hello"
+CLI = str(Path(sys.executable).parent / "launchdeck")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_range(size: int = 200) -> str:
+    """A port range unlikely to collide with another control plane running side by side."""
+    base = 20000 + (os.getpid() * 397 + int(time.time() * 1000)) % 30000
+    return f"{base}-{base + size}"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass
+class ControlPlane:
+    home: Path
+    env: dict[str, str]
+    http_port: int
+    started: list[int] = field(default_factory=list)
+
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 120, cwd: Path | None = None
+    ) -> Result:
+        proc = subprocess.run(
+            [CLI, *args], env=self.env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"launchdeck {' '.join(args)} exited {proc.returncode}:\n"
+                f"{proc.stdout}\n{proc.stderr}"
+            )
+        return result
+
+    def server_pid(self) -> int | None:
+        try:
+            return int((self.home / "server.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def start(self) -> None:
+        self.cli("server", "start")
+        pid = self.server_pid()
+        assert pid is not None
+        self.started.append(pid)
+
+    def kill9(self) -> None:
+        pid = self.server_pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(pid).wait(10)
+        (self.home / "server.pid").unlink(missing_ok=True)
+
+    def get(self, app: str, env: str = "staging", path: str = "/") -> tuple[int, dict[str, Any]]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=5)
+        try:
+            conn.request("GET", path, headers={"Host": f"{app}-{env}.localhost"})
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        try:
+            return resp.status, json.loads(body)
+        except ValueError:
+            return resp.status, {"raw": body.decode(errors="replace")}
+
+    def stop_everything(self) -> None:
+        """Stop the control plane, every instance and HAProxy it started (by pid)."""
+        with contextlib.suppress(Exception):
+            if self.server_pid() is not None:
+                self.cli("server", "stop", "--all", check=False, timeout=90)
+        for pid in self._pids_under_home():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in self.started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.home.parent, ignore_errors=True)
+
+    def _pids_under_home(self) -> list[int]:
+        pids = []
+        for pidfile in self.home.rglob("*.pid"):
+            with contextlib.suppress(OSError, ValueError):
+                pids.append(int(pidfile.read_text().split()[0]))
+        return pids
+
+
+def make_control_plane(tmp: Path) -> ControlPlane:
+    # unix socket paths are short (108 bytes): keep the home out of pytest's long tmp paths
+    home = Path(tempfile.mkdtemp(prefix="ld-", dir="/tmp")) / "home"
+    http_port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHDECK_")}
+    env.update(
+        LAUNCHDECK_HOME=str(home),
+        LAUNCHDECK_API_PORT=str(free_port()),
+        LAUNCHDECK_HTTP_PORT=str(http_port),
+        LAUNCHDECK_PORT_RANGE=free_range(),
+        NO_COLOR="1",
+        COLUMNS="200",
+    )
+    return ControlPlane(home=home, env=env, http_port=http_port)
+
+
+def copy_example(tmp: Path, name: str = "app") -> Path:
+    target = tmp / name
+    shutil.copytree(EXAMPLE, target)
+    return target

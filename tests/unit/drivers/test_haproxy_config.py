@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from launchdeck.domain.models import HealthCheck
+from launchdeck.drivers.local.haproxy_config import (
+    Backend,
+    RouterPaths,
+    RouterState,
+    Server,
+    check_host_conflicts,
+    render_config,
+    render_hosts_map,
+    server_params,
+    state_from_json,
+    state_to_json,
+    validated_backend,
+)
+from launchdeck.drivers.local.haproxy_errors import InvalidRouterInput
+
+PATHS = RouterPaths(Path("/srv/ld/router"))
+HEALTH = HealthCheck(path="/health", interval=1.0, timeout=2.0, healthy=2, unhealthy=3)
+STATE = RouterState(
+    (
+        Backend("blog_staging_web", ("blog-staging.localhost",), None, (Server("blog-1", 5001),)),
+        Backend(
+            "shop_staging_web",
+            ("shop-staging.localhost", "shop.example.com"),
+            HEALTH,
+            (
+                Server("shop-staging-web-ab12cd", 5002),
+                Server("shop-staging-web-ef34gh", 5003, "drain"),
+                Server("shop-staging-web-ij56kl", 5004, "maint"),
+            ),
+        ),
+    )
+)
+
+
+def render(state: RouterState = STATE) -> list[str]:
+    return [
+        line.strip()
+        for line in render_config(state, PATHS, http_port=8080, bind="127.0.0.1").splitlines()
+    ]
+
+
+def block(lines: list[str], header: str) -> list[str]:
+    start = lines.index(header)
+    end = lines.index("", start) if "" in lines[start:] else len(lines)
+    return lines[start + 1 : end]
+
+
+def test_global_runs_an_admin_socket_that_can_pass_listeners() -> None:
+    assert block(render(), "global") == [
+        "stats socket /srv/ld/router/admin.sock mode 600 level admin expose-fd listeners",
+        "stats timeout 30s",
+        "hard-stop-after 30s",
+    ]
+
+
+def test_defaults_retry_and_redispatch_and_keep_idle_connections_through_reloads() -> None:
+    defaults = block(render(), "defaults")
+
+    for line in (
+        "mode http",
+        "option redispatch 1",
+        "retries 3",
+        "retry-on conn-failure empty-response response-timeout 503",
+        "option idle-close-on-response",
+        "option forwardfor",
+        "http-reuse safe",
+        "timeout connect 1s",
+        "timeout client 60s",
+        "timeout server 60s",
+    ):
+        assert line in defaults
+    assert not any("http-server-close" in line for line in defaults)
+
+
+def test_frontend_routes_by_host_without_port_and_falls_back_to_404() -> None:
+    lines = render()
+
+    assert block(lines, "frontend http") == [
+        "bind 127.0.0.1:8080",
+        "use_backend %[req.hdr(host),lower,word(1,:),map(/srv/ld/router/hosts.map)]",
+        "default_backend _no_app",
+    ]
+    assert block(lines, "backend _no_app") == [
+        "http-request return status 404 content-type text/plain "
+        'lf-string "no app is deployed at %[req.hdr(host),lower,word(1,:)]\\n"'
+    ]
+
+
+def test_backend_with_health_checks_every_server_with_its_thresholds() -> None:
+    assert block(render(), "backend shop_staging_web") == [
+        "balance roundrobin",
+        "option httpchk",
+        "http-check send meth GET uri /health ver HTTP/1.1 hdr Host localhost",
+        "http-check expect status 200-399",
+        "timeout check 2000ms",
+        "server shop-staging-web-ab12cd 127.0.0.1:5002 check inter 1000ms fall 3 rise 2",
+        "server shop-staging-web-ef34gh 127.0.0.1:5003 check inter 1000ms fall 3 rise 2 weight 0",
+        "server shop-staging-web-ij56kl 127.0.0.1:5004 check inter 1000ms fall 3 rise 2 disabled",
+    ]
+
+
+def test_backend_without_health_has_plain_servers() -> None:
+    assert block(render(), "backend blog_staging_web") == [
+        "balance roundrobin",
+        "server blog-1 127.0.0.1:5001",
+    ]
+
+
+def test_dynamic_servers_get_the_same_check_params_as_config_lines() -> None:
+    # `add server` ignores default-server, so the params are spelled out on both.
+    assert server_params(HEALTH) == ("check", "inter", "1000ms", "fall", "3", "rise", "2")
+    assert server_params(HealthCheck(interval=0.25)) == (
+        "check", "inter", "250ms", "fall", "3", "rise", "2",
+    )  # fmt: skip
+    assert server_params(None) == ()
+
+
+def test_rendering_is_deterministic() -> None:
+    reordered = RouterState(tuple(reversed(STATE.backends)))
+    assert render_config(STATE, PATHS, http_port=1, bind="0.0.0.0") == render_config(
+        RouterState().with_backend(reordered.backends[0]).with_backend(reordered.backends[1]),
+        PATHS,
+        http_port=1,
+        bind="0.0.0.0",
+    )
+
+
+def test_hosts_map_lists_every_host_once_sorted() -> None:
+    assert render_hosts_map(STATE) == (
+        "blog-staging.localhost blog_staging_web\n"
+        "shop-staging.localhost shop_staging_web\n"
+        "shop.example.com shop_staging_web\n"
+    )
+
+
+def test_state_round_trips_through_json() -> None:
+    text = state_to_json(STATE)
+
+    assert state_from_json(text) == STATE
+    assert state_to_json(state_from_json(text)) == text
+
+
+def test_empty_state_round_trips() -> None:
+    assert state_from_json(state_to_json(RouterState())) == RouterState()
+
+
+def test_state_of_an_unknown_format_is_rejected() -> None:
+    with pytest.raises(InvalidRouterInput, match="unsupported format"):
+        state_from_json('{"version": 99, "backends": []}')
+
+
+def test_hosts_are_lowercased_without_port_and_deduplicated() -> None:
+    backend = validated_backend(
+        Backend("web", ("Shop-Staging.localhost:8080", "shop-staging.localhost"), None)
+    )
+    assert backend.hosts == ("shop-staging.localhost",)
+
+
+@pytest.mark.parametrize(
+    ("backend", "message"),
+    [
+        (
+            Backend("web; del server", (), None),
+            "backend name: should be 1-100 letters, digits, '-', '_', '.' or ':' starting "
+            "with a letter or digit (got 'web; del server')",
+        ),
+        (Backend("web", ("bad host",), None), "hosts: 'bad host' is not a valid host name"),
+        (
+            Backend("web", (), HealthCheck(path="health")),
+            "backends.web.health.path: should start with '/' and contain no spaces or quotes "
+            "(got 'health')",
+        ),
+        (
+            Backend("web", (), HealthCheck(interval=0)),
+            "backends.web.health.interval: should be > 0 (got 0)",
+        ),
+        (
+            Backend("web", (), HealthCheck(unhealthy=0)),
+            "backends.web.health.unhealthy: should be >= 1 (got 0)",
+        ),
+        (
+            Backend("web", (), None, (Server("s", 70000),)),
+            "backends.web.servers.s.port: should be a port number 1-65535 (got 70000)",
+        ),
+    ],
+)
+def test_invalid_backends_say_what_is_wrong(backend: Backend, message: str) -> None:
+    with pytest.raises(InvalidRouterInput) as caught:
+        validated_backend(backend)
+    assert str(caught.value) == message
+
+
+def test_a_host_routes_to_one_backend_only() -> None:
+    state = STATE.with_backend(Backend("other", ("shop.example.com",), None))
+
+    with pytest.raises(InvalidRouterInput) as caught:
+        check_host_conflicts(state)
+
+    assert str(caught.value) == (
+        "backends.shop_staging_web.hosts: 'shop.example.com' already routes to backend "
+        "'other'; remove it there first"
+    )
+
+
+def test_server_helpers_keep_order_and_replace_in_place() -> None:
+    backend = Backend("web", (), None, (Server("a", 1), Server("b", 2)))
+
+    assert backend.with_server(Server("a", 1, "drain")).servers == (
+        Server("a", 1, "drain"),
+        Server("b", 2),
+    )
+    assert backend.with_server(Server("c", 3)).servers[-1] == Server("c", 3)
+    assert backend.without_server("a").servers == (Server("b", 2),)
+
+
+def test_router_root_must_fit_in_a_unix_socket_path() -> None:
+    RouterPaths(Path("/" + "x" * 84)).validate()  # 85 bytes: master.sock is 97, the limit
+    with pytest.raises(InvalidRouterInput) as caught:
+        RouterPaths(Path("/" + "x" * 85)).validate()
+    assert str(caught.value) == (
+        "router root: 86 bytes is too long for HAProxy's unix sockets (at most 85): "
+        f"use a shorter LAUNCHDECK_HOME (got '/{'x' * 85}')"
+    )
+    with pytest.raises(InvalidRouterInput, match="without spaces"):
+        RouterPaths(Path("/tmp/my router")).validate()
+    RouterPaths(Path("/home/someone/.launchdeck/router")).validate()

@@ -1,0 +1,100 @@
+import pytest
+
+from launchdeck.domain import BuildRef, HealthCheck, Instance, InstanceState, Release, ServiceSpec
+from launchdeck.execution import Executor, RolloutFailed
+from launchdeck.planning import Desired, plan_rollout
+from tests.unit.execution.fakes import FakeClock, InMemoryRuntime, RecordingBook
+
+WEB = ServiceSpec(
+    name="web",
+    command="x",
+    port=True,
+    drain=1.0,
+    health=HealthCheck(path="/health", interval=0.5, healthy=2, grace=5.0),
+)
+
+
+def release(version):
+    return Release(
+        app="a",
+        env="e",
+        version=version,
+        build=BuildRef("sha256:x", "python", 0.0),
+        config={},
+        services={"web": WEB},
+        created_at=0.0,
+    )
+
+
+def running(id_, version):
+    return Instance(
+        id=id_,
+        app="a",
+        env="e",
+        service="web",
+        release=version,
+        state=InstanceState.RUNNING,
+        port=29000,
+        pid=1,
+        started_at=1.0,
+    )
+
+
+def run(runtime, book, clock, old, version=2):
+    desired = Desired(version, {"web": WEB}, {"web": 2})
+    n = iter(range(1, 100))
+    plan = plan_rollout(desired, old, lambda s: f"new{next(n)}")
+    executor = Executor(
+        runtime,
+        book,
+        app="a",
+        env="e",
+        releases=release,
+        instances={i.id: i for i in old},
+        clock=clock,
+    )
+    executor.run(plan)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+def test_rollout_routes_new_before_draining_old(clock):
+    runtime, book = InMemoryRuntime(clock), RecordingBook()
+    old = [running("old1", 1), running("old2", 1)]
+    for i in old:
+        book.save_instance(i)
+    run(runtime, book, clock, old)
+    assert runtime.log == [
+        "start new1",
+        "start new2",
+        "route new1",
+        "route new2",
+        "drain old1",
+        "drain old2",
+        "unroute old1",
+        "unroute old2",
+        "stop old1",
+        "stop old2",
+    ]
+    assert sorted(book.instances) == ["new1", "new2"]
+    assert all(i.state == InstanceState.RUNNING for i in book.instances.values())
+    kinds = [k for k, _ in book.events]
+    assert kinds.count("instance_healthy") == 2 and "drained" in kinds
+
+
+def test_circuit_breaker_removes_new_instances_and_keeps_old_serving(clock):
+    runtime, book = InMemoryRuntime(clock), RecordingBook()
+    old = [running("old1", 1), running("old2", 1)]
+    for i in old:
+        book.save_instance(i)
+    runtime.dies.add("new2")
+    with pytest.raises(RolloutFailed) as failed:
+        run(runtime, book, clock, old)
+    assert failed.value.reason == "instance new2 exited with code 3 before passing its health check"
+    assert failed.value.log_tail == "ERROR boom in new2"
+    assert sorted(book.instances) == ["old1", "old2"]
+    assert runtime.stopped == ["new1", "new2"]
+    assert not runtime.draining
