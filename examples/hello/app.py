@@ -51,6 +51,7 @@ def main() -> None:
         print("ERROR: refusing to start: CRASH_AT_START is set", flush=True)
         sys.exit(3)
     time.sleep(BOOT_DELAY)
+    ThreadingHTTPServer.request_queue_size = 128  # the default listen backlog of 5 drops SYNs
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())

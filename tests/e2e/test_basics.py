@@ -162,3 +162,26 @@ def test_a_crashed_instance_is_replaced(cp, tmp_path):
         time.sleep(0.3)
     else:
         raise AssertionError("the crashed worker was not replaced")
+
+
+def test_a_killed_haproxy_is_restarted_with_every_route(cp, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    router = cp.cli("server", "status", "--json").json()["router"]
+    assert router["running"]
+    os.kill(router["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            status, body = cp.get("hello")
+        except OSError:
+            time.sleep(0.2)
+            continue
+        if status == 200:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("HAProxy was not restarted")
+    assert body["release"] == "v1"
+    new = cp.cli("server", "status", "--json").json()["router"]
+    assert new["running"] and new["pid"] != router["pid"]

@@ -319,6 +319,18 @@ class Engine:
             return
         self.store.save_env(replace(self._env(env.app, env.name), release=release.version))
         self._finish(dep, DeploymentState.SUCCEEDED)
+        if dep.kind == DeploymentKind.DEPLOY:
+            self._prune_builds()
+
+    def _prune_builds(self) -> None:
+        """Keep the newest builds plus every build a recent release may roll back to."""
+        try:
+            removed = self.builder.prune(protect=self.store.build_digests_in_use())
+        except (OSError, BuildError):
+            log.exception("pruning builds failed")
+            return
+        if removed:
+            log.info("pruned %d old builds", len(removed))
 
     def ensure_backends(self, env: EnvState, release: Release) -> None:
         routed = sorted(s.name for s in release.services.values() if s.routed)

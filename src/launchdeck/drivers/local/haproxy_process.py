@@ -76,7 +76,7 @@ class HAProxyProcesses:
         deadline = self.clock.monotonic() + retry_for
         while True:
             result = self.runner.run(start_master(haproxy, self.paths), check=False)
-            pid = self.master_pid() if result.ok else None
+            pid = self._await_master() if result.ok else None
             if pid is not None:
                 return pid
             if result.returncode == 127:
@@ -89,6 +89,13 @@ class HAProxyProcesses:
                     f"output:\n{result.output or '(none)'}"
                 )
             self.clock.sleep(0.25)
+
+    def _await_master(self, timeout: float = 3.0) -> int | None:
+        """The daemonizing parent can exit before the pidfile names a running master."""
+        deadline = self.clock.monotonic() + timeout
+        while (pid := self.master_pid()) is None and self.clock.monotonic() < deadline:
+            self.clock.sleep(0.02)
+        return pid
 
     # -- finding ours ------------------------------------------------------------------------
 

@@ -1,0 +1,385 @@
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from launchdeck.controlplane.api import create_api
+from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Manifest
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH_FIX = "check LAUNCHDECK_TOKEN or $LAUNCHDECK_HOME/api.json"
+
+
+@dataclass
+class DeployCall:
+    env: EnvState
+    source: Path
+    manifest: Manifest
+    git_sha: str | None
+    files: list[str]
+
+
+@dataclass
+class RecordingEngine:
+    """Accepts deploys without building anything and remembers what it was given."""
+
+    deploys: list[DeployCall] = field(default_factory=list)
+
+    def deploy(
+        self, env: EnvState, source: Path, manifest: Manifest, git_sha: str | None
+    ) -> Deployment:
+        files = sorted(str(p.relative_to(source)) for p in source.rglob("*"))
+        self.deploys.append(DeployCall(env, source, manifest, git_sha, files))
+        return Deployment(
+            id=len(self.deploys),
+            app=env.app,
+            env=env.name,
+            kind=DeploymentKind.DEPLOY,
+            state=DeploymentState.PENDING,
+            created_at=5.0,
+            from_release=env.release,
+        )
+
+
+class FakeControlPlane:
+    """The parts of ControlPlane the routes under test use: a real store and log store in a
+    temporary home, a recording engine, and a plain app summary."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.store = Store(home / "launchdeck.db")
+        self.logs = LogStore(home / "logs")
+        self.engine = RecordingEngine()
+
+    def app_json(self, name: str) -> dict[str, Any]:
+        return {"name": name, "envs": [e.name for e in self.store.envs(name)]}
+
+
+@pytest.fixture
+def cp(tmp_path: Path):
+    plane = FakeControlPlane(tmp_path / "home")
+    yield plane
+    plane.store.close()
+
+
+@pytest.fixture
+def client(cp: FakeControlPlane) -> TestClient:
+    return TestClient(create_api(cp, TOKEN))  # type: ignore[arg-type]
+
+
+def tarball(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def leftovers(cp: FakeControlPlane) -> list[Path]:
+    tmp = cp.home / "tmp"
+    return list(tmp.iterdir()) if tmp.exists() else []
+
+
+# -- auth -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        {"Authorization": f"Basic {TOKEN}"},
+    ],
+    ids=["none", "empty", "bearer-only", "wrong", "longer", "other-scheme"],
+)
+def test_requests_without_the_right_token_get_401(client: TestClient, headers: dict) -> None:
+    response = client.get("/v1/apps", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "missing or wrong API token", "fix": AUTH_FIX}
+
+
+def test_every_route_needs_the_token(client: TestClient) -> None:
+    assert client.post("/v1/apps", json={"name": "shop"}).status_code == 401
+    assert client.delete("/v1/apps/shop").status_code == 401
+    assert client.post("/v1/apps/shop/envs/staging/deploys", content=b"x").status_code == 401
+    assert client.get("/v1/apps/shop/envs/staging/logs").status_code == 401
+
+
+def test_the_right_token_is_let_in(client: TestClient) -> None:
+    response = client.get("/v1/apps", headers=AUTH)
+
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+# -- apps -------------------------------------------------------------------------------------
+
+
+def test_create_app_makes_staging_and_production(client: TestClient, cp: FakeControlPlane) -> None:
+    response = client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    assert response.status_code == 201
+    assert response.json() == {"name": "shop", "envs": ["staging", "production"]}
+    assert [e.name for e in cp.store.envs("shop")] == ["production", "staging"]
+    assert client.get("/v1/apps", headers=AUTH).json() == [
+        {"name": "shop", "envs": ["production", "staging"]}
+    ]
+
+
+@pytest.mark.parametrize("name", ["Shop", "1shop", "shop_app", "", "a" * 31, "shop app", "-shop"])
+def test_create_app_with_a_bad_name_is_422(
+    client: TestClient, cp: FakeControlPlane, name: str
+) -> None:
+    response = client.post("/v1/apps", json={"name": name}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": f"app name {name!r} is not valid: use 1-30 lowercase letters, digits and '-', "
+        "starting with a letter",
+        "fix": "e.g. launchdeck apps create shop",
+    }
+    assert cp.store.apps() == []
+
+
+def test_create_app_twice_is_409(client: TestClient) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    assert response.status_code == 409
+    assert response.json() == {"error": "app 'shop' already exists", "fix": "pick another name"}
+
+
+@pytest.mark.xfail(
+    reason="api.py: request validation errors fall through to FastAPI's default handler, so "
+    'they answer {"detail": [...]} instead of the {"error", "fix"} shape the module promises '
+    "(the CLI then prints the raw list)",
+    strict=True,
+)
+def test_a_request_body_missing_a_field_answers_in_the_error_shape(client: TestClient) -> None:
+    response = client.post("/v1/apps", json={}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert set(response.json()) == {"error", "fix"}
+
+
+def test_unknown_app_is_404_with_how_to_create_it(client: TestClient) -> None:
+    response = client.get("/v1/apps/shop/envs/staging/config", headers=AUTH)
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "app 'shop' not found",
+        "fix": "create it with: launchdeck apps create shop",
+    }
+
+
+def test_unknown_env_is_404_naming_the_envs_there_are(client: TestClient) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.get("/v1/apps/shop/envs/qa/config", headers=AUTH)
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "app 'shop' has no environment 'qa' (it has: production, staging)",
+        "fix": "use --env production",
+    }
+
+
+def test_destroy_needs_the_app_name_as_confirmation(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.delete("/v1/apps/shop", params={"confirm": "shoe"}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "destroying 'shop' needs confirmation",
+        "fix": "add --confirm shop",
+    }
+    assert cp.store.app_exists("shop")
+
+
+def test_destroy_of_an_unknown_app_is_404(client: TestClient) -> None:
+    response = client.delete("/v1/apps/shop", params={"confirm": "shop"}, headers=AUTH)
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "app 'shop' not found"
+
+
+# -- config and logs --------------------------------------------------------------------------
+
+
+def test_get_config_returns_the_env_config(client: TestClient, cp: FakeControlPlane) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    cp.store.save_env(EnvState("shop", "staging", config={"DEBUG": "1"}))
+
+    response = client.get("/v1/apps/shop/envs/staging/config", headers=AUTH)
+
+    assert response.json() == {"DEBUG": "1"}
+
+
+def test_a_bad_config_key_is_422(client: TestClient) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.patch(
+        "/v1/apps/shop/envs/staging/config", json={"set": {"BAD-KEY": "1"}}, headers=AUTH
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "config key 'BAD-KEY' is not valid: use letters, digits and '_'",
+        "fix": "e.g. launchdeck config set DATABASE_POOL=5",
+    }
+
+
+def test_a_bad_grep_pattern_is_422(client: TestClient) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.get("/v1/apps/shop/envs/staging/logs", params={"grep": "("}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "--grep '(' is not a valid regular expression: "
+        "missing ), unterminated subpattern at position 0",
+        "fix": "escape special characters, e.g. 'GET /health'",
+    }
+
+
+def test_logs_stream_as_ndjson(client: TestClient, cp: FakeControlPlane) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    raw = cp.logs.raw / "shop" / "staging" / "web.v1-abcdef.log"
+    raw.parent.mkdir(parents=True)
+    raw.write_text("GET / 200\nGET /cart 500\n")
+
+    response = client.get("/v1/apps/shop/envs/staging/logs", params={"grep": "500"}, headers=AUTH)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-ndjson"
+    [line] = response.text.splitlines()
+    assert '"line": "GET /cart 500"' in line
+
+
+# -- deploy uploads ---------------------------------------------------------------------------
+
+
+def test_a_deploy_upload_that_is_not_a_gzip_tar_is_422(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.post(
+        "/v1/apps/shop/envs/staging/deploys", content=b"this is not a tarball", headers=AUTH
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "the upload is not a gzipped tar of an app directory (not a gzip file)",
+        "fix": "deploy with: launchdeck deploy PATH",
+    }
+    assert leftovers(cp) == []
+    assert cp.engine.deploys == []
+
+
+def test_an_empty_deploy_upload_is_422(client: TestClient, cp: FakeControlPlane) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.post("/v1/apps/shop/envs/staging/deploys", content=b"", headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"] == (
+        "the upload is not a gzipped tar of an app directory (empty file)"
+    )
+    assert leftovers(cp) == []
+
+
+def test_a_deploy_upload_reaching_outside_its_directory_is_422(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    body = tarball({"Procfile": "web: serve\n", "../escaped.txt": "gotcha"})
+
+    response = client.post("/v1/apps/shop/envs/staging/deploys", content=body, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"].startswith(
+        "the upload is not a gzipped tar of an app directory ("
+    )
+    assert not (cp.home / "escaped.txt").exists()
+    assert leftovers(cp) == []
+
+
+def test_a_deploy_of_an_app_without_procfile_or_manifest_is_422(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+
+    response = client.post(
+        "/v1/apps/shop/envs/staging/deploys", content=tarball({"README": "hi"}), headers=AUTH
+    )
+
+    assert response.status_code == 422
+    assert "no launchdeck.toml or Procfile found" in response.json()["error"]
+    assert response.json()["fix"] == "fix the app, then deploy again"
+    assert leftovers(cp) == []
+    assert cp.engine.deploys == []
+
+
+def test_a_deploy_to_an_unknown_app_is_404(client: TestClient) -> None:
+    body = tarball({"Procfile": "web: serve\n"})
+
+    response = client.post("/v1/apps/shop/envs/staging/deploys", content=body, headers=AUTH)
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "app 'shop' not found"
+
+
+def test_a_good_upload_is_unpacked_and_handed_to_the_engine(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    body = tarball({"Procfile": "web: python -m http.server $PORT\n", "app/main.py": "print(1)\n"})
+
+    response = client.post(
+        "/v1/apps/shop/envs/staging/deploys",
+        content=body,
+        params={"git_sha": "abc123"},
+        headers=AUTH,
+    )
+
+    assert response.status_code == 202
+    assert response.json() == {
+        "id": 1,
+        "app": "shop",
+        "env": "staging",
+        "kind": "deploy",
+        "state": "pending",
+        "finished": False,
+        "from_release": None,
+        "to_release": None,
+        "reason": "",
+        "created_at": 5.0,
+        "finished_at": None,
+    }
+    [call] = cp.engine.deploys
+    assert call.env == EnvState("shop", "staging")
+    assert call.git_sha == "abc123"
+    assert call.files == ["Procfile", "app", "app/main.py"]
+    assert call.source.parent == cp.home / "tmp"
+    assert list(call.manifest.services) == ["web"]
