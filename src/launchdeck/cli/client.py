@@ -45,6 +45,11 @@ class Endpoint:
                 f"no control plane found ({creds} is missing)",
                 "start one with: launchdeck server start",
             ) from None
+        if not isinstance(data, dict) or not data.get("url") or not data.get("token"):
+            raise CliError(
+                f"{creds} has no url and token",
+                "restart the control plane to rewrite it: launchdeck server stop; launchdeck server start",
+            )
         return cls((url or str(data["url"])).rstrip("/"), token or str(data["token"]))
 
 

@@ -93,7 +93,7 @@ class LogStore:
                     "line": line,
                 }
             )
-            for line in chunk[:end].decode(errors="replace").splitlines()
+            for line in chunk[:end].decode(errors="replace").split("\n")[:-1]
         ]
         out = self.path(app, env)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +135,7 @@ class LogStore:
         except OSError:
             return [], offset
         end = data.rfind(b"\n") + 1
-        entries = [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+        entries = [json.loads(line) for line in data[:end].split(b"\n") if line.strip()]
         return entries, offset + end
 
     def remove(self, app: str, env: str) -> None:

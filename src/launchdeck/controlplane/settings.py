@@ -30,7 +30,7 @@ class Settings:
             home=home.resolve(),
             api_port=_port(env, "LAUNCHDECK_API_PORT", 7070),
             http_port=_port(env, "LAUNCHDECK_HTTP_PORT", 8080),
-            port_range=_range(env.get("LAUNCHDECK_PORT_RANGE", "20000-29999")),
+            port_range=_range(env.get("LAUNCHDECK_PORT_RANGE") or "20000-29999"),
         )
 
     @property
@@ -58,14 +58,14 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not raw.isdecimal() or not 1 <= int(raw) <= 65535:
         raise SettingsError(f"{name}: should be a port number 1-65535 (got {raw!r})")
     return int(raw)
 
 
 def _range(raw: str) -> tuple[int, int]:
     first, _, last = raw.partition("-")
-    if not (first.isdigit() and last.isdigit() and 1024 <= int(first) < int(last) <= 65535):
+    if not (first.isdecimal() and last.isdecimal() and 1024 <= int(first) < int(last) <= 65535):
         raise SettingsError(
             f"LAUNCHDECK_PORT_RANGE: should be FIRST-LAST within 1024-65535 (got {raw!r})"
         )

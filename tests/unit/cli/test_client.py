@@ -91,12 +91,6 @@ def test_find_with_an_unreadable_api_json_gives_the_same_error(tmp_path: Path) -
     )
 
 
-@pytest.mark.xfail(
-    reason="client.py Endpoint.find: an api.json that parses but lacks 'url' or 'token' (or is "
-    "not an object) raises KeyError/TypeError from data['url'] instead of a CliError",
-    raises=KeyError,
-    strict=True,
-)
 def test_find_with_an_api_json_missing_a_key_is_a_cli_error(tmp_path: Path) -> None:
     (tmp_path / "api.json").write_text(json.dumps({"url": URL}))
 

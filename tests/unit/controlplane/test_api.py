@@ -166,12 +166,6 @@ def test_create_app_twice_is_409(client: TestClient) -> None:
     assert response.json() == {"error": "app 'shop' already exists", "fix": "pick another name"}
 
 
-@pytest.mark.xfail(
-    reason="api.py: request validation errors fall through to FastAPI's default handler, so "
-    'they answer {"detail": [...]} instead of the {"error", "fix"} shape the module promises '
-    "(the CLI then prints the raw list)",
-    strict=True,
-)
 def test_a_request_body_missing_a_field_answers_in_the_error_shape(client: TestClient) -> None:
     response = client.post("/v1/apps", json={}, headers=AUTH)
 

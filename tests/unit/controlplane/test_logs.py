@@ -332,11 +332,6 @@ def test_query_matches_entries_by_their_fields() -> None:
     assert not LogQuery(grep=re.compile("POST")).match(entry)
 
 
-@pytest.mark.xfail(
-    reason="logs.py _ingest_file splits with str.splitlines(), which also breaks on \\r, \\x0b, "
-    "\\x0c, \\x1c-\\x1e, \\x85, U+2028 and U+2029, so one raw line becomes several entries",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "line",
     [

@@ -122,23 +122,11 @@ def test_port_range_limits_are_inclusive(tmp_path: Path) -> None:
     assert s.port_range == (1024, 65535)
 
 
-@pytest.mark.xfail(
-    reason="settings.py _range: env.get('LAUNCHDECK_PORT_RANGE', default) returns '' for a set but "
-    "empty variable, so '' is rejected while empty LAUNCHDECK_*_PORT and LAUNCHDECK_HOME mean the default",
-    raises=SettingsError,
-    strict=True,
-)
 def test_an_empty_port_range_means_the_default_like_the_other_variables(tmp_path: Path) -> None:
     s = Settings.from_environ({"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_PORT_RANGE": ""})
     assert s.port_range == (20000, 29999)
 
 
-@pytest.mark.xfail(
-    reason="settings.py _port: str.isdigit() accepts '\u00b2' (superscript two) which int() rejects, "
-    "so the user gets int()'s 'invalid literal' message instead of the port message",
-    raises=ValueError,
-    strict=True,
-)
 def test_a_superscript_digit_gets_the_port_message(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as err:
         Settings.from_environ({"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_API_PORT": "\u00b2"})

@@ -90,13 +90,6 @@ def test_a_custom_parent_name(v2: Path) -> None:
     assert groups.prepare(ID, LIMITS) == (v2 / "ld-test" / ID / "cgroup.procs",)
 
 
-@pytest.mark.xfail(
-    reason="cgroups.py _detect: only the root's cgroup.subtree_control gets '+memory +cpu'; a v2 "
-    "child only has memory.max/cpu.max when its parent enables them, so <root>/launchdeck/"
-    "cgroup.subtree_control must be written too, else prepare() hits OSError and returns ()",
-    raises=FileNotFoundError,
-    strict=True,
-)
 def test_v2_enables_the_controllers_for_the_instance_groups(v2: Path) -> None:
     groups = Cgroups(v2)
 

@@ -30,7 +30,9 @@ class Cgroups:
             parent = self.root / self.name
             try:
                 parent.mkdir(exist_ok=True)
+                # a group only gets memory.max / cpu.max when its parent enables them
                 (self.root / "cgroup.subtree_control").write_text("+memory +cpu")
+                (parent / "cgroup.subtree_control").write_text("+memory +cpu")
             except OSError as exc:
                 return Support(False, f"cgroup v2 not writable ({exc.strerror})")
             return Support(True, "cgroup v2")

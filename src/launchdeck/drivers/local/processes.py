@@ -40,7 +40,8 @@ def wrapper_script(launch: Launch) -> str:
     """The shell prologue: join cgroups, record our pid, then become the app (exec)."""
     steps = [f"echo $$ > {shlex.quote(str(p))} 2>/dev/null" for p in launch.cgroup_procs]
     steps.append(f"echo $$ > {shlex.quote(str(launch.pidfile))}")
-    steps.append(f"exec {launch.command}")
+    # the user's line runs as a whole (`a && b`, `cd x; y`, `FOO=1 cmd`), as Heroku does
+    steps.append(f"exec /bin/sh -c {shlex.quote(launch.command)}")
     return "; ".join(steps)
 
 
@@ -78,14 +79,18 @@ class Processes:
         return self._exit_codes.get(proc.pid)
 
     def stop(self, proc: Proc, *, timeout: float) -> None:
-        """SIGTERM the instance's process group, then SIGKILL it after `timeout` seconds."""
+        """SIGTERM the instance's process group, wait until every process in it has exited (the
+        app may be a child of its shell), then SIGKILL what is left after `timeout` seconds."""
         if not self.alive(proc):
-            self._killpg(proc.pid, signal.SIGKILL)  # leftovers of a dead leader
+            if not psutil.pid_exists(proc.pid):  # never signal a recycled pid's new owner
+                self._killpg(proc.pid, signal.SIGKILL)  # leftovers of a dead leader
             return
         self._killpg(proc.pid, signal.SIGTERM)
         deadline = self._clock.monotonic() + timeout
-        while self.alive(proc) and self._clock.monotonic() < deadline:
+        while self._clock.monotonic() < deadline:
             self._reap(proc.pid)
+            if not group_alive(proc.pid):
+                break
             self._clock.sleep(0.05)
         self._killpg(proc.pid, signal.SIGKILL)
         self._reap(proc.pid, wait=True)
@@ -113,6 +118,17 @@ class Processes:
             return
         if child.returncode is not None:
             self._exit_codes[pid] = self._children.pop(pid).returncode
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group still runs (zombies nobody reaped do not count)."""
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
+                return True
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return False
 
 
 def _create_time(pid: int) -> float | None:
