@@ -48,7 +48,8 @@ class Endpoint:
         if not isinstance(data, dict) or not data.get("url") or not data.get("token"):
             raise CliError(
                 f"{creds} has no url and token",
-                "restart the control plane to rewrite it: launchdeck server stop; launchdeck server start",
+                "restart the control plane to rewrite it: "
+                "launchdeck server stop; launchdeck server start",
             )
         return cls((url or str(data["url"])).rstrip("/"), token or str(data["token"]))
 
