@@ -31,23 +31,27 @@ def figure(name: str, value: float | int, unit: str = "") -> None:
     print(f"{name}: {shown}{unit}", flush=True)
 
 
-def bench_app(tmp: Path, n: int) -> Path:
-    """examples/hello as a web-only, 2-instance service; each copy differs in code only."""
-    app = tmp / f"src{n}"
+def bench_app(tmp: Path, n: int, boot_delay: float = 0.0) -> Path:
+    """examples/hello as a web-only, 2-instance service; each copy differs in code only.
+    `boot_delay` makes it boot like a framework app (imports, connection pools) would."""
+    app = tmp / f"src{n}-{boot_delay:g}"
     shutil.rmtree(app, ignore_errors=True)
     shutil.copytree(EXAMPLE, app)
     manifest = app / "launchdeck.toml"
     text = manifest.read_text().replace('app = "hello"', 'app = "bench"')
-    manifest.write_text(text[: text.index("[services.worker]")])
+    text = text[: text.index("[services.worker]")]
+    if boot_delay:
+        text = text.replace('"python app.py"', f'"env BOOT_DELAY={boot_delay:g} python app.py"')
+    manifest.write_text(text)
     source = app / "app.py"
     source.write_text(source.read_text().replace('"hello from launchdeck"', repr(f"build {n}")))
     return app
 
 
-def boot_to_healthy(app: Path) -> float:
+def boot_to_healthy(app: Path, boot_delay: float = 0.0) -> float:
     """Start the app by hand and time until its health path answers 200."""
     port = free_port()
-    env = dict(os.environ, PORT=str(port))
+    env = dict(os.environ, PORT=str(port), BOOT_DELAY=str(boot_delay))
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "app.py"],
@@ -110,20 +114,21 @@ def main() -> None:
         cp.cli("apps", "create", "bench")
         cp.cli("deploy", str(bench_app(tmp, 0)), "--app", "bench")  # warm: dependency env built
 
-        deploys, boots = [], []
-        with Load(cp.http_port, HOST, clients=4, max_requests=10**6, max_seconds=600) as load:
+        with Load(cp.http_port, HOST, clients=4, max_requests=10**6, max_seconds=900) as load:
             load.wait_for(100)
-            for n in range(1, RUNS + 1):
-                app = bench_app(tmp, n)
-                boots.append(boot_to_healthy(app))
-                started = time.monotonic()
-                cp.cli("deploy", str(app), "--app", "bench")
-                deploys.append(time.monotonic() - started)
+            for delay, suffix in ((0.0, ""), (1.0, "_1s_boot_app")):
+                deploys, boots = [], []
+                for n in range(1, RUNS + 1):
+                    app = bench_app(tmp, n, delay)
+                    boots.append(boot_to_healthy(app, delay))
+                    started = time.monotonic()
+                    cp.cli("deploy", str(app), "--app", "bench")
+                    deploys.append(time.monotonic() - started)
+                deploy_s, boot_s = statistics.median(deploys), statistics.median(boots)
+                figure(f"deploy_code_only_s{suffix}", deploy_s)
+                figure(f"app_boot_to_healthy_s{suffix}", boot_s)
+                figure(f"deploy_overhead_ratio{suffix}", deploy_s / boot_s)
             load.wait_for(load.total + 100)
-        deploy_s, boot_s = statistics.median(deploys), statistics.median(boots)
-        figure("deploy_code_only_s", deploy_s)
-        figure("app_boot_to_healthy_s", boot_s)
-        figure("deploy_overhead_ratio", deploy_s / boot_s)
         figure("deploy_requests_under_load", load.total)
         figure("deploy_failed_requests", len(load.failures))
 

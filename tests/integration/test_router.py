@@ -6,6 +6,7 @@ Every load is bounded in count and time; every process started here is stopped b
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +25,7 @@ import pytest
 from launchdeck.domain.models import HealthCheck
 from launchdeck.drivers.local import haproxy as router_module
 from launchdeck.drivers.local.haproxy import Backend, Router
+from launchdeck.drivers.local.haproxy_api import RuntimeApi, ServerStat, UnixSocketTransport
 from launchdeck.drivers.local.haproxy_errors import ConfigInvalid
 
 pytestmark = [
@@ -158,6 +160,12 @@ def get(port: int, host: str, path: str = "/") -> httpx.Response:
         return client.get(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
 
 
+def server_stats(router: Router, backend: str) -> list[ServerStat]:
+    """Every slot of the backend, straight from the worker's admin socket."""
+    api = RuntimeApi(UnixSocketTransport(router.paths.admin_socket))
+    return [s for s in api.stat() if s.backend == backend]
+
+
 def listening_inodes(port: int) -> set[str]:
     """Inodes of the sockets listening on `port`: a rebind would show a new one."""
     inodes = set()
@@ -220,13 +228,64 @@ def test_added_server_takes_traffic_and_is_recorded(shop: Router, instances: Ins
 
     assert bodies == {"shop-web-a": 3, "shop-web-b": 3, "shop-web-c": 3}
     config = shop.paths.config.read_text()
-    assert "server shop-web-c 127.0.0.1:" in config
-    assert "check inter 200ms fall 2 rise 1" in config
+    assert re.search(
+        r"server s3 127\.0\.0\.1:\d+ check inter 200ms fall 2 rise 1  # shop-web-c\n", config
+    )
     # A Router on the same root (a restarted control plane) sees the same record.
     again = Router(shop.paths.root, http_port=shop.http_port)
     assert again.backends() == shop.backends()
     assert again.is_running() and again.pid() == shop.pid()
     assert again.ensure_running() is False
+
+
+def test_runtime_added_server_keeps_its_connections_alive(
+    router: Router, instances: Instances
+) -> None:
+    # Servers created with `add server` in HAProxy 2.6 connect once per request (a tenth of
+    # the throughput); the static slots we re-point must reuse their connections.
+    router.ensure_running()
+    router.set_backend(Backend("shop-web", ("shop.localhost",), HEALTH))
+    router.add_server("shop-web", "shop-web-a", instances.start("shop-web-a"))
+
+    load = Load(router.http_port, shop_host(router), count=300)
+    load.start()
+    load.finish()
+
+    assert load.failures == []
+    assert load.bodies == {"shop-web-a": 300}
+    (used,) = [s for s in server_stats(router, "shop-web") if s.connects or s.reuses]
+    assert used.connects + used.reuses >= 300
+    assert used.connects <= 10, f"{used.connects} connections for 300 requests: no reuse"
+
+
+def test_a_freed_slot_routes_to_the_next_server_only(shop: Router, instances: Instances) -> None:
+    shop.remove_server("shop-web", "shop-web-a")
+    free = [s for s in server_stats(shop, "shop-web") if s.name != "s2"]
+    assert {s.status for s in free} == {"MAINT"}
+    assert "  # shop-web-a" not in shop.paths.config.read_text()
+
+    shop.add_server("shop-web", "shop-web-c", instances.start("shop-web-c"))
+
+    assert "server s1 127.0.0.1:" in shop.paths.config.read_text().split("# shop-web-c")[0]
+    assert shop.live_servers("shop-web") == {"shop-web-c": "UP", "shop-web-b": "UP"}
+    bodies = Counter(get(shop.http_port, shop_host(shop)).text.strip() for _ in range(8))
+    assert bodies == {"shop-web-b": 4, "shop-web-c": 4}
+
+
+def test_a_full_backend_gets_more_slots_with_a_reload(shop: Router, instances: Instances) -> None:
+    port = instances.start("shop-web-x")
+    workers = psutil.Process(shop.pid()).children()
+    for n in range(6):
+        shop.add_server("shop-web", f"shop-web-x{n}", port)  # slots 3-8: no reload
+    assert psutil.Process(shop.pid()).children() == workers
+
+    shop.add_server("shop-web", "shop-web-x6", port)
+
+    assert psutil.Process(shop.pid()).children() != workers
+    assert len(server_stats(shop, "shop-web")) == 16
+    assert set(shop.live_servers("shop-web").values()) == {"UP"}
+    assert len(shop.live_servers("shop-web")) == 9
+    assert get(shop.http_port, shop_host(shop)).status_code == 200
 
 
 def test_drain_then_remove_under_keep_alive_load_drops_nothing(shop: Router) -> None:

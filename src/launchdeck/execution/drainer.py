@@ -8,7 +8,9 @@ from launchdeck.domain import Instance
 from launchdeck.execution.runtime import Runtime
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
-SETTLE = 0.2  # a request the router picked a server for just before the drain still arrives
+# HAProxy counts a request against its server as soon as it picks it, so once the drain is
+# applied the session count covers everything still on its way; this pause is only a margin
+SETTLE = 0.05
 
 
 class Drainer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import assert_never
 
@@ -124,13 +125,18 @@ class Executor:
         self.book.event("drained", f"drained {', '.join(action.ids)}")
 
     def _stop(self, action: Stop) -> None:
-        for inst_id in action.ids:
-            inst = self.instances.pop(inst_id, None)
-            if inst is None:
-                continue
-            self.runtime.stop(inst, timeout=self._spec_or_default(inst).stop_timeout)
+        """Stop the batch together: each waits up to its stop_timeout for a graceful exit."""
+        batch = [i for i in (self.instances.pop(i, None) for i in action.ids) if i is not None]
+        with ThreadPoolExecutor(max_workers=max(1, len(batch))) as pool:
+            stops = [
+                pool.submit(self.runtime.stop, i, timeout=self._spec_or_default(i).stop_timeout)
+                for i in batch
+            ]
+        for stop in stops:
+            stop.result()  # a failure to stop is a bug worth seeing, not swallowing
+        for inst in batch:
             self.book.remove_instance(inst)
-            self.book.event("instance_stopped", f"{inst_id} stopped")
+            self.book.event("instance_stopped", f"{inst.id} stopped")
 
     def _spec_or_default(self, inst: Instance) -> ServiceSpec:
         try:

@@ -19,7 +19,6 @@ from launchdeck.drivers.local.haproxy_errors import (
     NoSuchBackend,
     NoSuchServer,
     RuntimeApiError,
-    ServerExists,
 )
 
 
@@ -37,15 +36,15 @@ class ScriptedTransport:
 
 HEADER = (
     "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,"
-    "wretr,wredis,status,weight\n"
+    "wretr,wredis,status,weight,connect,reuse\n"
 )
 STAT = (
     HEADER
-    + "shop-web,shop-web-a,0,0,2,5,,10,0,0,,0,,0,0,0,0,UP,1\n"
-    + "shop-web,shop-web-b,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN 1/2,1\n"
-    + "shop-web,shop-web-c,0,0,0,0,,0,0,0,,0,,0,0,0,0,DRAIN,0\n"
-    + "blog-web,blog-web-a,0,0,0,0,,0,0,0,,0,,0,0,0,0,MAINT (via x/y),1\n"
-    + "blog-web,blog-web-b,0,0,0,0,,0,0,0,,0,,0,0,0,0,no check,1\n"
+    + "shop-web,shop-web-a,0,0,2,5,,10,0,0,,0,,0,0,0,0,UP,1,3,7\n"
+    + "shop-web,shop-web-b,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN 1/2,1,,\n"
+    + "shop-web,shop-web-c,0,0,0,0,,0,0,0,,0,,0,0,0,0,DRAIN,0,,\n"
+    + "blog-web,blog-web-a,0,0,0,0,,0,0,0,,0,,0,0,0,0,MAINT (via x/y),1,,\n"
+    + "blog-web,blog-web-b,0,0,0,0,,0,0,0,,0,,0,0,0,0,no check,1,,\n"
     + "\n"
 )
 
@@ -73,6 +72,12 @@ def test_stat_rows_are_typed_and_statuses_normalized() -> None:
     }
 
 
+def test_stat_rows_count_new_and_reused_server_connections() -> None:
+    first = parse_stat(STAT)[0]
+
+    assert (first.name, first.connects, first.reuses) == ("shop-web-a", 3, 7)
+
+
 @pytest.mark.parametrize(
     ("raw", "status"),
     [("UP 1/3", "UP"), ("NOLB", "DRAIN"), ("MAINT(resolution)", "MAINT"), ("DOWN", "DOWN")],
@@ -84,30 +89,44 @@ def test_status_wording_is_normalized(raw: str, status: str) -> None:
 def test_runtime_commands_are_spelled_as_haproxy_expects() -> None:
     transport = ScriptedTransport(
         {
-            "@1 add server web/s1 127.0.0.1:5000 check inter 1000ms": "New server registered.\n\n",
-            "@1 del server web/s1": "Server deleted.\n",
+            "@1 set server web/s1 addr 127.0.0.1 port 5000": (
+                "no need to change the addr, port changed from '1' to '5000' "
+                "by 'stats socket command'\n\n"
+            ),
             "@1 show stat -1 4 -1": STAT,
         }
     )
     api = RuntimeApi(transport, prefix="@1 ")
 
-    api.add_server("web", "s1", "127.0.0.1:5000", ("check", "inter", "1000ms"))
+    api.set_address("web", "s1", "127.0.0.1", 5000)
+    api.set_weight("web", "s1", 1)
+    api.set_health("web", "s1", "up")
     api.enable_health("web", "s1")
-    api.enable_server("web", "s1")
     api.set_state("web", "s1", "drain")
     api.shutdown_sessions("web", "s1")
-    api.del_server("web", "s1")
+    api.disable_health("web", "s1")
     assert len(api.stat()) == 5
 
     assert transport.sent == [
-        "@1 add server web/s1 127.0.0.1:5000 check inter 1000ms",
+        "@1 set server web/s1 addr 127.0.0.1 port 5000",
+        "@1 set server web/s1 weight 1",
+        "@1 set server web/s1 health up",
         "@1 enable health web/s1",
-        "@1 enable server web/s1",
         "@1 set server web/s1 state drain",
         "@1 shutdown sessions server web/s1",
-        "@1 del server web/s1",
+        "@1 disable health web/s1",
         "@1 show stat -1 4 -1",
     ]
+
+
+def test_an_address_change_must_be_acknowledged() -> None:
+    command = "set server web/s1 addr 127.0.0.1 port 5000"
+    api = RuntimeApi(ScriptedTransport({command: "Invalid addr.\n"}))
+
+    with pytest.raises(RuntimeApiError) as caught:
+        api.set_address("web", "s1", "127.0.0.1", 5000)
+
+    assert str(caught.value) == f"haproxy runtime API: `{command}` failed: Invalid addr."
 
 
 @pytest.mark.parametrize(
@@ -115,7 +134,6 @@ def test_runtime_commands_are_spelled_as_haproxy_expects() -> None:
     [
         ("No such server.\n\n", NoSuchServer),
         ("No such backend.\n", NoSuchBackend),
-        ("Already exists a server with the same name in backend.\n\n", ServerExists),
         (
             "Unknown command, but maybe one of the following ones is a better match:\n",
             RuntimeApiError,
@@ -138,12 +156,12 @@ def test_error_replies_raise_typed_errors(reply: str, error: type[RuntimeApiErro
 def test_unexpected_replies_to_mutations_are_errors() -> None:
     api = RuntimeApi(
         ScriptedTransport(
-            {"del server web/s1": "Only servers in maintenance mode can be deleted.\n"}
+            {"enable health web/s1": "Health checks are not configured on this server.\n"}
         )
     )
 
-    with pytest.raises(RuntimeApiError, match="Only servers in maintenance mode"):
-        api.del_server("web", "s1")
+    with pytest.raises(RuntimeApiError, match="Health checks are not configured"):
+        api.enable_health("web", "s1")
 
 
 def test_master_process_list() -> None:

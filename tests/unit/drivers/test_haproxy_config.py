@@ -10,6 +10,7 @@ from launchdeck.drivers.local.haproxy_config import (
     RouterPaths,
     RouterState,
     Server,
+    SlotTable,
     check_host_conflicts,
     render_config,
     render_hosts_map,
@@ -94,27 +95,53 @@ def test_frontend_routes_by_host_without_port_and_falls_back_to_404() -> None:
 
 
 def test_backend_with_health_checks_every_server_with_its_thresholds() -> None:
+    check = "check inter 1000ms fall 3 rise 2"
     assert block(render(), "backend shop_staging_web") == [
         "balance roundrobin",
         "option httpchk",
         "http-check send meth GET uri /health ver HTTP/1.1 hdr Host localhost",
         "http-check expect status 200-399",
         "timeout check 2000ms",
-        "server shop-staging-web-ab12cd 127.0.0.1:5002 check inter 1000ms fall 3 rise 2",
-        "server shop-staging-web-ef34gh 127.0.0.1:5003 check inter 1000ms fall 3 rise 2 weight 0",
-        "server shop-staging-web-ij56kl 127.0.0.1:5004 check inter 1000ms fall 3 rise 2 disabled",
+        f"server s1 127.0.0.1:5002 {check}  # shop-staging-web-ab12cd",
+        f"server s2 127.0.0.1:5003 {check} weight 0  # shop-staging-web-ef34gh",
+        f"server s3 127.0.0.1:5004 {check} disabled  # shop-staging-web-ij56kl",
+        *(f"server s{n} 127.0.0.1:1 {check} disabled" for n in range(4, 9)),
     ]
 
 
 def test_backend_without_health_has_plain_servers() -> None:
     assert block(render(), "backend blog_staging_web") == [
         "balance roundrobin",
-        "server blog-1 127.0.0.1:5001",
+        "server s1 127.0.0.1:5001  # blog-1",
+        *(f"server s{n} 127.0.0.1:1 disabled" for n in range(2, 9)),
     ]
 
 
-def test_dynamic_servers_get_the_same_check_params_as_config_lines() -> None:
-    # `add server` ignores default-server, so the params are spelled out on both.
+def test_slots_keep_their_servers_and_are_reused_once_freed() -> None:
+    state = STATE.with_backend(
+        STATE.backends[1].without_server("shop-staging-web-ab12cd").with_server(Server("new", 6))
+    )
+    lines = block(render(state), "backend shop_staging_web")
+
+    assert lines[5] == "server s1 127.0.0.1:6 check inter 1000ms fall 3 rise 2  # new"
+    assert lines[6].endswith("# shop-staging-web-ef34gh")
+    assert state.slots("shop_staging_web").slot_of("shop-staging-web-ij56kl") == "s3"
+    assert state.slots("shop_staging_web").server_in("s1") == "new"
+
+
+def test_a_full_slot_table_doubles() -> None:
+    full = SlotTable(tuple(f"i{n}" for n in range(8)))
+
+    grown = full.fitted([*(f"i{n}" for n in range(8)), "i8"])
+
+    assert grown.size == 16
+    assert grown.servers[:9] == tuple(f"i{n}" for n in range(9))
+    assert grown.fitted(["i8"]).servers == (None,) * 8 + ("i8",) + (None,) * 7
+    assert SlotTable(()).fitted(["a"]).servers == ("a",) + (None,) * 7
+
+
+def test_every_slot_gets_the_check_params() -> None:
+    # Free slots too: `enable health` only works on a server configured with `check`.
     assert server_params(HEALTH) == ("check", "inter", "1000ms", "fall", "3", "rise", "2")
     assert server_params(HealthCheck(interval=0.25)) == (
         "check", "inter", "250ms", "fall", "3", "rise", "2",
@@ -151,9 +178,23 @@ def test_empty_state_round_trips() -> None:
     assert state_from_json(state_to_json(RouterState())) == RouterState()
 
 
-def test_state_of_an_unknown_format_is_rejected() -> None:
+@pytest.mark.parametrize("version", [1, 99])
+def test_state_of_an_unknown_format_is_rejected(version: int) -> None:
     with pytest.raises(InvalidRouterInput, match="unsupported format"):
-        state_from_json('{"version": 99, "backends": []}')
+        state_from_json(f'{{"version": {version}, "backends": []}}')
+
+
+def test_slots_are_recorded() -> None:
+    state = STATE.with_backend(STATE.backends[1].without_server("shop-staging-web-ab12cd"))
+
+    again = state_from_json(state_to_json(state))
+
+    assert again.slots("shop_staging_web").servers[:3] == (
+        None,
+        "shop-staging-web-ef34gh",
+        "shop-staging-web-ij56kl",
+    )
+    assert again == state
 
 
 def test_hosts_are_lowercased_without_port_and_deduplicated() -> None:

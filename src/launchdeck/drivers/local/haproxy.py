@@ -2,9 +2,11 @@
 
 The desired state (backends, their servers and server states) is recorded in `router.json` and
 rendered into `haproxy.cfg` + `hosts.map`; the config is HAProxy's source of truth, so a reload or
-a restart after `kill -9` loses nothing. Server changes go through the runtime API at once and into
-the files without a reload; backend changes (hosts, health) rewrite the files, validate them with
-`haproxy -c` and reload the master, which hands the listening sockets to the new worker.
+a restart after `kill -9` loses nothing. A server occupies one of its backend's static slots
+(see haproxy_config): adding, draining and removing it re-point and re-state that slot through
+the runtime API at once and rewrite the files without a reload. Backend changes (hosts, health,
+more slots) rewrite the files, validate them with `haproxy -c` and reload the master, which hands
+the listening sockets to the new worker.
 
 Mutations hold an flock on the root, so any number of Routers (threads, a restarted control
 plane) can share one root; each re-reads the record instead of trusting memory.
@@ -27,6 +29,7 @@ from launchdeck.drivers.local.haproxy_api import (
     UnixSocketTransport,
 )
 from launchdeck.drivers.local.haproxy_config import (
+    PLACEHOLDER_PORT,
     Backend,
     RouterPaths,
     RouterState,
@@ -35,7 +38,6 @@ from launchdeck.drivers.local.haproxy_config import (
     check_host_conflicts,
     render_config,
     render_hosts_map,
-    server_params,
     state_from_json,
     state_to_json,
     validate_name,
@@ -52,7 +54,6 @@ from launchdeck.drivers.local.haproxy_errors import (
     ReloadFailed,
     RouterError,
     RuntimeApiError,
-    ServerExists,
     StartFailed,
     UnknownBackend,
     UnknownServer,
@@ -148,7 +149,9 @@ class Router:
     # -- servers -----------------------------------------------------------------------------
 
     def add_server(self, backend: str, name: str, port: int) -> None:
-        """Route to 127.0.0.1:port now (runtime API) and from now on (recorded in the config)."""
+        """Route to 127.0.0.1:port now (a free slot re-pointed through the runtime API) and from
+        now on (recorded in the config). It takes traffic at once: the caller gated its health;
+        HAProxy's checks watch it from then on."""
         validate_name("backend name", backend)
         validate_server(backend, Server(name, port))
         with self._locked():
@@ -162,27 +165,34 @@ class Router:
                 )
             updated = current.with_server(Server(name, port))
             new = state.with_backend(updated)
+            if new.slots(backend).size > state.slots(backend).size:
+                self._commit(state, new)  # no free slot: new slot lines need a reload
+                return
             if new != state:
                 self._install(new)
             if not self.is_running():
                 return  # recorded: the next start routes to it
+            slot = self._slot(new, backend, name)
             try:
-                self._add_live(updated, name, port)
+                self._route_live(updated, slot, port)
             except RouterError:
                 if new != state:
                     self._install(state)
+                if existing is None:
+                    with suppress(RouterError):
+                        self._free_live(updated, slot)
                 raise
 
     def drain_server(self, backend: str, name: str) -> None:
         """Stop sending new requests to the server; requests in flight finish."""
-        self._set_recorded_state(backend, name, "drain")
+        slot = self._set_recorded_state(backend, name, "drain")
         if self.is_running():
             # Not live: it is recorded as draining, which is how a reload brings it back.
             with suppress(*_GONE):
-                self._api.set_state(backend, name, "drain")
+                self._api.set_state(backend, slot, "drain")
 
     def remove_server(self, backend: str, name: str, *, timeout: float = 10.0) -> None:
-        """Maintenance, wait for its sessions to end (cut them after `timeout`), delete it.
+        """Maintenance, wait for its sessions to end (cut them after `timeout`), free its slot.
         A server that is already gone, live or recorded, is not an error."""
         validate_name("backend name", backend)
         validate_name(f"backends.{backend}.servers: name", name)
@@ -191,13 +201,18 @@ class Router:
             self._rewrite_server(
                 backend, name, lambda b, s: b.with_server(replace(s, state="maint"))
             )
-            live = self.is_running() and self._maint_live(backend, name)
-        if live:
-            self._wait_for_no_sessions(backend, name, timeout)
+            slot = self._load().slots(backend).slot_of(name)
+            if slot is not None and not (self.is_running() and self._maint_live(backend, slot)):
+                slot = None  # not live: nothing to wait for or free
+        if slot is not None:
+            self._wait_for_no_sessions(backend, slot, timeout)
         with self._locked():
-            if live and self.is_running():
-                self._delete_live(backend, name)
+            state = self._load()
+            held = state.slots(backend).slot_of(name)  # None if removed meanwhile by someone else
             self._rewrite_server(backend, name, lambda b, s: b.without_server(s.name))
+            if slot is not None and slot == held and self.is_running():
+                with suppress(*_GONE):
+                    self._free_live(self._backend(state, backend), slot)
 
     # -- runtime queries ---------------------------------------------------------------------
 
@@ -205,17 +220,19 @@ class Router:
         """Current sessions (scur) on the server, counting old workers still finishing theirs
         after a reload: an instance must not be stopped while any of them uses it."""
         self._require_running(backend)
-        counts = [s.sessions for s in self._api.stat() if (s.backend, s.name) == (backend, name)]
-        for api in self._old_workers():
-            with suppress(RuntimeApiError):  # it may exit while we ask
-                counts += [s.sessions for s in api.stat() if (s.backend, s.name) == (backend, name)]
-        if not counts:
+        slot = self._load().slots(backend).slot_of(name)
+        if slot is None:
             raise NoSuchServer(f"show stat {backend}/{name}", "No such server.")
-        return sum(counts)
+        return self._slot_sessions(backend, slot)
 
     def live_servers(self, backend: str) -> dict[str, str]:
         """Server name -> UP | DOWN | DRAIN | MAINT, as the current worker sees them."""
-        return {stat.name: stat.status for stat in self._live_stats(backend)}
+        slots = self._load().slots(backend)
+        return {
+            name: stat.status
+            for stat in self._live_stats(backend)
+            if (name := slots.server_in(stat.name)) is not None
+        }
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -308,9 +325,18 @@ class Router:
             for server in backend.servers:
                 if server.state == "drain":
                     with suppress(*_GONE):
-                        self._api.set_state(backend.name, server.name, "drain")
+                        slot = self._slot(state, backend.name, server.name)
+                        self._api.set_state(backend.name, slot, "drain")
 
-    def _set_recorded_state(self, backend: str, name: str, server_state: ServerState) -> None:
+    @staticmethod
+    def _slot(state: RouterState, backend: str, name: str) -> str:
+        slot = state.slots(backend).slot_of(name)
+        if slot is None:
+            raise UnknownServer(backend, name)
+        return slot
+
+    def _set_recorded_state(self, backend: str, name: str, server_state: ServerState) -> str:
+        """Record the server's new state; its slot."""
         validate_name("backend name", backend)
         with self._locked():
             state = self._load()
@@ -322,6 +348,7 @@ class Router:
                 self._install(
                     state.with_backend(current.with_server(replace(server, state=server_state)))
                 )
+            return self._slot(state, backend, name)
 
     def _rewrite_server(
         self, backend: str, name: str, change: Callable[[Backend, Server], Backend]
@@ -335,17 +362,24 @@ class Router:
             if updated != current:
                 self._install(state.with_backend(updated))
 
-    def _add_live(self, backend: Backend, name: str, port: int) -> None:
-        try:
-            params = server_params(backend.health)
-            self._api.add_server(backend.name, name, f"127.0.0.1:{port}", params)
-        except ServerExists:
-            # Live already (loaded by a reload, or drained earlier): make it take traffic again.
-            self._api.set_weight(backend.name, name, 1)
-            self._api.set_state(backend.name, name, "ready")
+    def _route_live(self, backend: Backend, slot: str, port: int) -> None:
+        api, name = self._api, backend.name
+        api.set_address(name, slot, "127.0.0.1", port)
+        api.set_weight(name, slot, 1)  # the slot may have been drained before a reload
         if backend.health is not None:
-            self._api.enable_health(backend.name, name)  # dynamic servers start unchecked
-        self._api.enable_server(backend.name, name)  # ... and in maintenance
+            api.set_health(name, slot, "up")
+            # Before leaving maintenance: checks enabled after it never run in HAProxy 2.6.
+            api.enable_health(name, slot)
+        api.set_state(name, slot, "ready")
+
+    def _free_live(self, backend: Backend, slot: str) -> None:
+        """Back to a placeholder, in maintenance and unchecked: a free slot never probes a port
+        that some other program may have by now."""
+        api, name = self._api, backend.name
+        api.set_state(name, slot, "maint")
+        if backend.health is not None:
+            api.disable_health(name, slot)
+        api.set_address(name, slot, "127.0.0.1", PLACEHOLDER_PORT)
 
     def _maint_live(self, backend: str, name: str) -> bool:
         """Put the live server in maintenance; False when it is not live at all."""
@@ -355,37 +389,29 @@ class Router:
             return False
         return True
 
-    def _wait_for_no_sessions(self, backend: str, name: str, timeout: float) -> None:
+    def _slot_sessions(self, backend: str, slot: str) -> int:
+        counts = [s.sessions for s in self._api.stat() if (s.backend, s.name) == (backend, slot)]
+        for api in self._old_workers():
+            with suppress(RuntimeApiError):  # it may exit while we ask
+                counts += [s.sessions for s in api.stat() if (s.backend, s.name) == (backend, slot)]
+        if not counts:
+            raise NoSuchServer(f"show stat {backend}/{slot}", "No such server.")
+        return sum(counts)
+
+    def _wait_for_no_sessions(self, backend: str, slot: str, timeout: float) -> None:
         deadline = self.clock.monotonic() + timeout
         while True:
             try:
-                if self.sessions(backend, name) == 0:
+                if self._slot_sessions(backend, slot) == 0:
                     return
                 if self.clock.monotonic() >= deadline:
                     for api in [self._api, *self._old_workers()]:
                         with suppress(RuntimeApiError):
-                            api.shutdown_sessions(backend, name)
+                            api.shutdown_sessions(backend, slot)
                     return
             except (*_GONE, NotRunning, ApiUnavailable):
                 return
             self.clock.sleep(0.05)
-
-    def _delete_live(self, backend: str, name: str, *, retry_for: float = 5.0) -> None:
-        deadline = self.clock.monotonic() + retry_for
-        while True:
-            try:
-                self._api.del_server(backend, name)
-                return
-            except _GONE:
-                return
-            except RuntimeApiError:
-                # Not in maintenance, or sessions / idle connections still attached: cut them.
-                if self.clock.monotonic() >= deadline:
-                    raise
-                with suppress(*_GONE):
-                    self._api.set_state(backend, name, "maint")
-                    self._api.shutdown_sessions(backend, name)
-                self.clock.sleep(0.1)
 
     def _live_stats(self, backend: str) -> list[ServerStat]:
         self._require_running(backend)

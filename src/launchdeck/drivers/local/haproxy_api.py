@@ -20,14 +20,12 @@ from launchdeck.drivers.local.haproxy_errors import (
     NoSuchBackend,
     NoSuchServer,
     RuntimeApiError,
-    ServerExists,
 )
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
 _ERRORS: tuple[tuple[str, type[RuntimeApiError]], ...] = (
     ("No such server", NoSuchServer),
     ("No such backend", NoSuchBackend),
-    ("Already exists a server", ServerExists),
     ("Unknown command", RuntimeApiError),
     ("Can't find the target PID", RuntimeApiError),
     ("Permission denied", RuntimeApiError),
@@ -102,6 +100,8 @@ class ServerStat:
     sessions: int  # scur
     weight: int
     raw_status: str
+    connects: int = 0  # new connections to the server ...
+    reuses: int = 0  # ... and requests sent over an idle one
 
 
 def normalize_status(raw: str) -> str:
@@ -125,6 +125,8 @@ def parse_stat(csv_text: str) -> list[ServerStat]:
             sessions=int(row["scur"] or 0),
             weight=int(row["weight"] or 0),
             raw_status=row["status"],
+            connects=int(row.get("connect") or 0),
+            reuses=int(row.get("reuse") or 0),
         )
         for row in rows
         if row["svname"] not in ("FRONTEND", "BACKEND")
@@ -152,15 +154,21 @@ class RuntimeApi:
         """Every server of every backend (filtering by name would read digits as an id)."""
         return parse_stat(self.command("show stat -1 4 -1"))
 
-    def add_server(self, backend: str, name: str, address: str, params: tuple[str, ...]) -> None:
-        line = " ".join(("add server", f"{backend}/{name}", address, *params))
-        self._expect(line, "New server registered.")
+    def set_address(self, backend: str, name: str, host: str, port: int) -> None:
+        command = f"set server {backend}/{name} addr {host} port {port}"
+        reply = self.command(command).strip()
+        # "IP changed from ..., port changed from ... by 'stats socket command'", or "no need to"
+        if not reply.endswith("by 'stats socket command'"):
+            raise RuntimeApiError(command, reply or "(no reply)")
+
+    def set_health(self, backend: str, name: str, health: str) -> None:
+        self._expect(f"set server {backend}/{name} health {health}")
 
     def enable_health(self, backend: str, name: str) -> None:
         self._expect(f"enable health {backend}/{name}")
 
-    def enable_server(self, backend: str, name: str) -> None:
-        self._expect(f"enable server {backend}/{name}")
+    def disable_health(self, backend: str, name: str) -> None:
+        self._expect(f"disable health {backend}/{name}")
 
     def set_state(self, backend: str, name: str, state: str) -> None:
         self._expect(f"set server {backend}/{name} state {state}")
@@ -170,9 +178,6 @@ class RuntimeApi:
 
     def shutdown_sessions(self, backend: str, name: str) -> None:
         self._expect(f"shutdown sessions server {backend}/{name}")
-
-    def del_server(self, backend: str, name: str) -> None:
-        self._expect(f"del server {backend}/{name}", "Server deleted.")
 
     def pid(self) -> int:
         match = re.search(r"^Pid: (\d+)$", self.command("show info"), re.MULTILINE)

@@ -1,13 +1,19 @@
 """The router's desired state as frozen data, its JSON record, and the HAProxy files rendered
 from it. Pure: no sockets, no processes; the same state always renders the same text.
+
+Each backend is rendered with a fixed set of static server lines (slots `s1`..`sN`); a server
+occupies a slot, and a free slot waits in maintenance on a placeholder address. Adding a server
+points a free slot at it through the runtime API. Servers created at runtime with `add server`
+are no use to us: HAProxy 2.6 never keeps their connections alive (one TCP connect per request,
+a tenth of the throughput), whereas static servers reuse theirs.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -16,7 +22,9 @@ from launchdeck.drivers.local.haproxy_errors import InvalidRouterInput
 
 ServerState = Literal["ready", "drain", "maint"]
 SERVER_STATES: tuple[ServerState, ...] = ("ready", "drain", "maint")
-STATE_VERSION = 1
+STATE_VERSION = 2
+MIN_SLOTS = 8
+PLACEHOLDER_PORT = 1  # where a free slot points; it is in maintenance and never checked
 NO_APP_BACKEND = "_no_app"  # callers' names start with a letter or digit, so this never clashes
 
 # HAProxy proxy and server names allow letters, digits, '-', '_', '.', ':'.
@@ -57,18 +65,67 @@ class Backend:
 
 
 @dataclass(frozen=True)
+class SlotTable:
+    """A backend's static server slots: `servers[i]` occupies slot `s{i+1}`; None is free."""
+
+    servers: tuple[str | None, ...] = (None,) * MIN_SLOTS
+
+    @property
+    def size(self) -> int:
+        return len(self.servers)
+
+    def slots(self) -> Iterator[tuple[str, str | None]]:
+        """(slot, server or None) for every slot, in order."""
+        for index, server in enumerate(self.servers):
+            yield f"s{index + 1}", server
+
+    def slot_of(self, server: str) -> str | None:
+        return next((slot for slot, name in self.slots() if name == server), None)
+
+    def server_in(self, slot: str) -> str | None:
+        return next((name for s, name in self.slots() if s == slot), None)
+
+    def fitted(self, servers: Sequence[str]) -> SlotTable:
+        """Slots of servers no longer listed freed; new ones in the first free slots. When none
+        is free the table doubles, which costs a reload: slots are static config lines."""
+        wanted = set(servers)
+        taken: list[str | None] = []
+        for name in self.servers:
+            taken.append(name if name in wanted and name not in taken else None)
+        for name in servers:
+            if name in taken:
+                continue
+            if None not in taken:
+                taken += [None] * max(len(taken), MIN_SLOTS)
+            taken[taken.index(None)] = name
+        return SlotTable(tuple(taken))
+
+
+@dataclass(frozen=True)
 class RouterState:
     backends: tuple[Backend, ...] = ()
+    slot_tables: Mapping[str, SlotTable] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every server holds exactly one slot, whatever tables were passed in.
+        tables = {
+            b.name: self.slots(b.name).fitted([s.name for s in b.servers]) for b in self.backends
+        }
+        object.__setattr__(self, "slot_tables", tables)
 
     def backend(self, name: str) -> Backend | None:
         return next((b for b in self.backends if b.name == name), None)
 
+    def slots(self, backend: str) -> SlotTable:
+        return self.slot_tables.get(backend, SlotTable())
+
     def with_backend(self, backend: Backend) -> RouterState:
         others = [b for b in self.backends if b.name != backend.name]
-        return RouterState(tuple(sorted([*others, backend], key=lambda b: b.name)))
+        backends = tuple(sorted([*others, backend], key=lambda b: b.name))
+        return RouterState(backends, self.slot_tables)
 
     def without_backend(self, name: str) -> RouterState:
-        return RouterState(tuple(b for b in self.backends if b.name != name))
+        return RouterState(tuple(b for b in self.backends if b.name != name), self.slot_tables)
 
 
 @dataclass(frozen=True)
@@ -206,7 +263,7 @@ def duration(seconds: float) -> str:
 
 
 def server_params(health: HealthCheck | None) -> tuple[str, ...]:
-    """Server keywords shared by config lines and `add server` (which ignores default-server)."""
+    """The check keywords of every slot, free ones too: `enable health` needs `check`."""
     if health is None:
         return ()
     return (
@@ -217,16 +274,20 @@ def server_params(health: HealthCheck | None) -> tuple[str, ...]:
     )  # fmt: skip
 
 
-def server_line(server: Server, health: HealthCheck | None) -> str:
-    words = ["server", server.name, f"127.0.0.1:{server.port}", *server_params(health)]
+def slot_line(slot: str, server: Server | None, health: HealthCheck | None) -> str:
+    """`server s3 127.0.0.1:5002 check ...  # shop-web-ab12cd`, or a free slot in maintenance."""
+    port = server.port if server is not None else PLACEHOLDER_PORT
+    words = ["server", slot, f"127.0.0.1:{port}", *server_params(health)]
+    if server is None:
+        return " ".join([*words, "disabled"])
     if server.state == "drain":
         words += ["weight", "0"]  # no new requests from the first instant after a reload
     elif server.state == "maint":
         words.append("disabled")
-    return " ".join(words)
+    return " ".join(words) + f"  # {server.name}"
 
 
-def _backend_lines(backend: Backend) -> Iterable[str]:
+def _backend_lines(backend: Backend, slots: SlotTable) -> Iterable[str]:
     yield f"backend {backend.name}"
     yield "    balance roundrobin"
     if backend.health is not None:
@@ -235,8 +296,9 @@ def _backend_lines(backend: Backend) -> Iterable[str]:
         yield f"    http-check send meth GET uri {health.path} ver HTTP/1.1 hdr Host localhost"
         yield "    http-check expect status 200-399"
         yield f"    timeout check {duration(health.timeout)}"
-    for server in backend.servers:
-        yield f"    {server_line(server, backend.health)}"
+    for slot, name in slots.slots():
+        server = backend.server(name) if name is not None else None
+        yield f"    {slot_line(slot, server, backend.health)}"
 
 
 def render_config(state: RouterState, paths: RouterPaths, *, http_port: int, bind: str) -> str:
@@ -270,7 +332,7 @@ frontend http
 backend {NO_APP_BACKEND}
     http-request return status 404 content-type text/plain lf-string "no app is deployed at %[{host_key}]\\n"
 """  # noqa: E501
-    blocks = ["\n".join(_backend_lines(b)) + "\n" for b in state.backends]
+    blocks = ["\n".join(_backend_lines(b, state.slots(b.name))) + "\n" for b in state.backends]
     return "\n".join([head, *blocks])
 
 
@@ -291,6 +353,7 @@ def state_to_json(state: RouterState) -> str:
                 "hosts": list(b.hosts),
                 "health": asdict(b.health) if b.health is not None else None,
                 "servers": [asdict(s) for s in b.servers],
+                "slots": list(state.slots(b.name).servers),
             }
             for b in state.backends
         ],
@@ -302,7 +365,12 @@ def state_from_json(text: str) -> RouterState:
     doc = json.loads(text)
     if not isinstance(doc, dict) or doc.get("version") != STATE_VERSION:
         raise InvalidRouterInput(f"router state: unsupported format (want version {STATE_VERSION})")
-    return RouterState(tuple(_backend_from(b) for b in doc.get("backends", [])))
+    docs = doc.get("backends", [])
+    tables = {
+        str(b["name"]): SlotTable(tuple(None if s is None else str(s) for s in b["slots"]))
+        for b in docs
+    }
+    return RouterState(tuple(_backend_from(b) for b in docs), tables)
 
 
 def _backend_from(doc: dict[str, Any]) -> Backend:

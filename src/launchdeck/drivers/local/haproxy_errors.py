@@ -12,8 +12,7 @@ RouterError
 └── RuntimeApiError          the runtime API answered with an error
     ├── ApiUnavailable       nothing answers on the socket
     ├── NoSuchBackend
-    ├── NoSuchServer
-    └── ServerExists
+    └── NoSuchServer
 """
 
 from __future__ import annotations
@@ -92,8 +91,4 @@ class NoSuchBackend(RuntimeApiError):
 
 
 class NoSuchServer(RuntimeApiError):
-    pass
-
-
-class ServerExists(RuntimeApiError):
     pass
