@@ -300,15 +300,7 @@ class Engine:
         plan = plan_rollout(
             desired, actual, lambda service: new_instance_id(service, release.version)
         )
-        executor = Executor(
-            self.driver,
-            StoreBook(self.store, dep.id, clock=self.clock),
-            app=env.app,
-            env=env.name,
-            releases=lambda v: self._release(env, v),
-            instances={i.id: i for i in actual},
-            clock=self.clock,
-        )
+        executor = self.executor(env, dep.id, actual)
         try:
             executor.run(plan)
         except RolloutFailed as failed:
@@ -332,6 +324,20 @@ class Engine:
         if removed:
             log.info("pruned %d old builds", len(removed))
 
+    def executor(
+        self, env: EnvState, deployment_id: int | None, actual: list[Instance]
+    ) -> Executor:
+        """An executor for one environment; events go to the deployment (or the server log)."""
+        return Executor(
+            self.driver,
+            StoreBook(self.store, deployment_id, clock=self.clock),
+            app=env.app,
+            env=env.name,
+            releases=lambda v: self.release_of(env, v),
+            instances={i.id: i for i in actual},
+            clock=self.clock,
+        )
+
     def ensure_backends(self, env: EnvState, release: Release) -> None:
         routed = sorted(s.name for s in release.services.values() if s.routed)
         for name in routed:
@@ -352,7 +358,7 @@ class Engine:
             raise NotFound(f"environment {app}/{name} not found")
         return env
 
-    def _release(self, env: EnvState, version: int) -> Release:
+    def release_of(self, env: EnvState, version: int) -> Release:
         release = self.store.release(env.app, env.name, version)
         if release is None:
             raise KeyError(version)
@@ -364,7 +370,7 @@ class Engine:
                 f"{env.app}/{env.name} has no release yet",
                 f"deploy first: launchdeck deploy --app {env.app} --env {env.name}",
             )
-        return self._release(env, env.release)
+        return self.release_of(env, env.release)
 
     def _check_services(self, release: Release, names: list[str]) -> None:
         for name in names:

@@ -12,12 +12,11 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 
-from launchdeck.controlplane.book import StoreBook
 from launchdeck.controlplane.engine import Engine, new_instance_id
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import Instance, InstanceState, ServiceSpec
-from launchdeck.execution import Executor, RolloutFailed
-from launchdeck.planning import Desired, plan_rollout
+from launchdeck.execution import RolloutFailed
+from launchdeck.planning import Action, Desired, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("launchdeck.reconciler")
@@ -84,15 +83,7 @@ class Reconciler:
         )
         if not plan or self._backing_off(env, plan.actions):
             return
-        executor = Executor(
-            self.driver,
-            StoreBook(self.store, None, clock=self.clock),
-            app=env.app,
-            env=env.name,
-            releases=lambda v: self.engine._release(env, v),
-            instances={i.id: i for i in live},
-            clock=self.clock,
-        )
+        executor = self.engine.executor(env, None, live)
         try:
             executor.run(plan)
         except RolloutFailed as failed:
@@ -144,9 +135,9 @@ class Reconciler:
                 )
                 self.driver.unroute(gone, timeout=0.5)
 
-    def _backing_off(self, env: EnvState, actions: tuple[object, ...]) -> bool:
+    def _backing_off(self, env: EnvState, actions: tuple[Action, ...]) -> bool:
         now = self.clock.monotonic()
-        for service in {getattr(a, "service", "") for a in actions}:
+        for service in {a.service for a in actions}:
             crashes = [
                 t for t in self._crashes[(env.app, env.name, service)] if now - t < CRASH_WINDOW
             ]

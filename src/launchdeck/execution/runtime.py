@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Protocol
 
 from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
@@ -31,10 +30,3 @@ class Book(Protocol):
     def remove_instance(self, inst: Instance) -> None: ...
     def ports_in_use(self) -> set[int]: ...
     def event(self, kind: str, message: str) -> None: ...
-
-
-class Releases(Protocol):
-    def __getitem__(self, version: int) -> Release: ...
-
-
-ReleaseMap = Mapping[int, Release]
