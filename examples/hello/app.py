@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MESSAGE = "hello from launchdeck"
 BOOT_DELAY = float(os.environ.get("BOOT_DELAY", "0"))  # seconds to sleep before listening
+sick = threading.Event()  # set by GET /_sicken: the health path fails from then on (tests)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -18,8 +19,11 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def do_GET(self) -> None:
+        if self.path == "/_sicken":
+            sick.set()
+            return self._send(200, {"sick": True})
         if self.path == "/health":
-            if os.environ.get("FAIL_HEALTH"):
+            if os.environ.get("FAIL_HEALTH") or sick.is_set():
                 return self._send(503, {"ok": False})
             return self._send(200, {"ok": True})
         self._send(
@@ -56,7 +60,7 @@ def main() -> None:
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"INFO listening on port {os.environ['PORT']} ({os.environ.get('LAUNCHDECK_RELEASE')})")
-    server.serve_forever()
+    server.serve_forever(poll_interval=0.05)  # SIGTERM -> shutdown() returns this fast
     print("INFO shutting down")
 
 

@@ -1,5 +1,6 @@
 """The CLI as a user types it, against a real control plane, HAProxy and app processes."""
 
+import http.client
 import json
 import os
 import signal
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from tests.harness import copy_example
+from tests.harness import Load, copy_example
 
 pytestmark = pytest.mark.e2e
 
@@ -162,6 +163,33 @@ def test_a_crashed_instance_is_replaced(cp, tmp_path):
         time.sleep(0.3)
     else:
         raise AssertionError("the crashed worker was not replaced")
+
+
+def test_an_instance_failing_its_health_check_is_replaced_without_failed_requests(cp, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    web = [i for i in cp.cli("ps", "--app", "hello", "--json").json() if i["service"] == "web"]
+    victim = web[0]
+    with Load(cp.http_port, "hello-staging.localhost", clients=2, max_requests=5000, max_seconds=60) as load:
+        load.wait_for(50)
+        conn = http.client.HTTPConnection("127.0.0.1", victim["port"], timeout=2)
+        conn.request("GET", "/_sicken")
+        assert conn.getresponse().status == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ps = cp.cli("ps", "--app", "hello", "--json").json()
+            web = [i for i in ps if i["service"] == "web"]
+            if victim["id"] not in {i["id"] for i in web} and len(web) == 2 and all(
+                i["state"] == "running" for i in web
+            ):
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError(f"the failing instance was not replaced: {web}")
+        load.wait_for(load.total + 50)
+    assert load.failures == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim["pid"], 0)
 
 
 def test_a_killed_haproxy_is_restarted_with_every_route(cp, tmp_path):

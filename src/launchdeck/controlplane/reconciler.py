@@ -11,6 +11,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 from launchdeck.controlplane.engine import Engine, new_instance_id
 from launchdeck.controlplane.store import EnvState
@@ -35,6 +36,7 @@ class Reconciler:
         self.interval = interval
         self.clock = clock
         self._crashes: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+        self._down_since: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,6 +78,9 @@ class Reconciler:
         if release is None:
             return
         self.engine.ensure_backends(env, release)
+        for inst in self._failing(env, release.services.values(), live):
+            live.remove(inst)
+            self._retire_failing(inst, release.services[inst.service])
         self._fix_routes(env, release.services.values(), live)
         desired = Desired(release.version, release.services, self.engine.counts(env, release))
         plan = plan_rollout(
@@ -108,6 +113,39 @@ class Reconciler:
         if inst.state in (InstanceState.RUNNING, InstanceState.STARTING):
             self._crashes[(inst.app, inst.env, inst.service)].append(self.clock.monotonic())
         return None
+
+    def _failing(
+        self, env: EnvState, specs: Iterable[ServiceSpec], live: list[Instance]
+    ) -> list[Instance]:
+        """Running instances the router has seen DOWN for a whole failure window (`unhealthy`
+        checks `interval` apart) on this loop's watch: they get replaced like crashed ones."""
+        now, failing = self.clock.monotonic(), []
+        for spec in specs:
+            if spec.health is None or not spec.routed:
+                continue
+            down = self.driver.failing(env.app, env.name, spec.name)
+            window = spec.health.interval * spec.health.unhealthy
+            for inst in live:
+                if inst.service != spec.name or inst.state != InstanceState.RUNNING:
+                    continue
+                if inst.id not in down:
+                    self._down_since.pop(inst.id, None)
+                elif now - self._down_since.setdefault(inst.id, now) >= window:
+                    failing.append(inst)
+        return failing
+
+    def _retire_failing(self, inst: Instance, spec: ServiceSpec) -> None:
+        log.warning(
+            "%s/%s: instance %s fails its health check (GET %s): replacing it",
+            inst.app, inst.env, inst.id, spec.health.path if spec.health else "/",
+        )  # fmt: skip
+        self._down_since.pop(inst.id, None)
+        self.store.save_instance(replace(inst, health="unhealthy"))
+        with contextlib.suppress(Exception):
+            self.driver.unroute(inst, timeout=0.5)
+        self.driver.stop(inst, timeout=spec.stop_timeout)
+        self.store.remove_instance(inst)
+        self._crashes[(inst.app, inst.env, inst.service)].append(self.clock.monotonic())
 
     def _fix_routes(
         self, env: EnvState, specs: Iterable[ServiceSpec], live: list[Instance]

@@ -117,7 +117,8 @@ class ControlPlane:
                 continue
             if self.deployment(dep_id).state.finished and not self.store.events(dep_id, after):
                 return
-            time.sleep(0.1)
+            # a change made between the read above and this wait is caught on the next turn
+            self.store.wait_for_deployment_change(0.1)
 
     def url(self, app: str, env: str) -> str:
         return f"http://{app_host(app, env)}:{self.settings.http_port}/"

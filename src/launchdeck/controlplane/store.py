@@ -63,6 +63,17 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
+        self._deployments_changed = threading.Condition()
+
+    def wait_for_deployment_change(self, timeout: float) -> None:
+        """Block until an event is added or a deployment saved (in this process), at most
+        `timeout` seconds: followers wake at once instead of polling."""
+        with self._deployments_changed:
+            self._deployments_changed.wait(timeout)
+
+    def _deployment_changed(self) -> None:
+        with self._deployments_changed:
+            self._deployments_changed.notify_all()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -185,6 +196,7 @@ class Store:
                 "UPDATE deployments SET state = ?, data = ? WHERE id = ?",
                 (deployment.state.value, _dump(_deployment, deployment), deployment.id),
             )
+        self._deployment_changed()
 
     def deployment(self, deployment_id: int) -> Deployment | None:
         rows = self._all("SELECT data FROM deployments WHERE id = ?", deployment_id)
@@ -216,6 +228,7 @@ class Store:
             db.execute(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?)", (deployment_id, seq, at, kind, message)
             )
+        self._deployment_changed()
         return Event(deployment_id, int(seq), at, kind, message)
 
     def events(self, deployment_id: int, after: int = 0) -> list[Event]:

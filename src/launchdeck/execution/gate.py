@@ -9,7 +9,7 @@ from launchdeck.domain import HealthCheck, Instance
 from launchdeck.execution.runtime import Runtime
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
-FAST_POLL = 0.1  # until the first success we poll quickly: boot time is what users wait for
+FAST_POLL = 0.025  # until the first success we poll quickly: boot time is what users wait for
 WORKER_SETTLE = 1.0  # a portless service counts as healthy once it has stayed up this long
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +14,10 @@ from launchdeck.drivers.local.haproxy_config import (
     Server,
     SlotTable,
     check_host_conflicts,
+    config_shape,
     render_config,
     render_hosts_map,
+    router_threads,
     server_params,
     state_from_json,
     state_to_json,
@@ -55,6 +59,7 @@ def block(lines: list[str], header: str) -> list[str]:
 
 def test_global_runs_an_admin_socket_that_can_pass_listeners() -> None:
     assert block(render(), "global") == [
+        "nbthread 1",
         "stats socket /srv/ld/router/admin.sock mode 600 level admin expose-fd listeners",
         "stats timeout 30s",
         "hard-stop-after 30s",
@@ -272,3 +277,44 @@ def test_router_root_must_fit_in_a_unix_socket_path() -> None:
     with pytest.raises(InvalidRouterInput, match="without spaces"):
         RouterPaths(Path("/tmp/my router")).validate()
     RouterPaths(Path("/home/someone/.launchdeck/router")).validate()
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(None, 1), (1, 1), (2, 1), (4, 1), (8, 2), (64, 16)])
+def test_the_router_leaves_a_small_hosts_cores_to_the_apps(cpus: int | None, threads: int) -> None:
+    assert router_threads(cpus) == threads
+
+
+def shape(state: RouterState) -> str:
+    return config_shape(render_config(state, PATHS, http_port=8080, bind="127.0.0.1"))
+
+
+def test_servers_moving_through_their_slots_keep_the_configs_shape() -> None:
+    shop = STATE.backends[1]
+    moved = (
+        STATE.with_backend(shop.with_server(Server("shop-staging-web-zz99zz", 6001)))
+        .with_backend(shop.without_server("shop-staging-web-ab12cd"))
+        .with_backend(shop.with_server(Server("shop-staging-web-ef34gh", 5003, "ready")))
+    )
+    assert shape(moved) == shape(STATE)
+    assert shape(RouterState(tuple(replace(b, servers=()) for b in STATE.backends))) == shape(STATE)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: replace(b, health=HealthCheck(path="/ready")),
+        lambda b: replace(b, name="shop_production_web"),
+    ],
+)
+def test_anything_but_slot_contents_changes_the_shape(change: Any) -> None:
+    shop = STATE.backends[1]
+    changed = STATE.without_backend(shop.name).with_backend(change(shop))
+    assert shape(changed) != shape(STATE)
+
+
+def test_more_slots_change_the_shape() -> None:
+    shop = STATE.backends[1]
+    crowded = shop
+    for n in range(9):
+        crowded = crowded.with_server(Server(f"extra-{n}", 7000 + n))
+    assert shape(STATE.with_backend(crowded)) != shape(STATE)

@@ -185,6 +185,13 @@ class LocalDriver:
                 return {s.name for s in backend.servers}
         return set()
 
+    def failing(self, app: str, env: str, service: str) -> set[str]:
+        """Instances whose router health checks have failed `unhealthy` times in a row."""
+        name = backend_name(app, env, service)
+        if name not in {b.name for b in self.router.backends()}:
+            return set()
+        return {n for n, status in self.router.live_servers(name).items() if status == "DOWN"}
+
     def remove_backends(self, app: str, env: str) -> None:
         prefix = f"{app}_{env}_"
         for backend in self.router.backends():

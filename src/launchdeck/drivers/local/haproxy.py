@@ -36,8 +36,10 @@ from launchdeck.drivers.local.haproxy_config import (
     Server,
     ServerState,
     check_host_conflicts,
+    config_shape,
     render_config,
     render_hosts_map,
+    router_threads,
     state_from_json,
     state_to_json,
     validate_name,
@@ -76,6 +78,7 @@ class Router:
         runner: Runner = Runner(),
         clock: Clock = SYSTEM_CLOCK,
         haproxy: str = "haproxy",
+        threads: int | None = None,
     ) -> None:
         self.paths = RouterPaths(Path(root).absolute())
         self.paths.validate()
@@ -87,6 +90,10 @@ class Router:
         self.runner = runner
         self.clock = clock
         self.haproxy = haproxy
+        self.threads = threads if threads is not None else router_threads(os.cpu_count())
+        # Adding, draining or removing a server changes slot lines only: such a config is not
+        # run through `haproxy -c` (30 ms) again when one of its shape already passed.
+        self._checked_shapes: set[str] = set()
         self._procs = HAProxyProcesses(self.paths, runner=runner, clock=clock)
         self._master = MasterCli(UnixSocketTransport(self.paths.master_socket, clock=clock))
         self._api: RuntimeApi = self._master.worker()
@@ -259,15 +266,22 @@ class Router:
         """Render, validate with `haproxy -c`, then replace the files; a rejected config leaves
         every file as it was."""
         paths = self.paths
-        config = render_config(state, paths, http_port=self.http_port, bind=self.bind)
+        config = render_config(
+            state, paths, http_port=self.http_port, bind=self.bind, threads=self.threads
+        )
         if not paths.hosts_map.exists():
             atomic_write(paths.hosts_map, "")  # the check opens the map the config names
         atomic_write(paths.candidate, config)
-        try:
-            self._procs.check(find_haproxy(self.haproxy), paths.candidate)
-        except BaseException:
-            paths.candidate.unlink(missing_ok=True)
-            raise
+        shape = config_shape(config)
+        if shape not in self._checked_shapes:
+            try:
+                self._procs.check(find_haproxy(self.haproxy), paths.candidate)
+            except BaseException:
+                paths.candidate.unlink(missing_ok=True)
+                raise
+            if len(self._checked_shapes) > 64:
+                self._checked_shapes.clear()
+            self._checked_shapes.add(shape)
         atomic_write(paths.hosts_map, render_hosts_map(state))
         os.replace(paths.candidate, paths.config)
         atomic_write(paths.state, state_to_json(state))

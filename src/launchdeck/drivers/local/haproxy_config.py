@@ -287,6 +287,20 @@ def slot_line(slot: str, server: Server | None, health: HealthCheck | None) -> s
     return " ".join(words) + f"  # {server.name}"
 
 
+_SLOT_LINE = re.compile(
+    r"^(    server s\d+ 127\.0\.0\.1:)\d+((?: check| inter \d+ms| fall \d+| rise \d+)*)"
+    r"(?: weight 0| disabled)?(?:  # .*)?$",
+    re.MULTILINE,
+)
+
+
+def config_shape(config: str) -> str:
+    """`config` with every slot line's port, state and server name taken out. Two configs of
+    one shape differ only in values slot_line renders from validated input, so once one of
+    them passed `haproxy -c` the others need not be checked again."""
+    return _SLOT_LINE.sub(r"\g<1>1\g<2>", config)
+
+
 def _backend_lines(backend: Backend, slots: SlotTable) -> Iterable[str]:
     yield f"backend {backend.name}"
     yield "    balance roundrobin"
@@ -301,11 +315,20 @@ def _backend_lines(backend: Backend, slots: SlotTable) -> Iterable[str]:
         yield f"    {slot_line(slot, server, backend.health)}"
 
 
-def render_config(state: RouterState, paths: RouterPaths, *, http_port: int, bind: str) -> str:
+def router_threads(cpus: int | None) -> int:
+    """HAProxy threads for a host with `cpus` cores. One thread proxies tens of thousands of
+    requests a second; on a small host more threads only take cores from the apps."""
+    return max(1, (cpus or 1) // 4)
+
+
+def render_config(
+    state: RouterState, paths: RouterPaths, *, http_port: int, bind: str, threads: int = 1
+) -> str:
     host_key = "req.hdr(host),lower,word(1,:)"
     head = f"""\
 # Written by launchdeck from {paths.state.name}; edits here are overwritten.
 global
+    nbthread {threads}
     stats socket {paths.admin_socket} mode 600 level admin expose-fd listeners
     stats timeout 30s
     hard-stop-after 30s
