@@ -37,3 +37,7 @@ def unknown_env(app: str, env: str, known: list[str]) -> NotFound:
 
 class Unauthorized(ApiError):
     status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
