@@ -1,16 +1,28 @@
 """`launchdeck aws ...`. Heavy imports (boto3, troposphere) wait for the command that needs
-them, so the rest of the CLI starts fast."""
+them, so the rest of the CLI starts fast. Every check that needs no AWS call (manifest, image
+reference, templates, credentials) runs before the first one."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from launchdeck.awscli.show import confirm_change_set, show_event, show_status
 from launchdeck.cli.client import CliError
-from launchdeck.cli.output import console
+from launchdeck.cli.output import console, log_style, print_json
+from launchdeck.cli.source import parse_since
 from launchdeck.domain import Manifest
+
+if TYPE_CHECKING:
+    from launchdeck.controlplane.aws import AwsApis
 
 app = typer.Typer(
     help="Run the same manifest on AWS (ECS Fargate, ALB, RDS...) with your AWS credentials.",
@@ -21,62 +33,271 @@ ci_cmd = typer.Typer(
 )
 app.add_typer(ci_cmd, name="ci")
 
-PathArg = Annotated[Path, typer.Argument(help="The app's root directory.")]
+PathOpt = Annotated[Path, typer.Option("--path", "-p", help="The app's root directory.")]
+AppOpt = Annotated[str | None, typer.Option("--app", "-a", help="App name (default: manifest's).")]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile to use.")]
 
 
-def load(path: Path) -> Manifest:
+def load(path: Path, app_name: str | None = None) -> Manifest:
+    """The manifest at `path`, its app named (by --app or the manifest)."""
     from launchdeck.manifest import ManifestError, load_manifest
 
     try:
-        return load_manifest(path)
+        manifest = load_manifest(path)
     except ManifestError as exc:
         raise CliError(str(exc), "fix the manifest and run the command again") from None
     except FileNotFoundError as exc:
         raise CliError(f"{path}: {exc.strerror}", "pass the app's root directory") from None
+    name = app_name or manifest.app
+    if not name:
+        raise CliError("no app given", 'pass --app NAME or set app = "..." in launchdeck.toml')
+    return dataclasses.replace(manifest, app=name)
+
+
+def templates(manifest: Manifest, env: str) -> dict[str, Any]:
+    """Stack name -> troposphere Template for the shared stack and `env`'s stack."""
+    from launchdeck.drivers.aws.errors import AwsSynthError
+    from launchdeck.drivers.aws.synth import stack_names, synth_env, synth_shared
+
+    assert manifest.app is not None
+    shared_name, env_name = stack_names(manifest.app, env)
+    try:
+        return {shared_name: synth_shared(manifest), env_name: synth_env(manifest, env)}
+    except AwsSynthError as exc:
+        raise CliError(str(exc), "fix the manifest; nothing was sent to AWS") from None
+
+
+def compact_bodies(manifest: Manifest, env: str) -> tuple[str, str]:
+    """(shared, env) template bodies, refusing one that would need a parameter we cannot give."""
+    from launchdeck.drivers.aws.synth import to_json
+
+    shared, env_template = (to_json(t, compact=True) for t in templates(manifest, env).values())
+    required = [
+        name
+        for name, spec in json.loads(env_template).get("Parameters", {}).items()
+        if "Default" not in spec and name != "ImageDigest"
+    ]
+    if "CertificateArn" in required:
+        raise CliError(
+            f"aws.certificate_arn: HTTPS for {env} needs a certificate (got none)",
+            'set certificate_arn = "arn:aws:acm:..." or domain = "example.com" under [aws] '
+            f"(or [environments.{env}.aws])",
+        )
+    if required:
+        raise CliError(f"the {env} template needs parameters launchdeck cannot set: {required}")
+    return shared, env_template
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """AWS failures become a CLI error with the reason the wrappers put in them."""
+    from launchdeck.drivers.aws.errors import AwsError as SynthError
+    from launchdeck.drivers.aws.faults import AwsError
+
+    try:
+        yield
+    except (AwsError, SynthError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def connect(manifest: Manifest, env: str, profile: str | None) -> AwsApis:
+    from launchdeck.controlplane.aws import open_aws
+
+    return open_aws(manifest.for_env(env).aws.region, profile=profile)
+
+
+def services_of(manifest: Manifest) -> list[str]:
+    return list(manifest.services)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+@app.command()
+def synth(
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "production",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write to.")] = Path(
+        "launchdeck.out"
+    ),
+) -> None:
+    """Write the CloudFormation templates (shared stack + the environment's) as JSON."""
+    from launchdeck.drivers.aws.synth import write
+
+    started = time.monotonic()
+    manifest = load(path, app_name)
+    built = templates(manifest, env)
+    for file, template in zip(write(built, out), built.values(), strict=True):
+        size = file.stat().st_size
+        console.print(f"wrote {file} ({len(template.resources)} resources, {size:,} bytes)")
+    console.print(f"synthesized in {time.monotonic() - started:.2f}s", style="dim")
+
+
+@app.command()
+def cost(
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "production",
+    as_json: JsonOpt = False,
+) -> None:
+    """Estimate the monthly cost of what `synth` creates, from the price table in the repo."""
+    from launchdeck.drivers.aws.cost import estimate
+
+    manifest = load(path, app_name)
+    templates(manifest, env)  # the same checks synth makes: no estimate for what cannot exist
+    with aws_errors():
+        report = estimate(manifest, env)
+    if as_json:
+        print_json(
+            {
+                "region": report.region,
+                "prices_of": report.date,
+                "env": report.env,
+                "lines": [dataclasses.asdict(line) for line in report.lines],
+                "total": report.total,
+            }
+        )
+    else:
+        console.print(report.text(), markup=False)
+
+
+@app.command()
+def deploy(
+    image: Annotated[str, typer.Option("--image", help="URI@sha256:... (a digest, not a tag).")],
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    yes: YesOpt = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """Create or update the environment's stack through a change set, then watch ECS roll out."""
+    from launchdeck.controlplane.aws import deploy as run_deploy
+    from launchdeck.drivers.aws.images import parse_image
+
+    manifest = load(path, app_name)
+    with aws_errors():
+        ref = parse_image(image)
+        shared, env_template = compact_bodies(manifest, env)
+        aws = connect(manifest, env, profile)
+        assert manifest.app is not None
+        result = run_deploy(
+            aws, manifest.app, env, services_of(manifest), shared, env_template, ref,
+            confirm=confirm_change_set, on_event=show_event, yes=yes,
+        )  # fmt: skip
+    console.print(f"{result.app} {result.env}: {result.outcome.value} ({result.digest})")
+
+
+@app.command()
+def promote(
+    from_env: Annotated[str, typer.Option("--from", help="Environment to take the image from.")],
+    to_env: Annotated[str, typer.Option("--to", help="Environment to deploy it to.")],
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    yes: YesOpt = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """Deploy the exact image digest `--from` runs to `--to`; nothing is rebuilt."""
+    from launchdeck.controlplane.aws import promote as run_promote
+
+    manifest = load(path, app_name)
+    with aws_errors():
+        shared, env_template = compact_bodies(manifest, to_env)
+        aws = connect(manifest, to_env, profile)
+        assert manifest.app is not None
+        result = run_promote(
+            aws, manifest.app, from_env, to_env, services_of(manifest), shared, env_template,
+            confirm=confirm_change_set, on_event=show_event, yes=yes,
+        )  # fmt: skip
+    console.print(f"{result.app} {result.env}: {result.outcome.value} ({result.digest})")
+
+
+@app.command()
+def rollback(
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    profile: ProfileOpt = None,
+) -> None:
+    """Put every service back on its previous task definition, through ECS directly."""
+    from launchdeck.controlplane.aws import rollback as run_rollback
+
+    manifest = load(path, app_name)
+    with aws_errors():
+        aws = connect(manifest, env, profile)
+        assert manifest.app is not None
+        result = run_rollback(aws, manifest.app, env, services_of(manifest), on_event=show_event)
+    for moved in result.services:
+        console.print(f"{moved.service}: {moved.from_revision} -> {moved.to_revision}")
+
+
+@app.command()
+def status(
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    as_json: JsonOpt = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """The stack, the image digest, and each service's tasks and rollout."""
+    from launchdeck.controlplane.aws import status as run_status
+
+    manifest = load(path, app_name)
+    with aws_errors():
+        aws = connect(manifest, env, profile)
+        assert manifest.app is not None
+        found = run_status(aws, manifest.app, env, services_of(manifest))
+    if as_json:
+        print_json(dataclasses.asdict(found))
+    else:
+        show_status(found)
+
+
+@app.command()
+def logs(
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing.")] = False,
+    since: Annotated[str, typer.Option("--since", help="e.g. 10m, 1h, 2d.")] = "1h",
+    service: Annotated[str | None, typer.Option("--service", "-s")] = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Service logs from CloudWatch Logs."""
+    from launchdeck.controlplane.aws import logs as run_logs
+
+    manifest = load(path, app_name)
+    wanted = services_of(manifest)
+    if service is not None:
+        if service not in wanted:
+            raise CliError(
+                f"--service {service!r}: no such service", f"one of: {', '.join(wanted)}"
+            )
+        wanted = [service]
+    window = timedelta(seconds=parse_since(since))
+    with aws_errors():
+        aws = connect(manifest, env, profile)
+        assert manifest.app is not None
+        for line in run_logs(aws, manifest.app, env, wanted, since=window, follow=follow):
+            text = str(line)
+            console.print(text, style=log_style(text), markup=False)
 
 
 @ci_cmd.command("github")
 def ci_github(
-    path: PathArg = Path("."),
-    app_name: Annotated[str | None, typer.Option("--app", "-a", help="App name.")] = None,
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workflow.")] = False,
 ) -> None:
     """Write .github/workflows/launchdeck.yml (and a Dockerfile when the app has none)."""
-    from launchdeck.build import BuildError
-    from launchdeck.build.dockerfile import docker_files
-    from launchdeck.drivers.aws.workflow import WORKFLOW_PATH, github_workflow
+    from launchdeck.awscli.ci import write_ci
 
-    manifest = load(path)
-    name = app_name or manifest.app
-    if not name:
-        raise CliError("no app given", 'pass --app NAME or set app = "..." in launchdeck.toml')
-    workflow = path / WORKFLOW_PATH
-    if workflow.exists() and not force:
-        raise CliError(f"{workflow} exists", "pass --force to overwrite it")
-    region = aws_region(manifest)
-    written = []
-    if not (path / "Dockerfile").exists():
-        web = next((s for s in manifest.services.values() if s.routed), None)
-        try:
-            files = docker_files(path, manifest.build, command=web.command if web else None)
-        except BuildError as exc:
-            raise CliError(str(exc)) from None
-        (path / "Dockerfile").write_text(files.dockerfile)
-        written.append(path / "Dockerfile")
-        if not (path / ".dockerignore").exists():
-            (path / ".dockerignore").write_text(files.dockerignore)
-            written.append(path / ".dockerignore")
-    workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(github_workflow(name, list(manifest.services), region))
-    written.append(workflow)
-    for file in written:
+    for file in write_ci(load(path, app_name), path, force=force):
         console.print(f"wrote {file}")
     console.print(
         "next: set the repository variable LAUNCHDECK_DEPLOY_ROLE_ARN to the shared stack's "
         "DeployRoleArn output, and add required reviewers to the `production` environment"
     )
-
-
-def aws_region(manifest: Manifest) -> str:
-    aws = getattr(manifest, "aws", None)
-    return str(getattr(aws, "region", None) or "us-east-1")

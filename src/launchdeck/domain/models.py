@@ -7,8 +7,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
+NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,76 @@ class ReleaseSpec:
 
 
 @dataclass(frozen=True)
+class PostgresAddon:
+    version: str = "16"  # major version
+
+
+@dataclass(frozen=True)
+class RedisAddon:
+    version: str = "7"  # major version
+
+
+@dataclass(frozen=True)
+class Addons:
+    """Backing services an app asks for; each adds its URL (DATABASE_URL, REDIS_URL)."""
+
+    postgres: PostgresAddon | None = None
+    redis: RedisAddon | None = None
+
+
+@dataclass(frozen=True)
+class CloudFront:
+    static_paths: tuple[str, ...] = ()  # path patterns CloudFront caches, e.g. "/_next/static/*"
+    certificate_arn: str | None = None  # an ACM certificate in us-east-1 for the domain
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """How an app runs on AWS. Defaults are a small, production-shaped setup."""
+
+    region: str = "us-east-1"
+    azs: int = 2
+    nat: NatMode = "per-az"
+    certificate_arn: str | None = None
+    domain: str | None = None
+    hosted_zone_id: str | None = None
+    db_instance: str = "db.t4g.micro"
+    db_storage_gb: int = 20
+    cache_node: str = "cache.t4g.micro"
+    cloudfront: CloudFront | None = None
+    github: str | None = None  # "org/repo" allowed to deploy through GitHub's OIDC
+    slack_webhook_secret: str | None = None  # None: "launchdeck/<app>/slack-webhook"
+    log_retention_days: int = 30
+    secrets: tuple[str, ...] = ()  # config keys read from SSM Parameter Store at task start
+    read_only_root: bool = True
+
+
+@dataclass(frozen=True)
+class AwsOverride:
+    """`[environments.<env>.aws]`: the keys given (not None) replace the app's `[aws]` values."""
+
+    azs: int | None = None
+    nat: NatMode | None = None
+    certificate_arn: str | None = None
+    domain: str | None = None
+    db_instance: str | None = None
+    db_storage_gb: int | None = None
+    cache_node: str | None = None
+    log_retention_days: int | None = None
+
+    def apply(self, settings: AwsSettings) -> AwsSettings:
+        given = {key: value for key, value in vars(self).items() if value is not None}
+        return replace(settings, **given)
+
+
+@dataclass(frozen=True)
 class EnvOverride:
     scale: Mapping[str, Scale] = field(default_factory=dict)
     health: Mapping[str, HealthCheck] = field(default_factory=dict)
     resources: Mapping[str, Resources] = field(default_factory=dict)
     config: Mapping[str, str] = field(default_factory=dict)
     domains: tuple[str, ...] = ()
+    aws: AwsOverride = AwsOverride()
 
 
 @dataclass(frozen=True)
@@ -105,9 +171,11 @@ class Manifest:
     build: BuildSpec = BuildSpec()
     release: ReleaseSpec | None = None
     environments: Mapping[str, EnvOverride] = field(default_factory=dict)
+    addons: Addons = Addons()
+    aws: AwsSettings = AwsSettings()
 
     def for_env(self, env: str) -> Manifest:
-        """This manifest with `[environments.<env>]` applied to its services."""
+        """This manifest with `[environments.<env>]` applied to its services and `aws`."""
         override = self.environments.get(env)
         if override is None:
             return self
@@ -120,7 +188,7 @@ class Manifest:
             )
             for name, spec in self.services.items()
         }
-        return replace(self, services=services)
+        return replace(self, services=services, aws=override.aws.apply(self.aws))
 
 
 @dataclass(frozen=True)

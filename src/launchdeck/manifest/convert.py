@@ -9,10 +9,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from launchdeck.domain import (
+    Addons,
+    AwsOverride,
+    AwsSettings,
     BuildSpec,
+    CloudFront,
     EnvOverride,
     HealthCheck,
     Manifest,
+    PostgresAddon,
+    RedisAddon,
     ReleaseSpec,
     Resources,
     Rollout,
@@ -20,6 +26,7 @@ from launchdeck.domain import (
     ServiceSpec,
 )
 from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
+from launchdeck.manifest.schema_aws import AddonsTable, AwsTable
 
 
 def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None = None) -> Manifest:
@@ -36,7 +43,28 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         environments={
             name: to_override(table, services) for name, table in file.environments.items()
         },
+        addons=to_addons(file.addons),
+        aws=to_aws(file.aws),
     )
+
+
+def to_addons(table: AddonsTable) -> Addons:
+    return Addons(
+        postgres=PostgresAddon(**_all_fields(table.postgres)) if table.postgres else None,
+        redis=RedisAddon(**_all_fields(table.redis)) if table.redis else None,
+    )
+
+
+def to_aws(table: AwsTable) -> AwsSettings:
+    fields = _all_fields(table)
+    cloudfront = table.cloudfront
+    fields["cloudfront"] = (
+        CloudFront(tuple(cloudfront.static_paths), cloudfront.certificate_arn)
+        if cloudfront
+        else None
+    )
+    fields["secrets"] = tuple(table.secrets)
+    return AwsSettings(**fields)
 
 
 def to_service(name: str, table: ServiceTable) -> ServiceSpec:
@@ -75,6 +103,7 @@ def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) ->
         },
         config=dict(table.config),
         domains=tuple(table.domains),
+        aws=AwsOverride(**_all_fields(table.aws)),
     )
 
 

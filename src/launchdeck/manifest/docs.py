@@ -58,6 +58,21 @@ health.web = { path = "/ready" }
 resources.web = { memory = "1GiB" }
 config = { LOG_LEVEL = "info" }
 domains = ["api.example.com"]
+aws = { azs = 3, db_instance = "db.t4g.small", log_retention_days = 365 }
+
+[addons.postgres]             # DATABASE_URL; RDS on AWS
+version = "16"
+
+[addons.redis]                # REDIS_URL; ElastiCache on AWS
+version = "7"
+
+[aws]                         # read by `launchdeck aws ...` only; see docs/aws.md
+region = "us-east-1"
+nat = "single"
+domain = "shop.example.com"   # staging gets staging.shop.example.com
+github = "shop-inc/shop"
+secrets = ["STRIPE_KEY"]
+cloudfront = { static_paths = ["/_next/static/*"] }
 """
 
 _INTRO = """\
@@ -82,6 +97,11 @@ found and a fix, all problems at once. A `Procfile` alone is enough for a simple
 - **service name**: the name of a service defined in `[services]` (or the Procfile).
 - **variable name**: letters, digits and `_`, not starting with a digit (`LOG_LEVEL`).
 - **hostname**: a DNS name such as `api.example.com`, without scheme, port or path.
+- **AWS region**: a region code such as `us-east-1`; `launchdeck aws` checks it is one it knows.
+- **ACM certificate ARN**: `arn:aws:acm:<region>:<account>:certificate/<id>`, as ACM shows it.
+- **RDS instance class**, **ElastiCache node type**: such as `db.t4g.micro`, `cache.t4g.micro`.
+- **days**: a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, ... 365, ... 3653).
+- **path pattern**: a CloudFront path pattern starting with `/`, such as `/_next/static/*`.
 
 ## Example
 

@@ -139,6 +139,126 @@ def _min_memory(value: int) -> int:
     )
 
 
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_ACM_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z]{2}(-[a-z]+)+-\d{1,2}):\d{12}:certificate/[0-9a-f-]{36}$"
+)
+_GITHUB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_INSTANCE_CLASS = r"^{prefix}\.[a-z0-9-]+\.[a-z0-9-]+$"
+_HOSTED_ZONE_RE = re.compile(r"^Z[A-Z0-9]{1,32}$")
+_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+
+
+def _region(value: str) -> str:
+    if _REGION_RE.match(value):
+        return value
+    lowered = value.strip().lower().replace("_", "-")
+    fix = f"use {lowered!r}" if _REGION_RE.match(lowered) else "use a code like 'us-east-1'"
+    raise _error("region", "should be an AWS region code like 'us-east-1'", fix)
+
+
+def _acm_arn(value: str) -> str:
+    if _ACM_ARN_RE.match(value):
+        return value
+    raise _error(
+        "acm_arn",
+        "should be an ACM certificate ARN",
+        "copy the ARN from the ACM console: 'arn:aws:acm:<region>:<account>:certificate/<id>'",
+    )
+
+
+def _us_east_1_arn(value: str) -> str:
+    match = _ACM_ARN_RE.match(_acm_arn(value))
+    if match and match["region"] == "us-east-1":
+        return value
+    raise _error(
+        "acm_region",
+        "should be a certificate in us-east-1: CloudFront only uses certificates from there",
+        "request or import the certificate in ACM in us-east-1 and use its ARN",
+    )
+
+
+def _github_repo(value: str) -> str:
+    if _GITHUB_RE.match(value):
+        return value
+    path = urlsplit(value).path if "://" in value else value
+    repo = "/".join(path.strip("/").removesuffix(".git").split("/")[-2:])
+    fix = f"use {repo!r}" if _GITHUB_RE.match(repo) else "use 'org/repo', e.g. 'shop-inc/shop'"
+    raise _error("github", "should be a GitHub repository as 'org/repo'", fix)
+
+
+def _instance_class(prefix: str, example: str) -> Callable[[str], str]:
+    pattern = re.compile(_INSTANCE_CLASS.format(prefix=re.escape(prefix)))
+
+    def validate(value: str) -> str:
+        if pattern.match(value):
+            return value
+        guess = f"{prefix}.{value}" if pattern.match(f"{prefix}.{value}") else example
+        raise _error(
+            "instance_class", f"should be an instance class like {example!r}", f"use {guess!r}"
+        )
+
+    return validate
+
+
+def _hosted_zone(value: str) -> str:
+    if _HOSTED_ZONE_RE.match(value):
+        return value
+    zone = value.rsplit("/", 1)[-1]
+    fix = (
+        f"use {zone!r}"
+        if _HOSTED_ZONE_RE.match(zone)
+        else "use the zone's ID, e.g. 'Z0123456789ABCDEFGHIJ'"
+    )
+    raise _error("hosted_zone", "should be a Route 53 hosted zone ID", fix)
+
+
+def _secret_name(value: str) -> str:
+    if _SECRET_NAME_RE.match(value):
+        return value
+    fixed = re.sub(r"[^A-Za-z0-9/_+=.@-]", "-", value)[:512] or "launchdeck/shop/slack-webhook"
+    raise _error(
+        "secret_name",
+        "should be a Secrets Manager name (letters, digits and /_+=.@-)",
+        f"use {fixed!r}",
+    )
+
+
+def _log_retention(value: int) -> int:
+    if value in LOG_RETENTION_DAYS:
+        return value
+    above = [days for days in LOG_RETENTION_DAYS if days > value]
+    below = [days for days in LOG_RETENTION_DAYS if days < value]
+    nearest = [str(days) for days in (below[-1:] + above[:1])]
+    raise _error(
+        "log_retention",
+        "should be a retention CloudWatch Logs offers: "
+        + ", ".join(str(days) for days in LOG_RETENTION_DAYS),
+        f"use {' or '.join(nearest)}",
+    )
+
+
+def _major_version(value: str) -> str:
+    if value.isdigit():
+        return value
+    major = value.split(".")[0]
+    fix = f"use {major!r}" if major.isdigit() else "use a major version like '16'"
+    raise _error("version", "should be a major version like '16'", fix)
+
+
+def _path_pattern(value: str) -> str:
+    if value.startswith("/") and len(value) <= 255:
+        return value
+    raise _error(
+        "path_pattern",
+        "should be a path pattern starting with '/'",
+        f"use {'/' + value.lstrip('/')!r}",
+    )
+
+
 Name = Annotated[str, AfterValidator(_name), Doc("name")]
 ServiceRef = Annotated[str, AfterValidator(_service_ref), Doc("service name")]
 Command = Annotated[str, AfterValidator(_command), Doc("string")]
@@ -162,3 +282,20 @@ Memory = Annotated[Size, AfterValidator(_min_memory)]
 HealthPath = Annotated[str, AfterValidator(_health_path), Doc("string")]
 ConfigKey = Annotated[str, AfterValidator(_config_key), Doc("variable name")]
 Hostname = Annotated[str, AfterValidator(_hostname), Doc("hostname")]
+Region = Annotated[str, AfterValidator(_region), Doc("AWS region")]
+CertificateArn = Annotated[str, AfterValidator(_acm_arn), Doc("ACM certificate ARN")]
+UsEast1CertificateArn = Annotated[
+    str, AfterValidator(_us_east_1_arn), Doc("ACM certificate ARN (us-east-1)")
+]
+GithubRepo = Annotated[str, AfterValidator(_github_repo), Doc('"org/repo"')]
+DbInstanceClass = Annotated[
+    str, AfterValidator(_instance_class("db", "db.t4g.micro")), Doc("RDS instance class")
+]
+CacheNodeType = Annotated[
+    str, AfterValidator(_instance_class("cache", "cache.t4g.micro")), Doc("ElastiCache node type")
+]
+HostedZoneId = Annotated[str, AfterValidator(_hosted_zone), Doc("Route 53 zone ID")]
+SecretName = Annotated[str, AfterValidator(_secret_name), Doc("Secrets Manager name")]
+LogRetention = Annotated[int, AfterValidator(_log_retention), Doc("days")]
+PathPattern = Annotated[str, AfterValidator(_path_pattern), Doc("path pattern")]
+MajorVersion = Annotated[str, AfterValidator(_major_version), Doc("major version")]

@@ -6,6 +6,8 @@ health against port), and environment overrides only make sense after merging.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from launchdeck.domain import Manifest, Rollout, Scale, ServiceSpec
 from launchdeck.manifest.errors import MISSING, Issue
 
@@ -29,7 +31,37 @@ def check(manifest: Manifest) -> list[Issue]:
         for name in override.health:
             if not manifest.services[name].port:
                 issues.append(_portless_health(f"{prefix}.health.{name}", name))
-    return issues
+        issues += _secret_config_issues(prefix, override.config, manifest.aws.secrets)
+    return issues + _aws_issues(manifest)
+
+
+def _secret_config_issues(
+    prefix: str, config: Mapping[str, str], secrets: tuple[str, ...]
+) -> list[Issue]:
+    return [
+        Issue(
+            f"{prefix}.config.{key}",
+            MISSING,
+            "is listed in aws.secrets, so its value must not be written in the manifest",
+            f"remove it here and store it as the SSM SecureString /launchdeck/<app>/<env>/{key}",
+        )
+        for key in config
+        if key in secrets
+    ]
+
+
+def _aws_issues(manifest: Manifest) -> list[Issue]:
+    aws = manifest.aws
+    if aws.hosted_zone_id is None or aws.domain is not None:
+        return []
+    return [
+        Issue(
+            "aws.hosted_zone_id",
+            aws.hosted_zone_id,
+            "needs aws.domain: the zone is where the domain's records are created",
+            'add aws.domain = "<your domain in that zone>" or remove hosted_zone_id',
+        )
+    ]
 
 
 def _service_issues(path: str, spec: ServiceSpec) -> list[Issue]:

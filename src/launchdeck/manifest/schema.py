@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from launchdeck.domain import HealthCheck, ReleaseSpec, Rollout, Scale, ServiceSpec
 from launchdeck.manifest.fieldtypes import (
@@ -25,14 +25,11 @@ from launchdeck.manifest.fieldtypes import (
     Port,
     ServiceRef,
 )
+from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
+from launchdeck.manifest.table import Table
 
 _HEALTH, _SCALE, _ROLLOUT = HealthCheck(), Scale(), Rollout()
 _SERVICE, _RELEASE = ServiceSpec(name="", command=""), ReleaseSpec(command="")
-
-
-class Table(BaseModel):
-    # strict: a TOML 2 is never silently the string "2", nor true the number 1.
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class BuildTable(Table):
@@ -228,6 +225,11 @@ class EnvironmentTable(Table):
         examples=[["api.example.com"]],
         description="Custom domains served by this environment.",
     )
+    aws: EnvAwsTable = Field(
+        default_factory=EnvAwsTable,
+        examples=[{"azs": 3, "db_instance": "db.t4g.small"}],
+        description="`[aws]` values for this environment.",
+    )
 
 
 class ManifestFile(Table):
@@ -253,4 +255,14 @@ class ManifestFile(Table):
         default_factory=dict,
         examples=[{"production": {"domains": ["api.example.com"]}}],
         description="Overrides by environment name.",
+    )
+    addons: AddonsTable = Field(
+        default_factory=AddonsTable,
+        examples=[{"postgres": {"version": "16"}}],
+        description="Backing services: PostgreSQL, Redis.",
+    )
+    aws: AwsTable = Field(
+        default_factory=AwsTable,
+        examples=[{"region": "eu-west-1"}],
+        description="Settings for `launchdeck aws`.",
     )

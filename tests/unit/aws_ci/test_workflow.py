@@ -33,7 +33,7 @@ def test_pushes_to_main_build_once_and_deploy_staging_then_an_approved_promotion
 def test_the_image_goes_to_every_service_repository_and_leaves_by_digest() -> None:
     build = workflow()["jobs"]["build"]
     push = next(s for s in build["steps"] if s.get("id") == "push")
-    tags = push["with"]["tags"].split()
+    tags = push["with"]["tags"].split("\n")[:-1]
     assert [t.split(":")[0].rsplit("/", 1)[1] for t in tags] == ["web", "worker"]
     assert build["outputs"]["image"].endswith("/launchdeck/shop/web@${{ steps.push.outputs.digest }}")
 

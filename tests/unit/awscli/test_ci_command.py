@@ -18,7 +18,7 @@ class Outcome:
 
 def run(*args: str) -> Outcome:
     """What `main()` would print and exit with: a CliError becomes `error: ...` + `fix: ...`."""
-    result = CliRunner().invoke(app, ["aws", "ci", "github", *args])
+    result = CliRunner().invoke(app, ["aws", "ci", "github", "--path", *args])
     if isinstance(result.exception, CliError):
         exc = result.exception
         return Outcome(exc.code, f"error: {exc.message}\nfix: {exc.fix}")

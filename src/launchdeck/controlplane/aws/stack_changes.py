@@ -1,0 +1,204 @@
+"""Change one stack through a change set: create it, show it, ask, execute, follow its events.
+
+An empty change set is a no-op; a declined one is deleted; a failed update raises with the
+resource that caused it, not the cancellations that followed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from launchdeck.controlplane.aws.model import (
+    ChangeSetSummary,
+    DeployEvent,
+    Outcome,
+    Phase,
+    StackProgress,
+    Waits,
+)
+from launchdeck.controlplane.aws.ports import StackApi
+from launchdeck.drivers.aws.clients import ChangeSet, Stack, StackEvent, first_failure, is_terminal
+from launchdeck.drivers.aws.clients.stacks import SUCCEEDED
+from launchdeck.drivers.aws.faults import (
+    ChangeSetFailed,
+    InvalidTemplate,
+    StackBusy,
+    StackStuck,
+    StackUpdateFailed,
+    TimedOut,
+)
+from launchdeck.system.clock import Clock
+
+Confirm = Callable[[ChangeSetSummary], bool]
+OnEvent = Callable[[DeployEvent], None]
+
+_DELETE_FIX = (
+    "its first creation failed and left nothing running; delete it "
+    "(aws cloudformation delete-stack --stack-name {stack}) and deploy again"
+)
+STUCK = {
+    "ROLLBACK_COMPLETE": _DELETE_FIX,
+    "ROLLBACK_FAILED": _DELETE_FIX,
+    "CREATE_FAILED": _DELETE_FIX,
+    "DELETE_FAILED": "a delete half-failed; finish it (aws cloudformation delete-stack "
+    "--stack-name {stack}) and deploy again",
+    "UPDATE_ROLLBACK_FAILED": "finish the rollback (aws cloudformation continue-update-rollback "
+    "--stack-name {stack}) and deploy again",
+}
+
+
+def template_parameters(template: str, what: str) -> frozenset[str]:
+    """The parameter names a template declares; InvalidTemplate when it is not a JSON object."""
+    try:
+        body = json.loads(template)
+    except ValueError as exc:
+        raise InvalidTemplate(
+            f"the {what} template is not JSON ({exc}): synthesize it again (launchdeck aws synth)"
+        ) from None
+    if not isinstance(body, dict) or not isinstance(body.get("Resources"), dict):
+        raise InvalidTemplate(
+            f"the {what} template has no Resources: synthesize it again (launchdeck aws synth)"
+        )
+    return frozenset(body.get("Parameters") or {})
+
+
+@dataclass(frozen=True)
+class StackChange:
+    stack: str
+    template: str
+    parameters: Mapping[str, str]
+    tags: Mapping[str, str]
+
+
+class StackChanger:
+    def __init__(
+        self,
+        stacks: StackApi,
+        *,
+        confirm: Confirm,
+        on_event: OnEvent,
+        clock: Clock,
+        waits: Waits,
+        yes: bool = False,
+    ) -> None:
+        self._stacks = stacks
+        self._confirm = confirm
+        self._on_event = on_event
+        self._clock = clock
+        self._waits = waits
+        self._yes = yes
+
+    def apply(self, change: StackChange) -> Outcome:
+        current = updatable(self._stacks.describe(change.stack), change.stack)
+        creating = current is None or not current.created
+        declared = template_parameters(change.template, change.stack)
+        existing = current.parameters if current and not creating else {}
+        keep = sorted((declared & set(existing)) - set(change.parameters))
+        change_set = self._create(change, creating=creating, keep=keep)
+        if change_set is None or change_set.empty:
+            if change_set is not None:
+                self._stacks.delete_change_set(change_set.id)
+            self._on_event(Phase(f"stack {change.stack}: no changes"))
+            return Outcome.UNCHANGED
+        if change_set.status != "CREATE_COMPLETE":
+            raise ChangeSetFailed(change.stack, change_set.reason or change_set.status)
+        summary = ChangeSetSummary(
+            stack=change.stack,
+            creating=creating,
+            changes=change_set.changes,
+            parameters={
+                k: (existing.get(k, ""), v)
+                for k, v in change.parameters.items()
+                if existing.get(k) != v
+            },
+        )
+        if not self._yes and not self._confirmed(summary, change_set.id):
+            self._stacks.delete_change_set(change_set.id)
+            self._on_event(Phase(f"stack {change.stack}: declined, nothing changed"))
+            return Outcome.DECLINED
+        self._execute(change.stack, change_set.id)
+        return Outcome.CHANGED
+
+    def _confirmed(self, summary: ChangeSetSummary, change_set_id: str) -> bool:
+        try:
+            return self._confirm(summary)
+        except BaseException:  # Ctrl-C at the prompt: leave no change set behind
+            self._stacks.delete_change_set(change_set_id)
+            raise
+
+    def _create(
+        self, change: StackChange, *, creating: bool, keep: list[str]
+    ) -> ChangeSet | None:
+        name = change_set_name(self._clock.now())
+        change_set_id = self._stacks.create_change_set(
+            change.stack,
+            name,
+            change.template,
+            create=creating,
+            parameters=change.parameters,
+            keep=keep,
+            tags=change.tags,
+        )
+        if change_set_id is None:
+            return None
+        deadline = self._clock.monotonic() + self._waits.change_set
+        while not (found := self._stacks.change_set(change_set_id)).ready:
+            if self._clock.monotonic() >= deadline:
+                waited = self._waits.change_set
+                raise TimedOut(f"change set {name} of {change.stack}", waited, found.status)
+            self._clock.sleep(min(self._waits.poll, 2.0))
+        return found
+
+    def _execute(self, stack: str, change_set_id: str) -> None:
+        since = self._stacks.latest_event_id(stack)
+        self._stacks.execute(change_set_id)
+        self._on_event(Phase(f"stack {stack}: executing the change set"))
+        status, events = self._follow(stack, since)
+        if status not in SUCCEEDED:
+            cause = first_failure(events)
+            raise StackUpdateFailed(
+                stack,
+                status,
+                f"{cause.logical_id} ({cause.resource_type})" if cause else "",
+                cause.reason if cause else status,
+            )
+        self._on_event(Phase(f"stack {stack}: {status}"))
+
+    def _follow(self, stack: str, since: str | None) -> tuple[str, list[StackEvent]]:
+        """Stream events until the stack settles; its final status and every event seen."""
+        deadline = self._clock.monotonic() + self._waits.stack
+        seen: list[StackEvent] = []
+        while True:
+            current = self._stacks.describe(stack)
+            if current is None:  # deleted under us: nothing left to read events from
+                return "DELETE_COMPLETE", seen
+            status = current.status
+            fresh = self._stacks.events_after(stack, seen[-1].id if seen else since)
+            for event in fresh:
+                self._on_event(StackProgress(stack, event))
+            seen += fresh
+            if is_terminal(status):
+                return status, seen
+            if self._clock.monotonic() >= deadline:
+                raise TimedOut(f"stack {stack}", self._waits.stack, status)
+            self._clock.sleep(self._waits.poll)
+
+
+def change_set_name(now: float) -> str:
+    """Unique per stack to the millisecond, and says when it was made."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
+    return f"launchdeck-{stamp}-{int(now % 1 * 1000):03d}"
+
+
+def updatable(stack: Stack | None, name: str) -> Stack | None:
+    """The stack, when a change set may go to it; StackBusy or StackStuck otherwise."""
+    if stack is None:
+        return None
+    if stack.busy:
+        raise StackBusy(name, stack.status)
+    if fix := STUCK.get(stack.status):
+        raise StackStuck(name, stack.status, fix.format(stack=name))
+    return stack

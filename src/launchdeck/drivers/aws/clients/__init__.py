@@ -1,0 +1,52 @@
+"""Typed wrappers over boto3, one per AWS service, named for what they do.
+
+Each takes its raw client in (tests hand in a client under botocore's Stubber), returns frozen
+dataclasses and raises only launchdeck.drivers.aws.faults errors.
+Must not import: planning, execution, controlplane, cli.
+"""
+
+from launchdeck.drivers.aws.clients.connect import AwsClients, connect
+from launchdeck.drivers.aws.clients.identity import Caller, Identity
+from launchdeck.drivers.aws.clients.logs import LogEvent, Logs
+from launchdeck.drivers.aws.clients.parameters import Parameters
+from launchdeck.drivers.aws.clients.registry import ImagePresence, Registry
+from launchdeck.drivers.aws.clients.services import (
+    Deployment,
+    ServiceEvent,
+    Services,
+    ServiceState,
+    TaskDefinitionArn,
+)
+from launchdeck.drivers.aws.clients.stacks import (
+    ChangeSet,
+    ResourceChange,
+    Stack,
+    StackEvent,
+    Stacks,
+    first_failure,
+    is_terminal,
+)
+
+__all__ = [
+    "AwsClients",
+    "Caller",
+    "ChangeSet",
+    "Deployment",
+    "Identity",
+    "ImagePresence",
+    "LogEvent",
+    "Logs",
+    "Parameters",
+    "Registry",
+    "ResourceChange",
+    "ServiceEvent",
+    "ServiceState",
+    "Services",
+    "Stack",
+    "StackEvent",
+    "Stacks",
+    "TaskDefinitionArn",
+    "connect",
+    "first_failure",
+    "is_terminal",
+]

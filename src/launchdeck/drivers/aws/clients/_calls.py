@@ -1,0 +1,29 @@
+"""One place turns botocore's exceptions into AwsCallFailed, naming the service and operation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from launchdeck.drivers.aws.faults import AwsCallFailed
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", ""))
+
+
+@contextmanager
+def calling(service: str, operation: str) -> Iterator[None]:
+    """Errors a wrapper did not handle itself leave as AwsCallFailed."""
+    try:
+        yield
+    except ClientError as exc:
+        raise AwsCallFailed(service, operation, error_code(exc), error_message(exc)) from exc
+    except BotoCoreError as exc:  # no route to the endpoint, bad region, ...
+        raise AwsCallFailed(service, operation, type(exc).__name__, str(exc)) from exc

@@ -1,0 +1,205 @@
+"""Everything about a manifest that can be checked for AWS before any AWS call.
+
+Each problem is an AwsIssue naming the manifest path, the value, what is wrong and the fix, in
+the manifest's own words (docs/aws.md lists them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from launchdeck.domain import Manifest, ServiceSpec
+from launchdeck.drivers.aws.errors import AwsIssue
+from launchdeck.drivers.aws.fargate import BadSize, size, task_size
+from launchdeck.drivers.aws.regions import REGIONS
+from launchdeck.drivers.aws.synth.naming import env_domain
+from launchdeck.drivers.aws.synth.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
+from launchdeck.manifest.errors import MISSING
+from launchdeck.manifest.suggest import closest
+from launchdeck.manifest.units import format_duration
+
+MAX_DRAIN = 3600  # the ALB's longest deregistration delay
+MAX_STOP_TIMEOUT = 120  # Fargate's longest stopTimeout
+
+
+# Logical IDs the stack uses for itself, which `<Title>Logs` of such a service would repeat.
+RESERVED_SERVICES = ("default-group-restrictor", "slack-notifier")
+
+
+def app_issues(manifest: Manifest) -> list[AwsIssue]:
+    if manifest.app is not None:
+        return []
+    return [
+        AwsIssue(
+            "app",
+            MISSING,
+            "is required on AWS: stack, cluster and repository names are made from it",
+            'add app = "<name>" at the top of launchdeck.toml',
+        )
+    ]
+
+
+def validate(manifest: Manifest, env: str) -> list[AwsIssue]:
+    """Every problem that stops `manifest` from running as environment `env` on AWS."""
+    if manifest.app is None:
+        return app_issues(manifest)
+    merged = manifest.for_env(env)
+    issues = [
+        AwsIssue(
+            f"services.{name}",
+            name,
+            "is a name the AWS stack uses for its own resources",
+            f"rename the service, e.g. to '{name}-app'",
+        )
+        for name in manifest.services
+        if name in RESERVED_SERVICES
+    ]
+    issues += _region_issues(manifest, env)
+    issues += _edge_issues(manifest, env)
+    for spec in merged.services.values():
+        issues += _service_issues(manifest, env, spec)
+    issues += _addon_issues(manifest)
+    return issues
+
+
+def _aws_path(manifest: Manifest, env: str, key: str) -> str:
+    override = manifest.environments.get(env)
+    if override is not None and getattr(override.aws, key) is not None:
+        return f"environments.{env}.aws.{key}"
+    return f"aws.{key}"
+
+
+def _region_issues(manifest: Manifest, env: str) -> Iterator[AwsIssue]:
+    aws = manifest.for_env(env).aws
+    region = REGIONS.get(aws.region)
+    if region is None:
+        # "eu-west-9" most likely meant another number of the same area, else a typo.
+        area = aws.region.rsplit("-", 1)[0]
+        same_area = sorted(code for code in REGIONS if code.rsplit("-", 1)[0] == area)
+        match = same_area[0] if same_area else closest(aws.region, REGIONS)
+        known = ", ".join(sorted(REGIONS))
+        fix = f"did you mean {match!r}?" if match else f"use one of: {known}"
+        yield AwsIssue("aws.region", aws.region, "is not an AWS region launchdeck knows", fix)
+        return
+    if aws.azs > region.azs:
+        yield AwsIssue(
+            _aws_path(manifest, env, "azs"),
+            aws.azs,
+            f"{region.code} has {region.azs} Availability Zones an account can use",
+            f"use azs = {region.azs}, or a region with 3 or more such as 'us-east-2'",
+        )
+    if aws.certificate_arn and f":acm:{aws.region}:" not in aws.certificate_arn:
+        yield AwsIssue(
+            _aws_path(manifest, env, "certificate_arn"),
+            aws.certificate_arn,
+            f"is not in {aws.region}: a load balancer only uses certificates of its own region",
+            f"request or import the certificate in ACM in {aws.region} and use its ARN",
+        )
+
+
+def _edge_issues(manifest: Manifest, env: str) -> Iterator[AwsIssue]:
+    aws, domain = manifest.for_env(env).aws, env_domain(manifest, env)
+    routed = [spec.name for spec in manifest.services.values() if spec.routed]
+    if aws.cloudfront is not None and not routed:
+        yield AwsIssue(
+            "aws.cloudfront",
+            MISSING,
+            "has nothing to serve: no service has a port",
+            'add port = "$PORT" to the web service, or remove [aws.cloudfront]',
+        )
+    if aws.cloudfront is not None and domain is None:
+        yield AwsIssue(
+            "aws.cloudfront",
+            MISSING,
+            "needs aws.domain: CloudFront reaches the load balancer over HTTPS by that name",
+            'add aws.domain = "shop.example.com" (your domain)',
+        )
+    if aws.cloudfront and not aws.cloudfront.certificate_arn and aws.region != "us-east-1":
+        yield AwsIssue(
+            "aws.cloudfront.certificate_arn",
+            MISSING,
+            f"is required outside us-east-1: CloudFront cannot use a certificate from {aws.region}",
+            "request a certificate for the domain in ACM in us-east-1 and set its ARN here",
+        )
+    if len(routed) > 1 and domain is None:
+        second = sorted(routed, key=lambda name: name != "web")[1]
+        yield AwsIssue(
+            f"services.{second}.port",
+            True,
+            f"a second routed service is reached by host name ({second}.<domain>), "
+            "which needs aws.domain",
+            'add aws.domain = "shop.example.com", or remove port from all but one service',
+        )
+
+
+def _service_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator[AwsIssue]:
+    name, override = spec.name, manifest.environments.get(env)
+
+    def path(field: str) -> str:
+        if override is not None and name in getattr(override, field, {}):
+            return f"environments.{env}.{field}.{name}"
+        return f"services.{name}.{field}"
+
+    resources = spec.resources
+    try:
+        task_size(resources.cpu, resources.memory)
+    except BadSize as bad:
+        shown: dict[str, object] = {}
+        if resources.cpu is not None:
+            cpu = resources.cpu
+            shown["cpu"] = int(cpu) if float(cpu).is_integer() else cpu
+        if resources.memory is not None:
+            shown["memory"] = size(resources.memory)
+        yield AwsIssue(path("resources"), shown, bad.message, bad.fix)
+    yield from _scale_issues(spec, path("scale"))
+    if spec.drain > MAX_DRAIN:
+        yield AwsIssue(
+            f"services.{name}.drain",
+            format_duration(spec.drain),
+            f"should be at most {MAX_DRAIN}s: the load balancer drains for an hour at most",
+            'use drain = "1h" or less',
+        )
+    if spec.stop_timeout > MAX_STOP_TIMEOUT:
+        yield AwsIssue(
+            f"services.{name}.stop_timeout",
+            format_duration(spec.stop_timeout),
+            f"should be at most {MAX_STOP_TIMEOUT}s: Fargate kills a container 2 minutes "
+            "after SIGTERM at the latest",
+            'use stop_timeout = "2m" or less',
+        )
+
+
+def _scale_issues(spec: ServiceSpec, path: str) -> Iterator[AwsIssue]:
+    scale = spec.scale
+    if scale.requests_per_instance is not None and not spec.routed:
+        yield AwsIssue(
+            f"{path}.requests_per_instance",
+            scale.requests_per_instance,
+            f"{spec.name} has no port, so it gets no requests to scale on",
+            'scale it on cpu instead, or add port = "$PORT"',
+        )
+    if (scale.cpu or scale.requests_per_instance) and scale.max is None:
+        yield AwsIssue(
+            f"{path}.max",
+            MISSING,
+            "is required with an autoscaling target (cpu or requests_per_instance)",
+            f"add max = {max(scale.count, scale.min or 0) * 4 or 4} (the most instances to run)",
+        )
+
+
+def _addon_issues(manifest: Manifest) -> Iterator[AwsIssue]:
+    postgres, redis = manifest.addons.postgres, manifest.addons.redis
+    if postgres is not None and postgres.version not in POSTGRES_VERSIONS:
+        yield AwsIssue(
+            "addons.postgres.version",
+            postgres.version,
+            "is not a PostgreSQL version RDS offers",
+            f"use one of {', '.join(repr(v) for v in POSTGRES_VERSIONS)}",
+        )
+    if redis is not None and redis.version not in REDIS_VERSIONS:
+        yield AwsIssue(
+            "addons.redis.version",
+            redis.version,
+            "is not a Redis version ElastiCache offers",
+            f"use one of {', '.join(repr(v) for v in REDIS_VERSIONS)}",
+        )

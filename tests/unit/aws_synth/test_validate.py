@@ -1,0 +1,173 @@
+"""validate(): everything checkable before any AWS call, in the manifest's error style."""
+
+from __future__ import annotations
+
+import pytest
+
+from launchdeck.drivers.aws.synth import AwsSynthError, synth_env, validate
+from launchdeck.manifest import parse_manifest
+
+WEB = 'app = "shop"\n[services.web]\ncommand = "serve"\nport = true\n'
+
+
+def lines(text: str, env: str = "production") -> list[str]:
+    return [str(issue) for issue in validate(parse_manifest(text), env)]
+
+
+def test_a_plain_web_app_is_valid() -> None:
+    assert lines(WEB) == []
+
+
+def test_unknown_region() -> None:
+    assert lines(WEB + '[aws]\nregion = "eu-west-9"\n') == [
+        "aws.region: is not an AWS region launchdeck knows (got 'eu-west-9'); "
+        "fix: did you mean 'eu-west-1'?"
+    ]
+
+
+def test_more_azs_than_the_region_has() -> None:
+    assert lines(WEB + '[aws]\nregion = "us-west-1"\nazs = 3\n') == [
+        "aws.azs: us-west-1 has 2 Availability Zones an account can use (got 3); "
+        "fix: use azs = 2, or a region with 3 or more such as 'us-east-2'"
+    ]
+
+
+def test_an_environments_azs_is_reported_where_it_is_written() -> None:
+    text = WEB + '[aws]\nregion = "us-west-1"\n[environments.production]\naws = { azs = 3 }\n'
+    assert lines(text, "staging") == []
+    assert lines(text) == [
+        "environments.production.aws.azs: us-west-1 has 2 Availability Zones an account can use "
+        "(got 3); fix: use azs = 2, or a region with 3 or more such as 'us-east-2'"
+    ]
+
+
+def test_three_azs_where_there_are_three() -> None:
+    assert lines(WEB + '[aws]\nregion = "ca-west-1"\nazs = 3\n') == []
+
+
+def test_fargate_has_no_quarter_vcpu_task_with_4gib() -> None:
+    text = WEB + 'resources = { cpu = 0.25, memory = "4GiB" }\n'
+    assert lines(text) == [
+        "services.web.resources: Fargate has no task with 0.25 vCPU and 4GiB; 0.25 vCPU allows "
+        "memory 512MiB, 1GiB or 2GiB (got {'cpu': 0.25, 'memory': '4GiB'}); "
+        'fix: use memory = "2GiB" or less, or cpu = 0.5 (allows 1GiB to 4GiB in 1GiB steps)'
+    ]
+
+
+def test_a_cpu_fargate_does_not_offer() -> None:
+    assert lines(WEB + "resources = { cpu = 3 }\n") == [
+        "services.web.resources: Fargate has no 3 vCPU task; it offers 0.25, 0.5, 1, 2, 4, 8 or "
+        "16 vCPU (got {'cpu': 3}); fix: use cpu = 4"
+    ]
+
+
+def test_an_environments_resources_are_checked_merged_and_reported_there() -> None:
+    text = (
+        WEB
+        + 'resources = { cpu = 1 }\n[environments.production]\nresources.web = { memory = "1GiB" }\n'
+    )
+    assert lines(text, "staging") == []
+    assert lines(text) == [
+        "environments.production.resources.web: Fargate has no task with 1 vCPU and 1GiB; "
+        "1 vCPU allows memory 2GiB to 8GiB in 1GiB steps (got {'cpu': 1, 'memory': '1GiB'}); "
+        'fix: use memory = "2GiB" or more, or cpu = 0.5 (allows 1GiB to 4GiB in 1GiB steps)'
+    ]
+
+
+def test_the_app_name_is_required() -> None:
+    assert lines(WEB.removeprefix('app = "shop"\n')) == [
+        "app: is required on AWS: stack, cluster and repository names are made from it; "
+        'fix: add app = "<name>" at the top of launchdeck.toml'
+    ]
+
+
+def test_cloudfront_needs_a_domain() -> None:
+    assert lines(WEB + '[aws]\ncloudfront = { static_paths = ["/static/*"] }\n') == [
+        "aws.cloudfront: needs aws.domain: CloudFront reaches the load balancer over HTTPS by "
+        'that name; fix: add aws.domain = "shop.example.com" (your domain)'
+    ]
+
+
+def test_cloudfront_outside_us_east_1_needs_a_us_east_1_certificate() -> None:
+    text = WEB + '[aws]\nregion = "eu-west-1"\ndomain = "shop.example.com"\ncloudfront = {}\n'
+    assert lines(text) == [
+        "aws.cloudfront.certificate_arn: is required outside us-east-1: CloudFront cannot use a "
+        "certificate from eu-west-1; fix: request a certificate for the domain in ACM in "
+        "us-east-1 and set its ARN here"
+    ]
+
+
+def test_a_certificate_from_another_region() -> None:
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+    assert lines(WEB + f'[aws]\nregion = "eu-west-1"\ncertificate_arn = "{arn}"\n') == [
+        f"aws.certificate_arn: is not in eu-west-1: a load balancer only uses certificates of "
+        f"its own region (got '{arn}'); fix: request or import the certificate in ACM in "
+        "eu-west-1 and use its ARN"
+    ]
+
+
+def test_a_second_routed_service_needs_a_domain() -> None:
+    assert lines(WEB + '[services.api]\ncommand = "api"\nport = true\n') == [
+        "services.api.port: a second routed service is reached by host name (api.<domain>), "
+        'which needs aws.domain (got True); fix: add aws.domain = "shop.example.com", or remove '
+        "port from all but one service"
+    ]
+
+
+def test_autoscaling_needs_max() -> None:
+    assert lines(WEB + "scale = { count = 2, cpu = 50 }\n") == [
+        "services.web.scale.max: is required with an autoscaling target (cpu or "
+        "requests_per_instance); fix: add max = 8 (the most instances to run)"
+    ]
+
+
+def test_a_worker_cannot_scale_on_requests() -> None:
+    text = (
+        WEB + '[services.worker]\ncommand = "w"\nscale = { max = 3, requests_per_instance = 9 }\n'
+    )
+    assert lines(text) == [
+        "services.worker.scale.requests_per_instance: worker has no port, so it gets no requests "
+        'to scale on (got 9); fix: scale it on cpu instead, or add port = "$PORT"'
+    ]
+
+
+def test_drain_and_stop_timeout_within_aws_limits() -> None:
+    assert lines(WEB + 'drain = "2h"\nstop_timeout = "5m"\n') == [
+        "services.web.drain: should be at most 3600s: the load balancer drains for an hour at "
+        "most (got '2h'); fix: use drain = \"1h\" or less",
+        "services.web.stop_timeout: should be at most 120s: Fargate kills a container 2 minutes "
+        "after SIGTERM at the latest (got '5m'); fix: use stop_timeout = \"2m\" or less",
+    ]
+
+
+def test_addon_versions_aws_offers() -> None:
+    assert lines(WEB + '[addons.postgres]\nversion = "9"\n[addons.redis]\nversion = "5"\n') == [
+        "addons.postgres.version: is not a PostgreSQL version RDS offers (got '9'); "
+        "fix: use one of '14', '15', '16', '17', '18'",
+        "addons.redis.version: is not a Redis version ElastiCache offers (got '5'); "
+        "fix: use one of '6', '7'",
+    ]
+
+
+def test_synth_env_raises_every_issue_at_once() -> None:
+    text = WEB + 'resources = { cpu = 3 }\n[aws]\nregion = "us-west-1"\nazs = 3\n'
+    with pytest.raises(AwsSynthError) as caught:
+        synth_env(parse_manifest(text), "production")
+    assert [issue.path for issue in caught.value.issues] == ["aws.azs", "services.web.resources"]
+    assert str(caught.value).startswith("launchdeck.toml: aws.azs: us-west-1 has 2")
+
+
+def test_service_names_the_stack_uses_itself() -> None:
+    text = WEB + '[services.slack-notifier]\ncommand = "x"\n'
+    assert lines(text) == [
+        "services.slack-notifier: is a name the AWS stack uses for its own resources "
+        "(got 'slack-notifier'); fix: rename the service, e.g. to 'slack-notifier-app'"
+    ]
+
+
+def test_synth_shared_needs_the_app_name() -> None:
+    from launchdeck.drivers.aws.synth import synth_shared
+
+    with pytest.raises(AwsSynthError) as caught:
+        synth_shared(parse_manifest(WEB.removeprefix('app = "shop"\n')))
+    assert [issue.path for issue in caught.value.issues] == ["app"]
