@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import hmac
+import dataclasses
 import io
 import json
 import re
+import secrets
 import shutil
 import tarfile
 import tempfile
@@ -21,21 +22,32 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from launchdeck.build import BuildError, detect_kind
+from launchdeck.controlplane.auth import (
+    Principal,
+    Role,
+    authorize,
+    new_token,
+    permission_for,
+    same_token,
+    token_hash,
+)
 from launchdeck.controlplane.errors import (
     ApiError,
     Conflict,
     Invalid,
+    NotFound,
     Unauthorized,
     unknown_app,
     unknown_env,
 )
 from launchdeck.controlplane.logs import LogQuery
 from launchdeck.controlplane.service import ControlPlane, deployment_json, event_json
-from launchdeck.controlplane.store import EnvState
+from launchdeck.controlplane.store import EnvState, TokenRecord
 from launchdeck.domain import NAME_RE
 from launchdeck.manifest import ManifestError, load_manifest
 
 DEFAULT_ENVS = ["staging", "production"]
+TOKEN_NAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 
 
 class CreateApp(BaseModel):
@@ -54,20 +66,54 @@ class Restart(BaseModel):
     service: str | None = None
 
 
+class CreateToken(BaseModel):
+    role: Role
+    name: str | None = None
+
+
 class ConfigChange(BaseModel):
     set: dict[str, str] = {}
     unset: list[str] = []
 
 
+OWNER = Principal("owner", Role.ADMIN)  # whoever holds the token in $LAUNCHDECK_HOME/api.json
+
+
 def create_api(cp: ControlPlane, token: str) -> FastAPI:
-    def auth(authorization: Annotated[str | None, Header()] = None) -> None:
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not given or not hmac.compare_digest(given, token):
-            raise Unauthorized(
-                "missing or wrong API token", "check LAUNCHDECK_TOKEN or $LAUNCHDECK_HOME/api.json"
-            )
+    def principal(authorization: str | None) -> Principal:
+        scheme, _, given = (authorization or "").partition(" ")
+        given = given.strip()
+        if scheme == "Bearer" and given:
+            if same_token(given, token):
+                return OWNER
+            record = cp.store.token_by_hash(token_hash(given))
+            if record is not None:
+                return Principal(record.name, Role(record.role))
+        raise Unauthorized(
+            "missing or wrong API token", "check LAUNCHDECK_TOKEN or $LAUNCHDECK_HOME/api.json"
+        )
+
+    def auth(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+        who = principal(authorization)
+        request.state.principal = who
+        permission, env = permission_for(request.method, request.url.path, request.path_params)
+        authorize(who, permission, env)
 
     app = FastAPI(title="launchdeck", dependencies=[Depends(auth)])
+
+    @app.middleware("http")
+    async def audit(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        if request.method not in ("GET", "HEAD"):
+            who: Principal | None = getattr(request.state, "principal", None)
+            cp.store.add_audit(
+                time.time(),
+                who.name if who else "unknown",
+                who.role.value if who else "-",
+                f"{request.method} {request.url.path}",
+                response.status_code,
+            )
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -91,6 +137,34 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         if state is None:
             raise unknown_env(app_name, env, [e.name for e in cp.store.envs(app_name)])
         return state
+
+    @app.post("/v1/tokens", status_code=201)
+    def create_token(body: CreateToken) -> dict[str, Any]:
+        token_id = secrets.token_hex(4)
+        name = body.name or f"{body.role.value}-{token_id}"
+        if not TOKEN_NAME_RE.fullmatch(name):
+            raise Invalid(
+                f"token name {name!r} is not valid: use 1-64 letters, digits, '.', '_', '@', '-'",
+                "e.g. launchdeck tokens create --role deployer --name alice",
+            )
+        record = TokenRecord(token_id, name, body.role.value, time.time())
+        secret = new_token()
+        cp.store.add_token(record, token_hash(secret))
+        return {**dataclasses.asdict(record), "token": secret}
+
+    @app.get("/v1/tokens")
+    def list_tokens() -> list[dict[str, Any]]:
+        return [dataclasses.asdict(t) for t in cp.store.tokens()]
+
+    @app.delete("/v1/tokens/{token_id}")
+    def revoke_token(token_id: str) -> dict[str, Any]:
+        if not cp.store.revoke_token(token_id, time.time()):
+            raise NotFound(f"no active token {token_id!r}", "see: launchdeck tokens list")
+        return {"id": token_id, "revoked": True}
+
+    @app.get("/v1/audit")
+    def audit_log(limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(e) for e in cp.store.audit(limit)]
 
     @app.get("/v1/status")
     def server_status() -> dict[str, Any]:

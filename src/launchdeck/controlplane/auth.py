@@ -12,6 +12,7 @@ import enum
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from launchdeck.controlplane.errors import Forbidden
@@ -75,3 +76,23 @@ def token_hash(token: str) -> str:
 
 def same_token(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def permission_for(
+    method: str, path: str, params: Mapping[str, str]
+) -> tuple[Permission, str | None]:
+    """What a request needs, from its method, path and path parameters."""
+    env = params.get("env")
+    if path.startswith("/v1/tokens"):
+        return Permission.MANAGE_TOKENS, None
+    if path.startswith("/v1/audit"):
+        return Permission.READ_AUDIT, None
+    if method in ("GET", "HEAD"):
+        return Permission.READ, env
+    if method == "POST" and path == "/v1/apps":
+        return Permission.CREATE_APP, None
+    if method == "DELETE" and "env" not in params and path.startswith("/v1/apps/"):
+        return Permission.DESTROY_APP, None
+    if path.endswith("/promotions"):
+        return Permission.PROMOTE, env
+    return Permission.CHANGE_ENV, env

@@ -35,7 +35,32 @@ CREATE TABLE IF NOT EXISTS instances (
     app TEXT NOT NULL, env TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (app, env, id));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL, revoked_at REAL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, who TEXT NOT NULL,
+    role TEXT NOT NULL, action TEXT NOT NULL, status INTEGER NOT NULL);
 """
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    name: str
+    role: str
+    created_at: float
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: float
+    who: str
+    role: str
+    action: str  # "POST /v1/apps/shop/envs/staging/deploys"
+    status: int  # the HTTP status of the answer
 
 
 @dataclass(frozen=True)
@@ -269,6 +294,50 @@ class Store:
         return {i.port for i in self.instances() if i.port is not None}
 
     # -- meta -------------------------------------------------------------------------------
+
+    # -- tokens and audit -------------------------------------------------------------------
+
+    def add_token(self, record: TokenRecord, token_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
+                (record.id, record.name, record.role, token_hash, record.created_at),
+            )
+
+    def token_by_hash(self, token_hash: str) -> TokenRecord | None:
+        rows = self._all(
+            "SELECT id, name, role, created_at, revoked_at FROM tokens "
+            "WHERE hash = ? AND revoked_at IS NULL",
+            token_hash,
+        )
+        return TokenRecord(*rows[0]) if rows else None
+
+    def tokens(self) -> list[TokenRecord]:
+        rows = self._all(
+            "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at"
+        )
+        return [TokenRecord(*r) for r in rows]
+
+    def revoke_token(self, token_id: str, at: float) -> bool:
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (at, token_id),
+            )
+            return cur.rowcount > 0
+
+    def add_audit(self, at: float, who: str, role: str, action: str, status: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO audit (at, who, role, action, status) VALUES (?, ?, ?, ?, ?)",
+                (at, who, role, action, status),
+            )
+
+    def audit(self, limit: int = 100) -> list[AuditEntry]:
+        rows = self._all(
+            "SELECT seq, at, who, role, action, status FROM audit ORDER BY seq DESC LIMIT ?", limit
+        )
+        return [AuditEntry(*r) for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         rows = self._all("SELECT value FROM meta WHERE key = ?", key)
