@@ -35,8 +35,14 @@ def free_port() -> int:
 
 
 def free_range(size: int = 200) -> str:
-    """A port range unlikely to collide with another control plane running side by side."""
-    base = 20000 + (os.getpid() * 397 + int(time.time() * 1000)) % 30000
+    """A port range unlikely to collide with another control plane running side by side, and
+    below the kernel's ephemeral ports: an outgoing connection (a health check, the load
+    generator) may take any of those between an instance's allocation and its bind."""
+    first_ephemeral = 32768
+    with contextlib.suppress(OSError, ValueError):
+        first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    span = max(size, first_ephemeral - 10000 - size)
+    base = 10000 + (os.getpid() * 397 + int(time.time() * 1000)) % span
     return f"{base}-{base + size}"
 
 
