@@ -200,6 +200,58 @@ def rollback(
 
 
 @app.command()
+def promote(
+    app_name: AppOpt = None,
+    source: Annotated[str, typer.Option("--from", help="Environment whose build ships.")] = (
+        "staging"
+    ),
+    target: Annotated[str, typer.Option("--to", help="Environment it ships to.")] = "production",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Skip the preview's prompt.")] = False,
+) -> None:
+    """Deploy the exact build --from runs to --to, with --to's config and scale (no rebuild)."""
+    base = env_path(app_name, target)
+    if not yes:
+        preview = client().request(
+            "GET",
+            base.rsplit("/envs/", 1)[0] + "/promotion",
+            params={"from": source, "to": target},
+        )
+        _show_promotion(preview)
+        if not typer.confirm(f"Promote to {target}?", default=False):
+            raise CliError("promotion cancelled", code=1)
+    follow(client().request("POST", f"{base}/promotions", json={"from": source}))
+
+
+def _show_promotion(p: dict[str, Any]) -> None:
+    src, now = p["source"], p["target"]
+    current = f"{now['release']} ({now['build'][:19]})" if now["release"] else "no release yet"
+    lines = [
+        f"Promote {p['app']} {p['from']} {src['release']} ({src['build'][:19]}) to {p['to']}",
+        f"  {p['to']} runs: {current}"
+        + (" - the same build" if now["build"] == src["build"] else ""),
+    ]
+    labels = {"added": f"only in {p['to']}", "removed": f"only in {p['from']}"}
+    changes = [
+        f"{labels.get(kind, 'different')}: {', '.join(keys)}"
+        for kind, keys in p["config"].items()
+        if keys
+    ]
+    lines.append("  config keys (names only): " + ("; ".join(changes) or "no difference"))
+    lines.append(
+        "  scale: "
+        + ", ".join(
+            f"{name}={s['new']}"
+            + (f" (now {s['current']})" if s["current"] not in (None, s["new"]) else "")
+            for name, s in p["scale"].items()
+        )
+    )
+    if p["release_command"]:
+        lines.append(f"  release command runs first in {p['to']}: {p['release_command']}")
+    for line in lines:
+        console.print(line, markup=False)
+
+
+@app.command()
 def ps(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
     """Running instances."""
     insts = client().request("GET", f"{env_path(app_name, env)}/instances")

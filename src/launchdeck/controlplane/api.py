@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from launchdeck.build import BuildError, detect_kind
 from launchdeck.controlplane.auth import (
@@ -41,6 +41,7 @@ from launchdeck.controlplane.errors import (
     unknown_env,
 )
 from launchdeck.controlplane.logs import LogQuery
+from launchdeck.controlplane.promotion import promotion_json
 from launchdeck.controlplane.service import ControlPlane, deployment_json, event_json
 from launchdeck.controlplane.store import EnvState, TokenRecord
 from launchdeck.domain import NAME_RE
@@ -56,6 +57,10 @@ class CreateApp(BaseModel):
 
 class Rollback(BaseModel):
     version: int | None = None
+
+
+class Promote(BaseModel):
+    source: str = Field(alias="from")
 
 
 class Scale(BaseModel):
@@ -233,6 +238,18 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
     @app.post("/v1/apps/{name}/envs/{env}/rollback", status_code=202)
     def rollback(name: str, env: str, body: Rollback) -> dict[str, Any]:
         return deployment_json(cp.engine.rollback(env_of(name, env), body.version))
+
+    @app.get("/v1/apps/{name}/promotion")
+    def promotion(
+        name: str,
+        source: Annotated[str, Query(alias="from")],
+        target: Annotated[str, Query(alias="to")],
+    ) -> dict[str, Any]:
+        return promotion_json(cp.engine.promotion(env_of(name, source), env_of(name, target)))
+
+    @app.post("/v1/apps/{name}/envs/{env}/promotions", status_code=202)
+    def promote(name: str, env: str, body: Promote) -> dict[str, Any]:
+        return deployment_json(cp.engine.promote(env_of(name, body.source), env_of(name, env)))
 
     @app.get("/v1/apps/{name}/envs/{env}/instances")
     def instances(name: str, env: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Use cases that change an environment: deploy, rollback, config, restart, scale.
+"""Use cases that change an environment: deploy, rollback, promote, config, restart, scale.
 
 Each creates a Deployment, queues a job on the environment's worker and returns at once; the job
 records events the CLI streams. Every path to new instances goes through `_rollout`."""
@@ -15,6 +15,7 @@ from pathlib import Path
 from launchdeck.build import Artifact, Builder, BuildError
 from launchdeck.controlplane.book import StoreBook
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
+from launchdeck.controlplane.promotion import Promotion, plan_promotion, scale_of
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.controlplane.workers import Workers
 from launchdeck.domain import (
@@ -223,6 +224,25 @@ class Engine:
                 history.append(d.to_release)  # type: ignore[arg-type]
         return history
 
+    def promote(self, source: EnvState, target: EnvState) -> Deployment:
+        """Roll out to `target` the build `source` runs, with the target's config and scale."""
+        promotion = self.promotion(source, target)
+        dep = self._begin(target, DeploymentKind.PROMOTE)
+
+        def job() -> None:
+            latest = self._env(target.app, target.name)
+            version = self.store.next_release_version(target.app, target.name)
+            release = promotion.new_release(version, latest.config, self.clock.now())
+            self.store.add_release(release)
+            if self._release_phase(dep, release):
+                self._rollout(replace(dep, from_release=latest.release), release)
+
+        return self._submit(dep, job)
+
+    def promotion(self, source: EnvState, target: EnvState) -> Promotion:
+        """What `promote` would do, after every check it makes (the preview shows this)."""
+        return plan_promotion(self.store, self.builder.get, source, target)
+
     def set_config(
         self, env: EnvState, values: dict[str, str], unset: list[str]
     ) -> Deployment | None:
@@ -345,10 +365,7 @@ class Engine:
             self.driver.ensure_backend(env.app, env.name, release.services[name], primary)
 
     def counts(self, env: EnvState, release: Release) -> dict[str, int]:
-        return {
-            name: env.formation.get(name, spec.scale.count)
-            for name, spec in release.services.items()
-        }
+        return scale_of(env, release.services)
 
     # -- lookups ------------------------------------------------------------------------------
 

@@ -222,6 +222,7 @@ class DeploymentKind(enum.StrEnum):
     CONFIG = "config"
     RESTART = "restart"
     SCALE = "scale"
+    PROMOTE = "promote"
 
 
 class DeploymentState(enum.StrEnum):
