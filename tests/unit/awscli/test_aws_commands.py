@@ -7,28 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from launchdeck.cli.client import CliError
-from launchdeck.entry import app
+from tests.unit.awscli.runner import Outcome, run_aws
 
 MANIFESTS = Path(__file__).resolve().parents[1] / "aws_synth" / "manifests"
 DIGEST = "sha256:" + "a" * 64
 
 
-class Outcome:
-    def __init__(self, code: int, output: str) -> None:
-        self.exit_code, self.output = code, output
-
-
 def run(*args: str) -> Outcome:
-    result = CliRunner().invoke(app, ["aws", *args])
-    if isinstance(result.exception, CliError):
-        exc = result.exception
-        return Outcome(exc.code, f"error: {exc.message}\nfix: {exc.fix}")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Outcome(result.exit_code, result.output)
+    return run_aws(*args)
 
 
 @pytest.fixture

@@ -3,26 +3,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from launchdeck.cli.client import CliError
-from launchdeck.entry import app
+from tests.unit.awscli.runner import Outcome, run_aws
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "hello"
 
 
-class Outcome:
-    def __init__(self, code: int, output: str) -> None:
-        self.exit_code, self.output = code, output
-
-
 def run(*args: str) -> Outcome:
-    """What `main()` would print and exit with: a CliError becomes `error: ...` + `fix: ...`."""
-    result = CliRunner().invoke(app, ["aws", "ci", "github", "--path", *args])
-    if isinstance(result.exception, CliError):
-        exc = result.exception
-        return Outcome(exc.code, f"error: {exc.message}\nfix: {exc.fix}")
-    return Outcome(result.exit_code, result.output)
+    return run_aws("ci", "github", "--path", *args)
 
 
 def test_writes_the_workflow_and_a_dockerfile_for_an_app_without_one(tmp_path: Path) -> None:
