@@ -34,6 +34,7 @@ class Handler(BaseHTTPRequestHandler):
                 "build": os.environ.get("LAUNCHDECK_BUILD"),
                 "instance": os.environ.get("LAUNCHDECK_INSTANCE"),
                 "greeting": os.environ.get("GREETING", ""),
+                "git_sha": os.environ.get("GIT_SHA"),
             },
         )
 

@@ -30,6 +30,12 @@ def test_tokens_roles_and_the_audit_log(cp, tmp_path):
     assert alice.cli("tokens", "list", check=False).code == 1
     alice.cli("deploy", str(app), "--app", "hello")  # staging: allowed
 
+    cp.cli("config", "set", "--secret", "API_KEY=sk-live-0042", "--app", "hello")
+    peek = alice.cli("config", "get", "API_KEY", "--reveal", "--app", "hello", check=False)
+    assert peek.code == 1 and "alice (role deployer) may not reveal secrets" in peek.err
+    assert alice.cli("config", "get", "API_KEY", "--app", "hello").out == "********\n"
+    assert cp.cli("config", "get", "API_KEY", "--reveal", "--app", "hello").out == "sk-live-0042\n"
+
     cp.cli("tokens", "revoke", viewer["id"])
     gone = as_holder(cp, viewer["token"]).cli("ps", "--app", "hello", check=False)
     assert gone.code == 1 and "missing or wrong API token" in gone.err
@@ -39,3 +45,5 @@ def test_tokens_roles_and_the_audit_log(cp, tmp_path):
     assert ("dash", "POST /v1/apps/hello/envs/staging/deploys", 403) in attempts
     assert ("alice", "POST /v1/apps/hello/envs/production/deploys", 403) in attempts
     assert ("alice", "POST /v1/apps/hello/envs/staging/deploys", 202) in attempts
+    assert ("alice", "GET /v1/apps/hello/envs/staging/config?reveal=true", 403) in attempts
+    assert ("owner", "GET /v1/apps/hello/envs/staging/config?reveal=true", 200) in attempts

@@ -12,7 +12,9 @@ import typer
 
 from launchdeck.cli import server
 from launchdeck.cli.client import Client, CliError, Endpoint
-from launchdeck.cli.output import ago, console, err, event_line, log_style, print_json, table
+from launchdeck.cli.deployments import follow as follow_deployment
+from launchdeck.cli.git import git_cmd
+from launchdeck.cli.output import ago, console, err, log_style, print_json, table
 from launchdeck.cli.source import default_app, git_sha, pack, parse_since
 
 app = typer.Typer(
@@ -29,6 +31,7 @@ app.add_typer(apps_cmd, name="apps")
 app.add_typer(config_cmd, name="config")
 app.add_typer(server_cmd, name="server")
 app.add_typer(tokens_cmd, name="tokens")
+app.add_typer(git_cmd, name="git")
 
 AppOpt = Annotated[
     str | None, typer.Option("--app", "-a", help="App name (default: the manifest's).")
@@ -52,11 +55,7 @@ def env_path(app_name: str | None, env: str) -> str:
 
 def follow(deployment: dict[str, Any]) -> None:
     """Stream a deployment's events; exit non-zero unless it succeeded."""
-    for event in client().stream(f"/v1/deployments/{deployment['id']}/events", {"follow": True}):
-        event_line(event)
-    final = client().request("GET", f"/v1/deployments/{deployment['id']}")
-    if final["state"] != "succeeded":
-        raise CliError(f"{final['kind']} {final['state']}: {final['reason']}", code=1)
+    follow_deployment(client(), deployment)
 
 
 # -- server ------------------------------------------------------------------------------------
@@ -363,8 +362,15 @@ def logs(
 
 
 @config_cmd.command("set")
-def config_set(pairs: list[str], app_name: AppOpt = None, env: EnvOpt = "staging") -> None:
-    """Set KEY=VALUE pairs."""
+def config_set(
+    pairs: list[str],
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    secret: Annotated[
+        bool, typer.Option("--secret", help="Encrypt at rest, mask in listings, redact from logs.")
+    ] = False,
+) -> None:
+    """Set KEY=VALUE pairs (a new release and a rolling restart)."""
     values: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -373,7 +379,7 @@ def config_set(pairs: list[str], app_name: AppOpt = None, env: EnvOpt = "staging
                 f"config set: {pair!r} should be KEY=VALUE", "e.g. launchdeck config set DEBUG=0"
             )
         values[key] = value
-    _config_change(app_name, env, {"set": values})
+    _config_change(app_name, env, {"set": values, "secret": secret})
 
 
 @config_cmd.command("unset")
@@ -391,19 +397,33 @@ def _config_change(app_name: str | None, env: str, body: dict[str, Any]) -> None
 
 
 @config_cmd.command("get")
-def config_get(key: str, app_name: AppOpt = None, env: EnvOpt = "staging") -> None:
-    config = client().request("GET", f"{env_path(app_name, env)}/config")
-    if key not in config:
+def config_get(
+    key: str,
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Show a secret's value (admin tokens only).")
+    ] = False,
+) -> None:
+    """Print one value; a secret prints masked unless --reveal."""
+    path = f"{env_path(app_name, env)}/config" + ("?reveal=true" if reveal else "")
+    answer = client().request("GET", path)
+    if key not in answer["config"]:
         raise CliError(f"config var {key!r} is not set", "see: launchdeck config list")
-    sys.stdout.write(config[key] + "\n")
+    sys.stdout.write(answer["config"][key] + "\n")
+    if key in answer["secrets"] and not reveal:
+        err.print(f"{key} is a secret: add --reveal to show it (admin tokens only)")
 
 
 @config_cmd.command("list")
 def config_list(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
-    config = client().request("GET", f"{env_path(app_name, env)}/config")
+    """Every config var; secret values are masked."""
+    answer = client().request("GET", f"{env_path(app_name, env)}/config")
     if as_json:
-        return print_json(config)
-    table(("KEY", "VALUE"), sorted(config.items()))
+        return print_json(answer["config"])
+    secret = set(answer["secrets"])
+    rows = [(k, v, "secret" if k in secret else "") for k, v in answer["config"].items()]
+    table(("KEY", "VALUE", ""), rows)
 
 
 # -- tokens and audit --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ EVENT_STYLES = {
     "instance_healthy": "green",
     "build": "cyan",
     "release_output": "magenta",
+    "test_output": "magenta",
 }
 
 
@@ -62,5 +63,5 @@ def log_style(line: str) -> str:
 def event_line(event: dict[str, Any]) -> None:
     kind, message = event["kind"], event["message"]
     style = EVENT_STYLES.get(kind, "")
-    prefix = "       " if kind in ("build", "release_output") else "-----> "
+    prefix = "       " if kind in ("build", "release_output", "test_output") else "-----> "
     console.print(f"{prefix}{message}", style=style, markup=False)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from launchdeck.build import BuildError, detect_kind
 from launchdeck.controlplane.auth import (
+    Permission,
     Principal,
     Role,
     authorize,
@@ -40,11 +41,13 @@ from launchdeck.controlplane.errors import (
     unknown_app,
     unknown_env,
 )
+from launchdeck.controlplane.git import environment_for
 from launchdeck.controlplane.logs import LogQuery
 from launchdeck.controlplane.promotion import promotion_json
+from launchdeck.controlplane.secrets import MASK
 from launchdeck.controlplane.service import ControlPlane, deployment_json, event_json
 from launchdeck.controlplane.store import EnvState, TokenRecord
-from launchdeck.domain import NAME_RE
+from launchdeck.domain import NAME_RE, Manifest
 from launchdeck.manifest import ManifestError, load_manifest
 
 DEFAULT_ENVS = ["staging", "production"]
@@ -79,6 +82,7 @@ class CreateToken(BaseModel):
 class ConfigChange(BaseModel):
     set: dict[str, str] = {}
     unset: list[str] = []
+    secret: bool = False  # the values in `set` are secrets
 
 
 OWNER = Principal("owner", Role.ADMIN)  # whoever holds the token in $LAUNCHDECK_HOME/api.json
@@ -109,13 +113,14 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
     @app.middleware("http")
     async def audit(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
-        if request.method not in ("GET", "HEAD"):
+        reveal = request.query_params.get("reveal") in ("true", "1")
+        if request.method not in ("GET", "HEAD") or reveal:  # changes, and reading secrets
             who: Principal | None = getattr(request.state, "principal", None)
             cp.store.add_audit(
                 time.time(),
                 who.name if who else "unknown",
                 who.role.value if who else "-",
-                f"{request.method} {request.url.path}",
+                f"{request.method} {request.url.path}" + ("?reveal=true" if reveal else ""),
                 response.status_code,
             )
         return response
@@ -211,11 +216,37 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         state = env_of(name, env)
         source = _unpack(await request.body(), cp.home / "tmp")
         try:
-            manifest = load_manifest(source)
-            detect_kind(source, manifest.build)
-        except (ManifestError, BuildError) as exc:
+            manifest = _app_manifest(source, "fix the app, then deploy again")
+        except ApiError:
             shutil.rmtree(source, ignore_errors=True)
-            raise Invalid(str(exc), "fix the app, then deploy again") from None
+            raise
+        return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
+
+    @app.post("/v1/apps/{name}/git")
+    def git_repository(name: str) -> dict[str, Any]:
+        """The app's bare repository, made on first use: `git push <url> main` deploys."""
+        if not cp.store.app_exists(name):
+            raise unknown_app(name)
+        return {"app": name, "url": str(cp.git.ensure(name))}
+
+    @app.post("/v1/apps/{name}/pushes", status_code=202)
+    async def push(
+        name: str, request: Request, branch: str, git_sha: str | None = None
+    ) -> dict[str, Any]:
+        """A pushed commit, from the pre-receive hook: deploy it to its branch's environment.
+        The role is checked here, once the commit's manifest has named the environment."""
+        if not cp.store.app_exists(name):
+            raise unknown_app(name)
+        source = _unpack(await request.body(), cp.home / "tmp")
+        try:
+            manifest = _app_manifest(source, "fix the app, commit, then push again")
+            envs = [e.name for e in cp.store.envs(name)]
+            env = environment_for(manifest.git, branch, name, envs)
+            authorize(request.state.principal, Permission.CHANGE_ENV, env)
+            state = env_of(name, env)
+        except ApiError:
+            shutil.rmtree(source, ignore_errors=True)
+            raise
         return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
 
     @app.get("/v1/deployments/{dep_id}")
@@ -264,8 +295,12 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         return deployment_json(cp.engine.restart(env_of(name, env), body.service))
 
     @app.get("/v1/apps/{name}/envs/{env}/config")
-    def get_config(name: str, env: str) -> dict[str, str]:
-        return dict(env_of(name, env).config)
+    def get_config(name: str, env: str, request: Request, reveal: bool = False) -> dict[str, Any]:
+        """Plain values, and secrets masked unless `reveal` (admins only)."""
+        state = env_of(name, env)
+        if reveal:
+            authorize(request.state.principal, Permission.REVEAL_SECRETS, env)
+        return config_json(state, reveal=reveal)
 
     @app.patch("/v1/apps/{name}/envs/{env}/config")
     def change_config(name: str, env: str, body: ConfigChange) -> dict[str, Any]:
@@ -275,9 +310,9 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
                     f"config key {key!r} is not valid: use letters, digits and '_'",
                     "e.g. launchdeck config set DATABASE_POOL=5",
                 )
-        dep = cp.engine.set_config(env_of(name, env), body.set, body.unset)
+        dep = cp.engine.set_config(env_of(name, env), body.set, body.unset, secret=body.secret)
         return {
-            "config": dict(env_of(name, env).config),
+            "config": config_json(env_of(name, env))["config"],
             "deployment": deployment_json(dep) if dep else None,
         }
 
@@ -307,12 +342,28 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
     return app
 
 
+def config_json(state: EnvState, *, reveal: bool = False) -> dict[str, Any]:
+    secret = state.secrets
+    shown = {k: v if reveal or k not in secret else MASK for k, v in state.config.items()}
+    return {"config": dict(sorted(shown.items())), "secrets": sorted(secret & set(state.config))}
+
+
 def _ndjson(items: Iterator[dict[str, Any]]) -> StreamingResponse:
     def lines() -> Iterator[bytes]:
         for item in items:
             yield (json.dumps(item) + "\n").encode()
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def _app_manifest(source: Path, fix: str) -> Manifest:
+    """The uploaded app's manifest, checked to name a buildpack that can build it."""
+    try:
+        manifest = load_manifest(source)
+        detect_kind(source, manifest.build)
+    except (ManifestError, BuildError) as exc:
+        raise Invalid(str(exc), fix) from None
+    return manifest
 
 
 def _unpack(body: bytes, tmp_root: Path) -> Path:

@@ -15,7 +15,9 @@ from pathlib import Path
 from launchdeck.build import Artifact, Builder, BuildError
 from launchdeck.controlplane.book import StoreBook
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
+from launchdeck.controlplane.notify import Notice, Notifier
 from launchdeck.controlplane.promotion import Promotion, plan_promotion, scale_of
+from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.controlplane.workers import Workers
 from launchdeck.domain import (
@@ -25,10 +27,13 @@ from launchdeck.domain import (
     Instance,
     InstanceState,
     Manifest,
+    NotifySpec,
     Release,
+    TestSpec,
 )
 from launchdeck.drivers.local.driver import LocalDriver
 from launchdeck.execution import Executor, RolloutFailed
+from launchdeck.manifest.units import format_duration
 from launchdeck.planning import Desired, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner
 
@@ -50,15 +55,27 @@ class Engine:
         workers: Workers | None = None,
         runner: Runner | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        redactors: Redactors | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store, self.builder, self.driver = store, builder, driver
+        self.redactors = redactors or Redactors(store)
+        self.notifier = notifier
+        self._notify_specs: dict[int, NotifySpec] = {}  # deployment id -> its webhooks
         self.workers = workers or Workers()
         self.runner = runner or Runner()
         self.clock = clock
 
     # -- queueing --------------------------------------------------------------------------
 
-    def _begin(self, env: EnvState, kind: DeploymentKind, **fields: object) -> Deployment:
+    def _begin(
+        self,
+        env: EnvState,
+        kind: DeploymentKind,
+        notify: NotifySpec | None = None,
+        **fields: object,
+    ) -> Deployment:
+        """Record a pending deployment; `notify` defaults to the current release's webhooks."""
         dep = self.store.add_deployment(
             Deployment(
                 id=0,
@@ -72,12 +89,40 @@ class Engine:
             )
         )
         self._event(dep, "started", f"{kind.value} of {env.app}/{env.name} started")
+        if notify is not None:
+            self._notify_specs[dep.id] = notify
+        self._notify(dep, "started")
         return dep
 
+    def _notify(self, dep: Deployment, outcome: str) -> None:
+        """Queue the webhooks' notices; posting happens in the background."""
+        if self.notifier is None:
+            return
+        env = self.store.env(dep.app, dep.env)
+        spec = self._notify_specs.get(dep.id)
+        if spec is None and env is not None:
+            version = dep.to_release or env.release
+            release = self.store.release(dep.app, dep.env, version) if version else None
+            spec = release.notify if release is not None else None
+        if spec is None or env is None:
+            return
+        notice = Notice(
+            app=dep.app,
+            env=dep.env,
+            kind=outcome,
+            release=f"v{dep.to_release}" if dep.to_release else "",
+            detail=dep.reason,
+            action=dep.kind.value,
+        )
+        self.notifier.send(spec.urls(outcome, env.config), notice)
+
     def _event(self, dep: Deployment, kind: str, message: str) -> None:
-        self.store.add_event(dep.id, self.clock.now(), kind, message)
+        """Events are shown to every reader: secret values are blanked out of them."""
+        clean = self.redactors(dep.app, dep.env)
+        self.store.add_event(dep.id, self.clock.now(), kind, clean(message))
 
     def _finish(self, dep: Deployment, state: DeploymentState, reason: str = "") -> Deployment:
+        reason = self.redactors(dep.app, dep.env)(reason)
         dep = replace(dep, state=state, reason=reason, finished_at=self.clock.now())
         self.store.save_deployment(dep)
         message = {
@@ -86,6 +131,8 @@ class Engine:
             DeploymentState.ROLLED_BACK: f"deployment rolled back: {reason}",
         }[state]
         self._event(dep, state.value, message)
+        self._notify(dep, state.value)
+        self._notify_specs.pop(dep.id, None)
         return dep
 
     def _submit(self, dep: Deployment, job: Callable[[], None]) -> Deployment:
@@ -106,7 +153,7 @@ class Engine:
     def deploy(
         self, env: EnvState, source: Path, manifest: Manifest, git_sha: str | None
     ) -> Deployment:
-        dep = self._begin(env, DeploymentKind.DEPLOY)
+        dep = self._begin(env, DeploymentKind.DEPLOY, notify=manifest.notify)
         return self._submit(dep, lambda: self._deploy(dep, source, manifest, git_sha))
 
     def _deploy(
@@ -126,26 +173,57 @@ class Engine:
             return
         finally:
             shutil.rmtree(source, ignore_errors=True)
+        if git_sha:  # an existing build of the same tree may have been made from another commit
+            artifact = replace(artifact, ref=replace(artifact.ref, git_sha=git_sha))
+        if manifest.test is not None and not self._test_phase(dep, artifact, manifest.test):
+            return
         env = self._env(dep.app, dep.env)
         release = self._new_release(env, artifact, manifest, f"Deploy {artifact.ref.digest[:19]}")
         if not self._release_phase(dep, release):
             return
         self._rollout(dep, release)
 
+    def _test_phase(self, dep: Deployment, artifact: Artifact, spec: TestSpec) -> bool:
+        """Run `[test] command` once in the new build, before a release exists: a failure
+        records nothing but the deployment's events and reason."""
+        self._event(dep, "test", f"running tests: {spec.command}")
+        command = Command(
+            ("/bin/sh", "-c", spec.command),
+            env=self.driver.test_env(artifact, app=dep.app, env=dep.env),
+            cwd=artifact.app_dir,
+            timeout=spec.timeout,
+        )
+        result = self.runner.stream(command, lambda line: self._event(dep, "test_output", line))
+        if result.ok:
+            self._event(dep, "tested", "tests passed")
+            return True
+        reason = (
+            f"tests timed out after {format_duration(spec.timeout)}"
+            if result.timed_out
+            else f"tests failed (exit {result.returncode})"
+        )
+        self._finish(dep, DeploymentState.FAILED, reason)
+        return False
+
     def _new_release(
         self, env: EnvState, artifact: Artifact, manifest: Manifest, description: str
     ) -> Release:
         resolved = manifest.for_env(env.name)
+        defaults, domains = manifest.defaults_for(env.name)
         release = Release(
             app=env.app,
             env=env.name,
             version=self.store.next_release_version(env.app, env.name),
             build=artifact.ref,
             config=dict(env.config),
+            secrets=env.secrets,
             services=dict(resolved.services),
             created_at=self.clock.now(),
             description=description,
             release_command=manifest.release,
+            notify=manifest.notify,
+            defaults=defaults,
+            domains=domains,
         )
         self.store.add_release(release)
         return release
@@ -177,7 +255,7 @@ class Engine:
 
     def rollback(self, env: EnvState, version: int | None) -> Deployment:
         target = self._rollback_target(env, version)
-        dep = self._begin(env, DeploymentKind.ROLLBACK)
+        dep = self._begin(env, DeploymentKind.ROLLBACK, notify=target.notify)
 
         def job() -> None:
             current = self._env(env.app, env.name)
@@ -188,8 +266,8 @@ class Engine:
                 description=f"Rollback to {target.name}",
             )
             self.store.add_release(release)
-            self._release_phase(dep, release)
-            self._rollout(replace(dep, from_release=current.release), release)
+            if self._release_phase(dep, release):
+                self._rollout(replace(dep, from_release=current.release), release)
 
         return self._submit(dep, job)
 
@@ -227,12 +305,14 @@ class Engine:
     def promote(self, source: EnvState, target: EnvState) -> Deployment:
         """Roll out to `target` the build `source` runs, with the target's config and scale."""
         promotion = self.promotion(source, target)
-        dep = self._begin(target, DeploymentKind.PROMOTE)
+        dep = self._begin(target, DeploymentKind.PROMOTE, notify=promotion.manifest.notify)
 
         def job() -> None:
             latest = self._env(target.app, target.name)
             version = self.store.next_release_version(target.app, target.name)
-            release = promotion.new_release(version, latest.config, self.clock.now())
+            release = promotion.new_release(
+                version, latest.config, latest.secrets, self.clock.now()
+            )
             self.store.add_release(release)
             if self._release_phase(dep, release):
                 self._rollout(replace(dep, from_release=latest.release), release)
@@ -244,12 +324,16 @@ class Engine:
         return plan_promotion(self.store, self.builder.get, source, target)
 
     def set_config(
-        self, env: EnvState, values: dict[str, str], unset: list[str]
+        self, env: EnvState, values: dict[str, str], unset: list[str], *, secret: bool = False
     ) -> Deployment | None:
+        """Set and unset config vars. A secret stays secret when set again without `secret`
+        (never downgraded by accident); unset it first to make it plain."""
         config = {k: v for k, v in env.config.items() if k not in unset}
         config.update(values)
-        env = replace(env, config=config)
+        secrets_ = (env.secrets - set(unset)) | (set(values) if secret else set())
+        env = replace(env, config=config, secrets=frozenset(secrets_))
         self.store.save_env(env)
+        self.redactors.forget(env.app, env.name)
         if env.release is None:
             return None  # applies to the first deploy
         current = self._current(env)
@@ -262,12 +346,13 @@ class Engine:
                 current,
                 version=self.store.next_release_version(env.app, env.name),
                 config=dict(latest.config),
+                secrets=latest.secrets,
                 created_at=self.clock.now(),
                 description=f"Config: {', '.join(keys)}",
             )
             self.store.add_release(release)
-            self._release_phase(dep, release)
-            self._rollout(dep, release)
+            if self._release_phase(dep, release):
+                self._rollout(dep, release)
 
         return self._submit(dep, job)
 
@@ -362,7 +447,9 @@ class Engine:
         routed = sorted(s.name for s in release.services.values() if s.routed)
         for name in routed:
             primary = name == "web" or len(routed) == 1
-            self.driver.ensure_backend(env.app, env.name, release.services[name], primary)
+            self.driver.ensure_backend(
+                env.app, env.name, release.services[name], primary, release.domains
+            )
 
     def counts(self, env: EnvState, release: Release) -> dict[str, int]:
         return scale_of(env, release.services)

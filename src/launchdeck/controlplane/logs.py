@@ -8,7 +8,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +32,25 @@ class LogQuery:
         return self.grep is None or bool(self.grep.search(str(entry["line"])))
 
 
+def _keep(_app: str, _env: str) -> Callable[[str], str]:
+    return lambda line: line
+
+
 class LogStore:
-    def __init__(self, root: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    """`redact(app, env)` gives the function every ingested line of that environment goes
+    through (secret values out) before it is stored."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        redact: Callable[[str, str], Callable[[str], str]] = _keep,
+    ) -> None:
         self.raw = root / "raw"
         self.root = root
         self.clock = clock
+        self._redact = redact
         self._offsets_file = root / "offsets.json"
         self._offsets: dict[str, int] = self._load_offsets()
         self._lock = threading.Lock()
@@ -81,6 +95,7 @@ class LogStore:
         service, _, rest = name.partition(".")
         release = rest.split("-")[0]
         now = self.clock.now()
+        clean = self._redact(app, env)
         entries = [
             json.dumps(
                 {
@@ -90,7 +105,7 @@ class LogStore:
                     "service": service,
                     "instance": name,
                     "release": release,
-                    "line": line,
+                    "line": clean(line),
                 }
             )
             for line in chunk[:end].decode(errors="replace").split("\n")[:-1]

@@ -1,9 +1,9 @@
 """Deploy notifications to webhooks (Slack-compatible JSON: `text` plus `blocks`).
 
-Posting happens on a background thread from a queue: a slow, failing or rate-limiting webhook
-never delays a deployment. A `429` is retried after its `Retry-After` (capped), a 5xx or a
-connection error after a short backoff, up to `attempts` tries; then the message is dropped and
-logged.
+Posting happens on background threads, one per webhook: a slow, failing or rate-limiting
+webhook never delays a deployment or another webhook. A `429` is retried after its
+`Retry-After` (capped), a 5xx or a connection error after a short backoff, up to `attempts`
+tries; then the message is dropped and logged.
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ class Notice:
     app: str
     env: str
     kind: str  # started | succeeded | failed | rolled_back
-    release: str  # vN
+    release: str  # vN, or "" while a deploy is still building
     detail: str = ""
+    action: str = "deploy"  # deploy | rollback | promote | config | restart | scale
 
     def payload(self) -> dict[str, Any]:
-        headline = f"{self.app}/{self.env} {self.release}: deploy {self.kind.replace('_', ' ')}"
+        where = f"{self.app}/{self.env} {self.release}".strip()
+        headline = f"{where}: {self.action} {self.kind.replace('_', ' ')}"
         text = f"{EMOJI.get(self.kind, '')} {headline}".strip()
         blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}}
@@ -55,6 +57,9 @@ class Notice:
 
 
 class Notifier:
+    """One queue and one thread per webhook URL: a webhook that hangs or keeps failing delays
+    only its own messages, never another webhook's and never a deployment."""
+
     def __init__(
         self,
         *,
@@ -68,42 +73,55 @@ class Notifier:
         self._clock = clock
         self._attempts = attempts
         self._backoff = backoff
-        self._queue: queue.Queue[tuple[str, Notice] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
-        self._thread.start()
+        self._lanes: dict[str, queue.Queue[Notice | None]] = {}
+        self._lock = threading.Lock()
 
     def send(self, urls: list[str], notice: Notice) -> None:
         """Queue `notice` for every URL and return at once."""
         for url in urls:
-            self._queue.put((url, notice))
+            self._lane(url).put(notice)
 
     def drain(self, timeout: float = 10.0) -> None:
-        """Wait until the queue is empty (tests, shutdown)."""
+        """Wait until every queue is empty, at most `timeout` seconds (tests, shutdown)."""
+        with self._lock:
+            lanes = list(self._lanes.values())
         done = threading.Event()
 
         def wait() -> None:
-            self._queue.join()
+            for lane in lanes:
+                lane.join()
             done.set()
 
         threading.Thread(target=wait, daemon=True).start()
         done.wait(timeout)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
+        with self._lock:
+            lanes, self._lanes = list(self._lanes.values()), {}
+        for lane in lanes:
+            lane.put(None)
         self._client.close()
 
-    def _run(self) -> None:
+    def _lane(self, url: str) -> queue.Queue[Notice | None]:
+        with self._lock:
+            lane = self._lanes.get(url)
+            if lane is None:
+                lane = self._lanes[url] = queue.Queue()
+                name = f"notify-{_host(url)}"
+                threading.Thread(target=self._run, args=(url, lane), name=name, daemon=True).start()
+            return lane
+
+    def _run(self, url: str, lane: queue.Queue[Notice | None]) -> None:
         while True:
-            item = self._queue.get()
+            notice = lane.get()
             try:
-                if item is None:
+                if notice is None:
                     return
-                self._deliver(*item)
+                self._deliver(url, notice)
             except Exception:
                 log.exception("webhook delivery failed")
             finally:
-                self._queue.task_done()
+                lane.task_done()
 
     def _deliver(self, url: str, notice: Notice) -> None:
         for attempt in range(1, self._attempts + 1):

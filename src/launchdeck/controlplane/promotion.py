@@ -54,20 +54,27 @@ class Promotion:
     manifest: Manifest  # the build's manifest with the target's overrides applied
     current: Release | None  # what the target runs now
 
-    def new_release(self, version: int, config: Mapping[str, str], now: float) -> Release:
+    def new_release(
+        self, version: int, config: Mapping[str, str], secrets: frozenset[str], now: float
+    ) -> Release:
         """The target's release: the source's build, the target's config and services."""
+        defaults, domains = self.manifest.defaults_for(self.target.name)
         return Release(
             app=self.target.app,
             env=self.target.name,
             version=version,
             build=self.release.build,
             config=dict(config),
+            secrets=secrets,
             services=dict(self.manifest.services),
             created_at=now,
             description=(
                 f"Promote {self.source.name} {self.release.name} ({self.release.build.digest[:19]})"
             ),
             release_command=self.manifest.release,
+            notify=self.manifest.notify,
+            defaults=defaults,
+            domains=domains,
         )
 
 
@@ -149,7 +156,8 @@ def promotion_json(p: Promotion) -> dict[str, Any]:
     """The preview: releases and digests, config key names that differ, scale per service."""
     new = scale_of(p.target, p.manifest.services)
     now = scale_of(p.target, p.current.services) if p.current else {}
-    diff = ConfigDiff.between(p.release.config, p.target.config)
+    target_defaults, _ = p.manifest.defaults_for(p.target.name)
+    diff = ConfigDiff.between(p.release.environ(), {**target_defaults, **p.target.config})
     return {
         "app": p.target.app,
         "from": p.source.name,

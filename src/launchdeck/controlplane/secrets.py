@@ -72,15 +72,14 @@ def _key(home: Path, environ: Mapping[str, str]) -> bytes:
 class Redactor:
     """Replaces every secret value in a line with `[REDACTED:KEY]`."""
 
-    def __init__(self, secrets: Mapping[str, str]) -> None:
+    def __init__(self, secrets: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
+        pairs = secrets.items() if isinstance(secrets, Mapping) else secrets
         values = sorted(
-            ((v, k) for k, v in secrets.items() if len(v) >= MIN_REDACTED),
+            ((v, k) for k, v in pairs if len(v) >= MIN_REDACTED),
             key=lambda item: -len(item[0]),  # longest first: one secret may contain another
         )
         self._names = {v: k for v, k in values}
-        self._pattern = (
-            re.compile("|".join(re.escape(v) for v, _ in values)) if values else None
-        )
+        self._pattern = re.compile("|".join(re.escape(v) for v, _ in values)) if values else None
 
     def __call__(self, line: str) -> str:
         if self._pattern is None:

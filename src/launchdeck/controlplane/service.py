@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from launchdeck.build import Builder
 from launchdeck.controlplane.engine import Engine
 from launchdeck.controlplane.errors import NotFound
+from launchdeck.controlplane.git import GitRepos
 from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
+from launchdeck.controlplane.redaction import Redactors
+from launchdeck.controlplane.secrets import Keyring
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Event, Instance
@@ -60,7 +66,8 @@ class ControlPlane:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.home = settings.home
-        self.store = Store(settings.db)
+        self.store = Store(settings.db, Keyring(self.home))
+        self.redactors = Redactors(self.store)
         self.builder = Builder(self.home / "builds", keep=settings.keep_builds)
         self.router = Router(self.home / "router", http_port=settings.http_port, bind=settings.bind)
         self.driver = LocalDriver(
@@ -69,9 +76,19 @@ class ControlPlane:
             router=self.router,
             ports=PortAllocator(*settings.port_range),
         )
-        self.engine = Engine(self.store, self.builder, self.driver)
+        self.notifier = Notifier()
+        self.engine = Engine(
+            self.store,
+            self.builder,
+            self.driver,
+            redactors=self.redactors,
+            notifier=self.notifier,
+        )
         self.reconciler = Reconciler(self.engine, interval=settings.reconcile_interval)
-        self.logs = LogStore(self.home / "logs")
+        self.logs = LogStore(self.home / "logs", redact=self.redactors)
+        # the hook runs this interpreter's console script: the CLI that came with this daemon
+        launchdeck = Path(sys.executable).parent / "launchdeck"
+        self.git = GitRepos(self.home / "git", home=self.home, launchdeck=launchdeck)
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -90,6 +107,8 @@ class ControlPlane:
                 self._stop_app(name)
             self.router.stop()
         self.logs.ingest()
+        self.notifier.drain(timeout=2.0)  # what is queued gets a short chance to go out
+        self.notifier.close()
 
     def _pump_logs(self) -> None:
         while not self._stop.wait(0.5):
@@ -163,7 +182,7 @@ class ControlPlane:
                 "git_sha": r.build.git_sha,
                 "description": r.description,
                 "created_at": r.created_at,
-                "config_keys": sorted(r.config),
+                "config_keys": sorted(r.environ()),
                 "current": r.version == env.release,
             }
             for r in self.store.releases(env.app, env.name)
@@ -192,6 +211,7 @@ class ControlPlane:
         self.store.delete_app(name)
         shutil.rmtree(self.logs.root / name, ignore_errors=True)
         shutil.rmtree(self.home / "logs" / "raw" / name, ignore_errors=True)
+        self.git.remove(name)
         return {"name": name, "destroyed": True, "instances_stopped": stopped}
 
     def _stop_app(self, name: str) -> int:

@@ -1,14 +1,15 @@
 """SQLite store: apps, environments, releases, deployments and their events, instances.
 
 Rows hold frozen domain objects as JSON (pydantic's TypeAdapter does the round trip), plus the
-columns we query by. One connection, serialized by a lock; WAL so readers never block."""
+columns we query by. One connection, serialized by a lock; WAL so readers never block. Secret
+config values are sealed on the way in and opened on the way out: the file holds ciphertext."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import Deployment, DeploymentState, Event, Instance, Release
 
 SCHEMA = """
@@ -72,6 +74,7 @@ class EnvState:
     release: int | None = None
     formation: dict[str, int] = field(default_factory=dict)  # service -> count set by `scale`
     config: dict[str, str] = field(default_factory=dict)  # applied to the next release
+    secrets: frozenset[str] = frozenset()  # config keys whose values are secret
 
 
 _release = TypeAdapter(Release)
@@ -81,8 +84,9 @@ _env = TypeAdapter(EnvState)
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keyring: Keyring | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._keyring = keyring or Keyring(path.parent)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -119,6 +123,29 @@ class Store:
         with self._lock:
             self._db.close()
 
+    # -- secret config values -----------------------------------------------------------------
+
+    def _seal(self, config: Mapping[str, str], secret: frozenset[str]) -> dict[str, str]:
+        return {k: self._keyring.encrypt(v) if k in secret else v for k, v in config.items()}
+
+    def _open(self, config: Mapping[str, str], secret: frozenset[str]) -> dict[str, str]:
+        return {k: self._keyring.decrypt(v) if k in secret else v for k, v in config.items()}
+
+    def _dump_env(self, state: EnvState) -> str:
+        return _dump(_env, replace(state, config=self._seal(state.config, state.secrets)))
+
+    def _load_env(self, data: str) -> EnvState:
+        state = _env.validate_json(data)
+        return replace(state, config=self._open(state.config, state.secrets))
+
+    def _dump_release(self, release: Release) -> str:
+        sealed = self._seal(release.config, release.secrets)
+        return _dump(_release, replace(release, config=sealed))
+
+    def _load_release(self, data: str) -> Release:
+        release = _release.validate_json(data)
+        return replace(release, config=self._open(release.config, release.secrets))
+
     # -- apps and environments ----------------------------------------------------------------
 
     def create_app(self, name: str, envs: list[str], now: float) -> None:
@@ -127,7 +154,7 @@ class Store:
             for env in envs:
                 db.execute(
                     "INSERT INTO envs VALUES (?, ?, ?)",
-                    (name, env, _dump(_env, EnvState(name, env))),
+                    (name, env, self._dump_env(EnvState(name, env))),
                 )
 
     def apps(self) -> list[tuple[str, float]]:
@@ -150,17 +177,17 @@ class Store:
             rows = self._all("SELECT data FROM envs ORDER BY app, name")
         else:
             rows = self._all("SELECT data FROM envs WHERE app = ? ORDER BY name", app)
-        return [_env.validate_json(r[0]) for r in rows]
+        return [self._load_env(r[0]) for r in rows]
 
     def env(self, app: str, name: str) -> EnvState | None:
         rows = self._all("SELECT data FROM envs WHERE app = ? AND name = ?", app, name)
-        return _env.validate_json(rows[0][0]) if rows else None
+        return self._load_env(rows[0][0]) if rows else None
 
     def save_env(self, state: EnvState) -> None:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO envs VALUES (?, ?, ?)",
-                (state.app, state.name, _dump(_env, state)),
+                (state.app, state.name, self._dump_env(state)),
             )
 
     # -- releases ---------------------------------------------------------------------------
@@ -175,14 +202,14 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO releases VALUES (?, ?, ?, ?)",
-                (release.app, release.env, release.version, _dump(_release, release)),
+                (release.app, release.env, release.version, self._dump_release(release)),
             )
 
     def release(self, app: str, env: str, version: int) -> Release | None:
         rows = self._all(
             "SELECT data FROM releases WHERE app = ? AND env = ? AND version = ?", app, env, version
         )
-        return _release.validate_json(rows[0][0]) if rows else None
+        return self._load_release(rows[0][0]) if rows else None
 
     def releases(self, app: str, env: str, limit: int = 50) -> list[Release]:
         rows = self._all(
@@ -191,7 +218,7 @@ class Store:
             env,
             limit,
         )
-        return [_release.validate_json(r[0]) for r in rows]
+        return [self._load_release(r[0]) for r in rows]
 
     def build_digests_in_use(self, keep_per_env: int = 5) -> set[str]:
         digests: set[str] = set()

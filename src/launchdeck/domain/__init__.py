@@ -18,10 +18,12 @@ from launchdeck.domain.models import (
     DeploymentState,
     EnvOverride,
     Event,
+    GitSpec,
     HealthCheck,
     Instance,
     InstanceState,
     Manifest,
+    NotifySpec,
     PostgresAddon,
     RedisAddon,
     Release,
@@ -30,6 +32,7 @@ from launchdeck.domain.models import (
     Rollout,
     Scale,
     ServiceSpec,
+    TestSpec,
 )
 
 __all__ = [
@@ -46,10 +49,12 @@ __all__ = [
     "DeploymentState",
     "EnvOverride",
     "Event",
+    "GitSpec",
     "HealthCheck",
     "Instance",
     "InstanceState",
     "Manifest",
+    "NotifySpec",
     "PostgresAddon",
     "RedisAddon",
     "Release",
@@ -58,4 +63,5 @@ __all__ = [
     "Rollout",
     "Scale",
     "ServiceSpec",
+    "TestSpec",
 ]

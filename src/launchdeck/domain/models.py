@@ -92,6 +92,48 @@ class ReleaseSpec:
 
 
 @dataclass(frozen=True)
+class TestSpec:
+    """`[test]`: run once per deploy in the new build, before a release exists."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    command: str
+    timeout: float = 600.0
+
+
+def _default_branches() -> Mapping[str, str]:
+    return {"main": "staging"}
+
+
+@dataclass(frozen=True)
+class GitSpec:
+    """`[git]`: which environment a `git push` of each branch deploys to."""
+
+    branches: Mapping[str, str] = field(default_factory=_default_branches)
+
+    def env_for(self, branch: str) -> str | None:
+        return self.branches.get(branch)
+
+
+NOTIFY_EVENTS = ("started", "succeeded", "failed", "rolled_back")
+
+
+@dataclass(frozen=True)
+class NotifySpec:
+    """`[notify]`: webhooks told when a deployment starts and how it ends. An entry `$NAME`
+    is read from the environment's config, so a webhook URL can be a secret."""
+
+    webhooks: tuple[str, ...] = ()
+    on: tuple[str, ...] = NOTIFY_EVENTS
+
+    def urls(self, outcome: str, config: Mapping[str, str]) -> list[str]:
+        if outcome not in self.on:
+            return []
+        resolved = (config.get(w[1:], "") if w.startswith("$") else w for w in self.webhooks)
+        return [url for url in resolved if url]
+
+
+@dataclass(frozen=True)
 class PostgresAddon:
     version: str = "16"  # major version
 
@@ -170,9 +212,17 @@ class Manifest:
     services: Mapping[str, ServiceSpec]
     build: BuildSpec = BuildSpec()
     release: ReleaseSpec | None = None
+    test: TestSpec | None = None
+    git: GitSpec = field(default_factory=GitSpec)
+    notify: NotifySpec = NotifySpec()
     environments: Mapping[str, EnvOverride] = field(default_factory=dict)
     addons: Addons = Addons()
     aws: AwsSettings = AwsSettings()
+
+    def defaults_for(self, env: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """`[environments.<env>]` config vars and custom domains."""
+        override = self.environments.get(env)
+        return (dict(override.config), override.domains) if override else ({}, ())
 
     def for_env(self, env: str) -> Manifest:
         """This manifest with `[environments.<env>]` applied to its services and `aws`."""
@@ -210,6 +260,14 @@ class Release:
     created_at: float
     description: str = ""
     release_command: ReleaseSpec | None = None
+    secrets: frozenset[str] = frozenset()  # config keys whose values are secret
+    notify: NotifySpec = NotifySpec()
+    defaults: Mapping[str, str] = field(default_factory=dict)  # `[environments.<env>] config`
+    domains: tuple[str, ...] = ()  # `[environments.<env>] domains`
+
+    def environ(self) -> dict[str, str]:
+        """The app's config vars: the manifest's defaults, then what `config set` stored."""
+        return {**self.defaults, **self.config}
 
     @property
     def name(self) -> str:

@@ -15,8 +15,10 @@ from launchdeck.domain import (
     BuildSpec,
     CloudFront,
     EnvOverride,
+    GitSpec,
     HealthCheck,
     Manifest,
+    NotifySpec,
     PostgresAddon,
     RedisAddon,
     ReleaseSpec,
@@ -24,6 +26,7 @@ from launchdeck.domain import (
     Rollout,
     Scale,
     ServiceSpec,
+    TestSpec,
 )
 from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable
@@ -40,6 +43,9 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         services=services,
         build=BuildSpec(**_all_fields(file.build)),
         release=ReleaseSpec(**_all_fields(file.release)) if file.release else None,
+        test=TestSpec(**_all_fields(file.test)) if file.test else None,
+        git=GitSpec(branches=dict(file.git.branches)),
+        notify=NotifySpec(tuple(file.notify.webhooks), tuple(file.notify.on)),
         environments={
             name: to_override(table, services) for name, table in file.environments.items()
         },

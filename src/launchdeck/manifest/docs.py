@@ -32,6 +32,13 @@ command = "npm run build"
 command = "python manage.py migrate"
 timeout = "5m"
 
+[test]                        # runs on every deploy, before the release; failure rejects it
+command = "python -m pytest -q"
+timeout = "10m"
+
+[git]                         # `git push launchdeck <branch>` deploys to this environment
+branches = { main = "staging" }
+
 [services.web]
 command = "gunicorn shop.wsgi --bind 0.0.0.0:$PORT"
 port = "$PORT"
@@ -97,6 +104,7 @@ found and a fix, all problems at once. A `Procfile` alone is enough for a simple
 - **service name**: the name of a service defined in `[services]` (or the Procfile).
 - **variable name**: letters, digits and `_`, not starting with a digit (`LOG_LEVEL`).
 - **hostname**: a DNS name such as `api.example.com`, without scheme, port or path.
+- **branch name**: a git branch such as `main` or `release/2` (no spaces, `..` or leading `-`).
 - **AWS region**: a region code such as `us-east-1`; `launchdeck aws` checks it is one it knows.
 - **ACM certificate ARN**: `arn:aws:acm:<region>:<account>:certificate/<id>`, as ACM shows it.
 - **RDS instance class**, **ElastiCache node type**: such as `db.t4g.micro`, `cache.t4g.micro`.

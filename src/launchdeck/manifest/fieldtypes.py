@@ -31,6 +31,7 @@ MIN_MEMORY = 4 * 1024**2
 CONFIG_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")
+_BRANCH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$")
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,25 @@ def _hostname(value: str) -> str:
     host = host.split(":")[0].lower()
     fix = f"use {host!r}" if HOSTNAME_RE.match(host) else "use a hostname like 'api.example.com'"
     raise _error("hostname", "should be a hostname like 'api.example.com'", fix)
+
+
+def _is_branch(value: str) -> bool:
+    # The subset of git's ref-name rules a branch someone pushes can break.
+    return (
+        bool(_BRANCH_RE.match(value))
+        and ".." not in value
+        and not value.endswith(".")
+        and all(p and not p.startswith(".") and not p.endswith(".lock") for p in value.split("/"))
+    )
+
+
+def _branch(value: str) -> str:
+    if _is_branch(value):
+        return value
+    parts = re.sub(r"[^A-Za-z0-9._/-]+", "-", value).replace("..", ".").split("/")
+    fixed = "/".join(p.removesuffix(".lock").strip(".-") for p in parts if p.strip(".-"))
+    fix = f"use {fixed!r}" if _is_branch(fixed) else "use a name like 'main'"
+    raise _error("branch", "should be a git branch name like 'main' or 'release/2'", fix)
 
 
 def _min_memory(value: int) -> int:
@@ -249,6 +269,16 @@ def _major_version(value: str) -> str:
     raise _error("version", "should be a major version like '16'", fix)
 
 
+def _webhook(value: str) -> str:
+    if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", value) or re.match(r"https?://[^\s/]+", value):
+        return value
+    raise _error(
+        "webhook",
+        "should be an http(s) URL or $NAME of a config var holding one",
+        "use '$SLACK_WEBHOOK_URL' and: launchdeck config set --secret SLACK_WEBHOOK_URL=https://...",
+    )
+
+
 def _path_pattern(value: str) -> str:
     if value.startswith("/") and len(value) <= 255:
         return value
@@ -282,6 +312,8 @@ Memory = Annotated[Size, AfterValidator(_min_memory)]
 HealthPath = Annotated[str, AfterValidator(_health_path), Doc("string")]
 ConfigKey = Annotated[str, AfterValidator(_config_key), Doc("variable name")]
 Hostname = Annotated[str, AfterValidator(_hostname), Doc("hostname")]
+BranchName = Annotated[str, AfterValidator(_branch), Doc("branch name")]
+Webhook = Annotated[str, AfterValidator(_webhook), Doc("URL or $NAME")]
 Region = Annotated[str, AfterValidator(_region), Doc("AWS region")]
 CertificateArn = Annotated[str, AfterValidator(_acm_arn), Doc("ACM certificate ARN")]
 UsEast1CertificateArn = Annotated[

@@ -8,12 +8,22 @@ objects in rules.py. Defaults come from the domain dataclasses so the two cannot
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import Field
 
-from launchdeck.domain import HealthCheck, ReleaseSpec, Rollout, Scale, ServiceSpec
+from launchdeck.domain import (
+    GitSpec,
+    HealthCheck,
+    NotifySpec,
+    ReleaseSpec,
+    Rollout,
+    Scale,
+    ServiceSpec,
+    TestSpec,
+)
 from launchdeck.manifest.fieldtypes import (
+    BranchName,
     Command,
     ConfigKey,
     Duration,
@@ -24,12 +34,15 @@ from launchdeck.manifest.fieldtypes import (
     Name,
     Port,
     ServiceRef,
+    Webhook,
 )
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
 from launchdeck.manifest.table import Table
 
 _HEALTH, _SCALE, _ROLLOUT = HealthCheck(), Scale(), Rollout()
 _SERVICE, _RELEASE = ServiceSpec(name="", command=""), ReleaseSpec(command="")
+_TEST, _GIT = TestSpec(command=""), GitSpec()
+_NOTIFY = NotifySpec()
 
 
 class BuildTable(Table):
@@ -59,6 +72,54 @@ class ReleaseTable(Table):
         gt=0,
         examples=["5m"],
         description="The release fails after this long.",
+    )
+
+
+class TestTable(Table):
+    """A command run once per deploy in the new build, before its release is recorded: a
+    failure (non-zero exit or the timeout) stops the deploy with nothing changed and rejects
+    the `git push`. It gets the build's environment (`CI=true`), not the app's config."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    command: Command = Field(
+        examples=["python -m pytest -q"], description="The test command, run with /bin/sh."
+    )
+    timeout: Duration = Field(
+        default=_TEST.timeout,
+        gt=0,
+        examples=["5m"],
+        description="The tests fail after this long.",
+    )
+
+
+class GitTable(Table):
+    """`git push` to the app's launchdeck remote: which environment each branch deploys to."""
+
+    branches: dict[BranchName, Name] = Field(
+        default_factory=lambda: dict(_GIT.branches),
+        examples=[{"main": "staging", "release": "qa"}],
+        description="Environment per branch; replaces the default. Other branches are refused.",
+    )
+
+
+Outcome = Literal["started", "succeeded", "failed", "rolled_back"]
+
+
+class NotifyTable(Table):
+    """Deployment notifications: Slack-compatible JSON (`text` plus `blocks`) posted to each
+    webhook in the background, retried on 5xx and after a 429's `Retry-After`; a webhook that
+    fails or hangs never slows or fails a deployment."""
+
+    webhooks: list[Webhook] = Field(
+        default_factory=list,
+        examples=[["$SLACK_WEBHOOK_URL"]],
+        description="URLs, or `$NAME` of a config var (set it with `config set --secret`).",
+    )
+    on: list[Outcome] = Field(
+        default_factory=lambda: [cast(Outcome, o) for o in _NOTIFY.on],
+        examples=[["failed", "rolled_back"]],
+        description="Which outcomes are posted.",
     )
 
 
@@ -245,6 +306,21 @@ class ManifestFile(Table):
         default=None,
         examples=[{"command": "python manage.py migrate"}],
         description="Release-phase command.",
+    )
+    test: TestTable | None = Field(
+        default=None,
+        examples=[{"command": "python -m pytest -q"}],
+        description="Test command run on every deploy, before the release.",
+    )
+    git: GitTable = Field(
+        default_factory=GitTable,
+        examples=[{"branches": {"main": "staging"}}],
+        description="Branches `git push` deploys.",
+    )
+    notify: NotifyTable = Field(
+        default_factory=NotifyTable,
+        examples=[{"webhooks": ["$SLACK_WEBHOOK_URL"]}],
+        description="Deployment notifications.",
     )
     services: dict[Name, ServiceTable] = Field(
         default_factory=dict,

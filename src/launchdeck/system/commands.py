@@ -30,6 +30,7 @@ class Result:
     returncode: int
     stdout: str
     stderr: str
+    timed_out: bool = False  # killed by the command's timeout
 
     @property
     def ok(self) -> bool:
@@ -62,7 +63,9 @@ class Runner:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            result = Result(command, -9, _text(exc.stdout), _text(exc.stderr) + "\n(timed out)")
+            result = Result(
+                command, -9, _text(exc.stdout), _text(exc.stderr) + "\n(timed out)", timed_out=True
+            )
             raise CommandFailed(result) from None
         except FileNotFoundError:
             result = Result(command, 127, "", f"{command.argv[0]}: command not found")
@@ -99,7 +102,7 @@ class Runner:
             timer.cancel()
         if timer.fired:
             lines.append(f"(timed out after {command.timeout:g}s)\n")
-        return Result(command, returncode, "".join(lines), "")
+        return Result(command, returncode, "".join(lines), "", timed_out=timer.fired)
 
     def spawn(self, command: Command, *, log: Path) -> subprocess.Popen[bytes]:
         """Start a long-running process in its own session, output appended to `log`."""

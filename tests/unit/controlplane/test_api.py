@@ -226,7 +226,7 @@ def test_get_config_returns_the_env_config(client: TestClient, cp: FakeControlPl
 
     response = client.get("/v1/apps/shop/envs/staging/config", headers=AUTH)
 
-    assert response.json() == {"DEBUG": "1"}
+    assert response.json() == {"config": {"DEBUG": "1"}, "secrets": []}
 
 
 def test_a_bad_config_key_is_422(client: TestClient) -> None:
@@ -377,3 +377,25 @@ def test_a_good_upload_is_unpacked_and_handed_to_the_engine(
     assert call.files == ["Procfile", "app", "app/main.py"]
     assert call.source.parent == cp.home / "tmp"
     assert list(call.manifest.services) == ["web"]
+
+
+def test_secret_config_values_are_masked_unless_revealed(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    cp.store.save_env(
+        EnvState(
+            "shop",
+            "staging",
+            config={"DEBUG": "1", "API_KEY": "sk-1"},
+            secrets=frozenset({"API_KEY"}),
+        )
+    )
+
+    masked = client.get("/v1/apps/shop/envs/staging/config", headers=AUTH).json()
+    revealed = client.get(
+        "/v1/apps/shop/envs/staging/config", params={"reveal": "true"}, headers=AUTH
+    ).json()
+
+    assert masked == {"config": {"API_KEY": "********", "DEBUG": "1"}, "secrets": ["API_KEY"]}
+    assert revealed["config"] == {"API_KEY": "sk-1", "DEBUG": "1"}

@@ -18,7 +18,9 @@ def token(client: TestClient, role: str, name: str) -> dict[str, str]:
 
 
 def deploy(client: TestClient, env: str, headers: dict[str, str]) -> int:
-    return client.post(f"/v1/apps/shop/envs/{env}/deploys", content=APP, headers=headers).status_code
+    return client.post(
+        f"/v1/apps/shop/envs/{env}/deploys", content=APP, headers=headers
+    ).status_code
 
 
 def test_a_viewer_reads_but_cannot_deploy(client: TestClient) -> None:
@@ -47,7 +49,10 @@ def test_a_deployer_deploys_staging_but_not_production_and_manages_no_tokens(
         "fix": "deploy to staging, then: launchdeck promote --from staging --to production",
     }
     assert client.get("/v1/tokens", headers=deployer).status_code == 403
-    assert client.delete("/v1/apps/shop", params={"confirm": "shop"}, headers=deployer).status_code == 403
+    assert (
+        client.delete("/v1/apps/shop", params={"confirm": "shop"}, headers=deployer).status_code
+        == 403
+    )
 
 
 def test_an_admin_token_deploys_production(client: TestClient) -> None:
@@ -79,7 +84,9 @@ def test_every_attempt_is_audited_with_who_what_and_the_result(client: TestClien
     assert all(e["at"] > 0 for e in entries)
 
 
-def test_a_revoked_token_is_refused_and_tokens_are_listed_without_secrets(client: TestClient) -> None:
+def test_a_revoked_token_is_refused_and_tokens_are_listed_without_secrets(
+    client: TestClient,
+) -> None:
     created = client.post("/v1/tokens", json={"role": "viewer"}, headers=AUTH).json()
     headers = {"Authorization": f"Bearer {created['token']}"}
     assert client.get("/v1/apps", headers=headers).status_code == 200
@@ -97,3 +104,19 @@ def test_a_bad_role_or_name_is_422(client: TestClient) -> None:
     assert client.post("/v1/tokens", json={"role": "root"}, headers=AUTH).status_code == 422
     bad = client.post("/v1/tokens", json={"role": "viewer", "name": "a b"}, headers=AUTH)
     assert bad.status_code == 422 and "token name 'a b' is not valid" in bad.json()["error"]
+
+
+def test_only_an_admin_reveals_secrets(client: TestClient) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    path = "/v1/apps/shop/envs/staging/config"
+    reveal = {"reveal": "true"}
+
+    for role in ("viewer", "deployer"):
+        refused = client.get(path, params=reveal, headers=token(client, role, f"{role}-1"))
+        assert refused.status_code == 403
+        assert (
+            refused.json()["error"] == f"{role}-1 (role {role}) may not reveal secrets on 'staging'"
+        )
+    admin = token(client, "admin", "ops")
+    assert client.get(path, params=reveal, headers=admin).status_code == 200
+    assert client.get(path, headers=token(client, "viewer", "v2")).status_code == 200

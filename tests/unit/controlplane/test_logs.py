@@ -347,3 +347,20 @@ def test_a_raw_line_is_one_entry_even_with_other_line_breaks_inside(
         fh.write(line + "\n")
 
     assert lines(logs.query("shop", "staging", LogQuery())) == [line]
+
+
+def test_lines_are_redacted_before_they_are_stored(root: Path, clock: FakeClock) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def redact(app: str, env: str):
+        seen.append((app, env))
+        return lambda line: line.replace("s3cr3t-value", "[REDACTED:TOKEN]")
+
+    logs = LogStore(root, clock=clock, redact=redact)
+    append(raw_file(root, WEB), "token is s3cr3t-value\n")
+
+    logs.ingest()
+
+    assert b"s3cr3t-value" not in logs.path("shop", "staging").read_bytes()
+    assert lines(logs.query("shop", "staging", LogQuery())) == ["token is [REDACTED:TOKEN]"]
+    assert seen[0] == ("shop", "staging")

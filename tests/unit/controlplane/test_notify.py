@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import httpx
 
@@ -93,3 +95,34 @@ def test_send_returns_before_delivery() -> None:
     release.set()
     n.drain()
     n.close()
+
+
+def test_a_hanging_webhook_delays_no_other_webhook() -> None:
+    release = threading.Event()
+    delivered: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "stuck.example.com":
+            release.wait(10)
+        delivered.append(request.url.host)
+        return httpx.Response(200)
+
+    n = Notifier(transport=httpx.MockTransport(handle))
+    n.send(["https://stuck.example.com/h", "https://fine.example.com/h"], Notice("a", "b", "started", ""))
+    deadline = time.monotonic() + 5
+    while "fine.example.com" not in delivered and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert delivered == ["fine.example.com"]
+    release.set()
+    n.drain()
+    assert delivered == ["fine.example.com", "stuck.example.com"]
+    n.close()
+
+
+def test_the_headline_names_the_action_and_a_building_deploy_has_no_release_yet() -> None:
+    assert Notice("shop", "staging", "started", "").payload()["text"] == (
+        ":rocket: shop/staging: deploy started"
+    )
+    assert Notice("shop", "prod", "failed", "v3", action="promote").payload()["text"] == (
+        ":x: shop/prod v3: promote failed"
+    )

@@ -270,7 +270,7 @@ def test_the_new_release_keeps_the_build_and_takes_the_targets_config_and_overri
     store.save_instance(instance(InstanceState.RUNNING, "healthy"))
     plan = plan_promotion(store, builds.get, source, production(store))
 
-    made = plan.new_release(1, {"GREETING": "hello"}, now=9.0)
+    made = plan.new_release(1, {"GREETING": "hello"}, frozenset(), now=9.0)
 
     assert (made.app, made.env, made.version, made.created_at) == ("shop", "production", 1, 9.0)
     assert made.build == staging_release().build

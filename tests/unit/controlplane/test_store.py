@@ -435,3 +435,48 @@ def test_data_survives_closing_and_reopening_the_file(db: Path) -> None:
         assert again.add_deployment(deployment()).id == dep.id + 1
     finally:
         again.close()
+
+
+# -- secret config values ------------------------------------------------------------------------
+
+
+def test_secret_values_are_sealed_in_the_file_and_open_on_read(store: Store, db: Path) -> None:
+    store.create_app("shop", ["staging"], now=1.0)
+    state = EnvState(
+        "shop",
+        "staging",
+        config={"DEBUG": "1", "API_KEY": "sk-live-4242"},
+        secrets=frozenset({"API_KEY"}),
+    )
+    store.save_env(state)
+    store.add_release(replace(release(1), config=dict(state.config), secrets=state.secrets))
+    store.close()
+
+    raw = db.read_bytes() + (
+        db.with_name(db.name + "-wal").read_bytes()
+        if db.with_name(db.name + "-wal").exists()
+        else b""
+    )
+    assert b"sk-live-4242" not in raw
+    assert b"DEBUG" in raw  # plain values and every key stay readable
+
+    again = Store(db)
+    assert again.env("shop", "staging") == state
+    opened = again.release("shop", "staging", 1)
+    assert opened is not None and opened.config["API_KEY"] == "sk-live-4242"
+    again.close()
+
+
+def test_a_secret_stored_with_another_key_cannot_be_opened(tmp_path: Path) -> None:
+    from launchdeck.controlplane.errors import Invalid
+    from launchdeck.controlplane.secrets import Keyring
+
+    first = Store(tmp_path / "a" / "launchdeck.db")
+    first.create_app("shop", ["staging"], now=1.0)
+    first.save_env(EnvState("shop", "staging", config={"K": "v"}, secrets=frozenset({"K"})))
+    first.close()
+
+    other = Store(tmp_path / "a" / "launchdeck.db", Keyring(tmp_path / "b"))
+    with pytest.raises(Invalid, match="cannot be decrypted with this key"):
+        other.env("shop", "staging")
+    other.close()

@@ -119,3 +119,29 @@ def test_domain_that_is_not_a_hostname() -> None:
         "environments.p.domains.0: should be a hostname like 'api.example.com' "
         "(got 'localhost'); fix: use a hostname like 'api.example.com'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("branch", "fix"),
+    [
+        ("my feature", "use 'my-feature'"),
+        ("-x", "use 'x'"),
+        ("a..b", "use 'a.b'"),
+        ("wip.lock", "use 'wip'"),
+        ("--", "use a name like 'main'"),
+        ("release/", "use 'release'"),
+        (".hidden", "use 'hidden'"),
+    ],
+)
+def test_git_branch_names(branch: str, fix: str) -> None:
+    text = f'[services.web]\ncommand = "x"\n[git]\nbranches = {{ "{branch}" = "staging" }}\n'
+    assert issues(text) == [
+        f"git.branches.{branch}: should be a git branch name like 'main' or 'release/2' "
+        f"(got {branch!r}); fix: {fix}"
+    ]
+
+
+@pytest.mark.parametrize("branch", ["main", "release/2", "feature_x", "v1.2", "user/alice/wip"])
+def test_git_branch_names_that_git_accepts(branch: str) -> None:
+    text = f'[services.web]\ncommand = "x"\n[git]\nbranches = {{ "{branch}" = "staging" }}\n'
+    assert parse_manifest(text).git.branches == {branch: "staging"}

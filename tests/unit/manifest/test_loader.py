@@ -6,6 +6,7 @@ from launchdeck.domain import (
     Amount,
     BuildSpec,
     EnvOverride,
+    GitSpec,
     HealthCheck,
     Manifest,
     ReleaseSpec,
@@ -13,6 +14,7 @@ from launchdeck.domain import (
     Rollout,
     Scale,
     ServiceSpec,
+    TestSpec,
 )
 from launchdeck.manifest import ManifestError, load_manifest, parse_manifest
 
@@ -282,4 +284,79 @@ def test_table_declared_twice() -> None:
     assert error_text(text) == (
         "launchdeck.toml: line 3, column 14: cannot declare ('services', 'web') twice "
         "(got '[services.web]'); fix: each table may appear once; merge the duplicates"
+    )
+
+
+NOTIFY = """\
+[services.web]
+command = "serve"
+port = "$PORT"
+[notify]
+webhooks = ["https://hooks.slack.com/services/T/B/x", "$SLACK_URL"]
+on = ["failed", "rolled_back"]
+"""
+
+
+def test_notify_webhooks_resolve_config_references_and_filter_outcomes() -> None:
+    notify = parse_manifest(NOTIFY).notify
+    config = {"SLACK_URL": "https://hooks.example.com/y"}
+
+    assert notify.urls("failed", config) == [
+        "https://hooks.slack.com/services/T/B/x",
+        "https://hooks.example.com/y",
+    ]
+    assert notify.urls("succeeded", config) == []
+    assert notify.urls("rolled_back", {}) == ["https://hooks.slack.com/services/T/B/x"]
+
+
+def test_a_webhook_that_is_neither_a_url_nor_a_config_reference_is_refused() -> None:
+    text = NOTIFY.replace('"$SLACK_URL"', '"hooks.slack.com/x"')
+    assert error_text(text) == (
+        "launchdeck.toml: notify.webhooks.1: should be an http(s) URL or $NAME of a config var "
+        "holding one (got 'hooks.slack.com/x'); fix: use '$SLACK_WEBHOOK_URL' and: "
+        "launchdeck config set --secret SLACK_WEBHOOK_URL=https://..."
+    )
+
+
+PUSHED = """\
+[services.web]
+command = "serve"
+port = "$PORT"
+[test]
+command = "python -m pytest -q"
+timeout = "2m"
+[git]
+branches = { main = "staging", "release/2" = "production" }
+"""
+
+
+def test_test_and_git_tables_parse_to_domain_objects() -> None:
+    manifest = parse_manifest(PUSHED)
+
+    assert manifest.test == TestSpec(command="python -m pytest -q", timeout=120.0)
+    assert manifest.git == GitSpec({"main": "staging", "release/2": "production"})
+    assert manifest.git.env_for("release/2") == "production"
+    assert manifest.git.env_for("feature") is None
+
+
+def test_without_test_and_git_tables_nothing_is_tested_and_main_deploys_staging() -> None:
+    manifest = parse_manifest('[services.web]\ncommand = "serve"\n')
+
+    assert manifest.test is None
+    assert manifest.git.branches == {"main": "staging"}
+
+
+def test_a_test_table_needs_a_command_and_a_positive_timeout() -> None:
+    assert error_text('[services.web]\ncommand = "serve"\n[test]\ntimeout = "0s"\n') == "\n".join([
+        'launchdeck.toml: test.command: is required; fix: add command = "python -m pytest -q"',
+        "launchdeck.toml: test.timeout: should be greater than 0 (got '0s'); fix: use a value "
+        'greater than 0, e.g. timeout = "5m"',
+    ])  # fmt: skip
+
+
+def test_git_branches_map_to_environment_names() -> None:
+    text = '[services.web]\ncommand = "serve"\n[git]\nbranches = { main = "Staging" }\n'
+    assert error_text(text) == (
+        "launchdeck.toml: git.branches.main: should be at most 30 lowercase letters, digits or "
+        "'-', starting with a letter (got 'Staging'); fix: use 'staging'"
     )

@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from launchdeck.build import Builder
+from launchdeck.build import Artifact, Builder
 from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
 from launchdeck.drivers.local.cgroups import Cgroups
 from launchdeck.drivers.local.haproxy import Backend, Router
@@ -69,14 +69,35 @@ class LocalDriver:
     def allocate_port(self, in_use: set[int]) -> int:
         return self.ports.allocate(in_use)
 
-    def instance_env(self, inst: Instance, release: Release) -> dict[str, str]:
-        artifact = self.builder.get(release.build.digest)
+    def build_env(self, artifact: Artifact) -> dict[str, str]:
+        """What any code of a build runs with: a few base variables and the buildpack's (PATH,
+        the dependency environment), nothing of the app's config."""
         env = {k: self._environ[k] for k in BASE_ENV_KEYS if k in self._environ}
         env.setdefault("LANG", "C.UTF-8")
         env["PYTHONUNBUFFERED"] = "1"
         for key, value in artifact.env.items():
             env[key] = value.replace("$PATH", env.get("PATH", "/usr/bin:/bin"))
-        env.update(release.config)
+        return env
+
+    def test_env(self, artifact: Artifact, *, app: str, env: str) -> dict[str, str]:
+        """What `[test] command` runs with: the build's environment and who it is for, never the
+        app's config (tests must not reach staging's database); bytecode is not written into
+        the immutable build."""
+        test = self.build_env(artifact)
+        test.update(
+            LAUNCHDECK_APP=app,
+            LAUNCHDECK_ENV=env,
+            LAUNCHDECK_BUILD=artifact.ref.digest,
+            CI="true",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        if artifact.ref.git_sha:
+            test["GIT_SHA"] = artifact.ref.git_sha
+        return test
+
+    def instance_env(self, inst: Instance, release: Release) -> dict[str, str]:
+        env = self.build_env(self.builder.get(release.build.digest))
+        env.update(release.environ())
         env.update(
             LAUNCHDECK_APP=inst.app,
             LAUNCHDECK_ENV=inst.env,

@@ -1,0 +1,113 @@
+"""Every error the PostgreSQL and Redis add-ons raise, in one tree; each says what went wrong, the
+value involved, and what to do next.
+
+AddonError
+├── AddonNotInstalled          the server binaries are missing: names the Debian package
+├── InvalidAddonInput          a name, version or directory the add-on will not use
+├── ServiceUserMissing         running as root, but the system account to run the server is absent
+├── DataDirUnreachable         the service account cannot reach the add-on's directory
+├── VersionMismatch            a data directory made by another PostgreSQL major version
+├── AddonStartFailed           the server did not start (port taken, bad config, ...): log tail
+├── AddonQueryFailed           psql or a Redis command answered with an error
+│   └── RedisAuthFailed        Redis refused the user or password
+├── BackupFailed               pg_basebackup did not produce a backup
+├── UnknownBackup              no backup has that id
+├── NoBackups                  nothing to restore from yet
+├── RestoreTargetOutOfRange    a restore time outside the restorable window (shows the window)
+└── RestoreFailed              recovery did not reach its target (log tail)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class AddonError(Exception):
+    pass
+
+
+class AddonNotInstalled(AddonError):
+    """`message` says what is missing; the fix always names the Debian package."""
+
+    def __init__(self, message: str, package: str) -> None:
+        self.package = package
+        super().__init__(f"{message}; fix: apt-get install {package} (or run make setup)")
+
+
+class InvalidAddonInput(AddonError, ValueError):
+    pass
+
+
+class ServiceUserMissing(AddonError):
+    def __init__(self, account: str, package: str) -> None:
+        self.account = account
+        super().__init__(
+            f"running as root, the server must run as the {account!r} system user, which does not "
+            f"exist; fix: apt-get install {package} (it creates the user), or run launchdeck as a "
+            "non-root user"
+        )
+
+
+class DataDirUnreachable(AddonError):
+    def __init__(self, account: str, target: str, blocker: str, mode: int) -> None:
+        self.account = account
+        self.target = target
+        self.blocker = blocker
+        super().__init__(
+            f"the {account!r} system user cannot reach {target}: {blocker} is mode {mode:04o}; "
+            f"fix: chmod o+x {blocker} (search only, no listing), or set LAUNCHDECK_HOME to a "
+            f"directory {account!r} can reach"
+        )
+
+
+class VersionMismatch(AddonError):
+    pass
+
+
+class AddonStartFailed(AddonError):
+    pass
+
+
+class AddonQueryFailed(AddonError):
+    pass
+
+
+class RedisAuthFailed(AddonQueryFailed):
+    pass
+
+
+class BackupFailed(AddonError):
+    pass
+
+
+class UnknownBackup(AddonError, KeyError):
+    def __init__(self, backup_id: str, known: Iterable[str]) -> None:
+        self.backup_id = backup_id
+        self.known = tuple(known)
+        super().__init__(backup_id)
+
+    def __str__(self) -> str:
+        known = ", ".join(self.known) if self.known else "none yet"
+        return (
+            f"no backup {self.backup_id!r}; known backups (oldest first): {known}; "
+            "fix: pick one from `launchdeck db backups`"
+        )
+
+
+class NoBackups(AddonError):
+    pass
+
+
+class RestoreTargetOutOfRange(AddonError, ValueError):
+    def __init__(self, target: str, why: str, earliest: str, latest: str) -> None:
+        self.target = target
+        self.earliest = earliest
+        self.latest = latest
+        super().__init__(
+            f"cannot restore to {target}: {why}; the restorable window is {earliest} to "
+            f"{latest} (now); fix: pick a time inside that window"
+        )
+
+
+class RestoreFailed(AddonError):
+    pass
