@@ -312,8 +312,10 @@ def url(app_name: AppOpt = None, env: EnvOpt = "staging") -> None:
 
 @app.command()
 def status(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
-    """Release, build, formation, instances and the last deployment."""
-    info = client().request("GET", env_path(app_name, env))
+    """Release, build, formation, instances and the last deployment; then every environment."""
+    api = client()
+    info = api.request("GET", env_path(app_name, env))
+    info["environments"] = api.request("GET", f"/v1/apps/{info['app']}")["envs"]
     if as_json:
         return print_json(info)
     console.print(f"[bold]{info['app']}[/] ({info['env']}) {info['url']}")
@@ -328,7 +330,18 @@ def status(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = 
             markup=False,
         )
     healthy = sum(1 for i in info["instances"] if i["state"] == "running")
-    console.print(f"instances: {healthy}/{len(info['instances'])} running")
+    console.print(f"instances: {healthy}/{len(info['instances'])} running\n")
+    rows = [
+        (
+            name,
+            e["release"] or "-",
+            (e["build"] or "-")[:19],
+            f"{e['healthy']}/{e['instances']}",
+            e["last_deployment"] or "-",
+        )
+        for name, e in sorted(info["environments"].items())
+    ]
+    table(("ENV", "RELEASE", "BUILD", "HEALTHY", "LAST DEPLOYMENT"), rows)
 
 
 @app.command()

@@ -148,6 +148,14 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
             raise unknown_env(app_name, env, [e.name for e in cp.store.envs(app_name)])
         return state
 
+    def declared_env(app_name: str, env: str, manifest: Manifest) -> EnvState:
+        """The environment to deploy to; one the manifest declares is created on first use."""
+        state = cp.store.env(app_name, env)
+        if state is None and env in manifest.environments and NAME_RE.match(env):
+            state = EnvState(app_name, env)
+            cp.store.save_env(state)
+        return state if state is not None else env_of(app_name, env)
+
     @app.post("/v1/tokens", status_code=201)
     def create_token(body: CreateToken) -> dict[str, Any]:
         token_id = secrets.token_hex(4)
@@ -197,6 +205,12 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
     def list_apps() -> list[dict[str, Any]]:
         return [cp.app_json(name) for name, _ in cp.store.apps()]
 
+    @app.get("/v1/apps/{name}")
+    def app_status(name: str) -> dict[str, Any]:
+        if not cp.store.app_exists(name):
+            raise unknown_app(name)
+        return cp.app_json(name)
+
     @app.delete("/v1/apps/{name}")
     def destroy_app(name: str, confirm: str = "") -> dict[str, Any]:
         if not cp.store.app_exists(name):
@@ -213,10 +227,12 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
     async def deploy(
         name: str, env: str, request: Request, git_sha: str | None = None
     ) -> dict[str, Any]:
-        state = env_of(name, env)
+        if not cp.store.app_exists(name):
+            raise unknown_app(name)
         source = _unpack(await request.body(), cp.home / "tmp")
         try:
             manifest = _app_manifest(source, "fix the app, then deploy again")
+            state = declared_env(name, env, manifest)
         except ApiError:
             shutil.rmtree(source, ignore_errors=True)
             raise
@@ -240,10 +256,10 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         source = _unpack(await request.body(), cp.home / "tmp")
         try:
             manifest = _app_manifest(source, "fix the app, commit, then push again")
-            envs = [e.name for e in cp.store.envs(name)]
+            envs = sorted({e.name for e in cp.store.envs(name)} | set(manifest.environments))
             env = environment_for(manifest.git, branch, name, envs)
             authorize(request.state.principal, Permission.CHANGE_ENV, env)
-            state = env_of(name, env)
+            state = declared_env(name, env, manifest)
         except ApiError:
             shutil.rmtree(source, ignore_errors=True)
             raise

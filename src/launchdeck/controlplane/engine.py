@@ -248,9 +248,12 @@ class Engine:
         result = self.runner.stream(command, lambda line: self._event(dep, "release_output", line))
         if result.ok:
             return True
-        self._finish(
-            dep, DeploymentState.FAILED, f"release command exited with {result.returncode}"
+        reason = (
+            f"release command timed out after {format_duration(spec.timeout)}"
+            if result.timed_out
+            else f"release command exited with {result.returncode}"
         )
+        self._finish(dep, DeploymentState.FAILED, reason)
         return False
 
     def rollback(self, env: EnvState, version: int | None) -> Deployment:

@@ -148,9 +148,14 @@ class ControlPlane:
 
     def env_summary(self, env: EnvState) -> dict[str, Any]:
         insts = self.store.instances(env.app, env.name)
+        release = self.store.release(env.app, env.name, env.release) if env.release else None
+        deps = self.store.deployments(env.app, env.name, 1)
         return {
-            "release": f"v{env.release}" if env.release else None,
+            "release": release.name if release else None,
+            "build": release.build.digest if release else None,
             "instances": len(insts),
+            "healthy": sum(1 for i in insts if i.health in ("healthy", "none")),
+            "last_deployment": f"{deps[0].kind.value} {deps[0].state.value}" if deps else None,
             "url": self.url(env.app, env.name),
         }
 

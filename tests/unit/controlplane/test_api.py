@@ -399,3 +399,25 @@ def test_secret_config_values_are_masked_unless_revealed(
 
     assert masked == {"config": {"API_KEY": "********", "DEBUG": "1"}, "secrets": ["API_KEY"]}
     assert revealed["config"] == {"API_KEY": "sk-1", "DEBUG": "1"}
+
+
+def test_a_deploy_to_an_environment_the_manifest_declares_creates_it(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    app = tarball(
+        {
+            "Procfile": "web: serve\n",
+            "launchdeck.toml": '[environments.qa]\nconfig = { LOG_LEVEL = "debug" }\n',
+        }
+    )
+
+    made = client.post("/v1/apps/shop/envs/qa/deploys", content=app, headers=AUTH)
+    unknown = client.post("/v1/apps/shop/envs/demo/deploys", content=app, headers=AUTH)
+
+    assert made.status_code == 202 and cp.store.env("shop", "qa") == EnvState("shop", "qa")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == (
+        "app 'shop' has no environment 'demo' (it has: production, qa, staging)"
+    )
+    assert cp.store.env("shop", "demo") is None
