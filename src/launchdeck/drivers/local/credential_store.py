@@ -13,10 +13,23 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from launchdeck.domain import NAME_RE
 from launchdeck.drivers.local.addon_errors import InvalidAddonInput
 from launchdeck.system import atomic_write
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
+
+
+def environment_key(app: str, env: str) -> str:
+    """`<app>_<env>`: the role, database and Redis user of one app environment. Unambiguous,
+    since names never contain '_'."""
+    for what, value in (("app", app), ("environment", env)):
+        if not NAME_RE.match(value):
+            raise InvalidAddonInput(
+                f"{what} name {value!r} cannot name an add-on user: use 1-30 lowercase letters, "
+                "digits and '-', starting with a letter"
+            )
+    return f"{app}_{env}"
 
 
 def new_password() -> str:

@@ -1,0 +1,178 @@
+"""RedisServer against a real redis-server on a free 127.0.0.1 port: one server per module,
+stopped (and SIGKILLed by pid if need be) at teardown."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.integration.addon_support import free_port, kill_pids
+
+from launchdeck.drivers.local.addon_errors import (
+    AddonNotInstalled,
+    AddonStartFailed,
+    InvalidAddonInput,
+    RedisAuthFailed,
+)
+from launchdeck.drivers.local.redis import RedisServer, find_redis
+from launchdeck.drivers.local.redis_client import RedisClient, RedisReplyError
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed"),
+    pytest.mark.timeout(60),
+]
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"), port=free_port())
+    server.ensure_running()
+    try:
+        yield server
+    finally:
+        pid = server.pid()
+        server.stop()
+        kill_pids([pid] if pid else [])
+
+
+def wait_dead(server: RedisServer, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while server.alive():
+        assert time.monotonic() < deadline, "redis-server did not die"
+        time.sleep(0.02)
+
+
+def test_runs_on_loopback_in_its_own_session_with_aof(redis: RedisServer) -> None:
+    pid = redis.pid()
+    assert pid is not None and pid == int(redis.paths.pidfile.read_text())
+    assert os.getsid(pid) == pid != os.getsid(0)
+    with redis.client() as admin:
+        config = admin.call("CONFIG", "GET", "*")
+    assert isinstance(config, list)
+    settings = dict(zip(config[::2], config[1::2], strict=True))
+    assert settings["bind"] == "127.0.0.1"
+    assert settings["port"] == str(redis.port)
+    assert settings["appendonly"] == "yes"
+    assert settings["appendfsync"] == "everysec"
+    assert settings["dir"] == str(redis.paths.data.resolve())
+    assert redis.paths.config.stat().st_mode & 0o777 == 0o600  # it holds the password
+
+
+def test_a_password_is_required(redis: RedisServer) -> None:
+    with RedisClient("127.0.0.1", redis.port) as anonymous, pytest.raises(RedisReplyError) as info:
+        anonymous.call("GET", "anything")
+    assert str(info.value).startswith("NOAUTH Authentication required")
+
+    with pytest.raises(RedisAuthFailed) as refused:
+        RedisClient("127.0.0.1", redis.port, password="not-the-password")
+    assert str(refused.value) == (
+        f"redis 127.0.0.1:{redis.port} refused the default user: WRONGPASS invalid "
+        "username-password pair or user is disabled."
+    )
+    with redis.client() as admin:
+        assert admin.call("PING") == "PONG"
+
+
+def test_writes_survive_sigkill_through_the_aof(redis: RedisServer) -> None:
+    with redis.client() as admin:
+        for n in range(200):
+            assert admin.call("SET", f"durable:{n}", f"value {n}") == "OK"
+        assert admin.call("RPUSH", "durable:list", "a", "b", "c") == 3
+    old = redis.pid()
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    wait_dead(redis)
+
+    new = redis.ensure_running()
+
+    assert new != old
+    with redis.client() as admin:
+        assert admin.call("GET", "durable:0") == "value 0"
+        assert admin.call("GET", "durable:199") == "value 199"
+        assert admin.call("LRANGE", "durable:list", 0, -1) == ["a", "b", "c"]
+
+
+def test_environments_only_reach_their_own_keys(redis: RedisServer) -> None:
+    staging = redis.ensure_user("shop", "staging")
+    production = redis.ensure_user("shop", "production")
+    assert redis.ensure_user("shop", "staging") == staging  # idempotent, same password
+    assert staging.key_prefix == "shop:staging:"
+    assert redis.redis_url(staging) == (
+        f"redis://shop_staging:{staging.password}@127.0.0.1:{redis.port}/0"
+    )
+
+    with redis.client(staging) as s, redis.client(production) as p:
+        assert s.call("SET", "shop:staging:cart", "3 items") == "OK"
+        assert p.call("SET", "shop:production:cart", "1 item") == "OK"
+        for client, other in ((s, "shop:production:cart"), (p, "shop:staging:cart")):
+            for command in (("GET", other), ("SET", other, "stolen"), ("DEL", other)):
+                with pytest.raises(RedisReplyError) as info:
+                    client.call(*command)
+                assert str(info.value).startswith("NOPERM")
+        for dangerous in (("FLUSHALL",), ("KEYS", "*"), ("CONFIG", "GET", "*")):
+            with pytest.raises(RedisReplyError) as info:
+                s.call(*dangerous)
+            assert str(info.value).startswith("NOPERM")
+        assert s.call("GET", "shop:staging:cart") == "3 items"
+        assert p.call("GET", "shop:production:cart") == "1 item"
+
+    with pytest.raises(RedisAuthFailed):
+        RedisClient("127.0.0.1", redis.port, user=staging.user, password=production.password)
+
+
+def test_provisioning_an_environment_leaves_other_connections_open(redis: RedisServer) -> None:
+    staging = redis.ensure_user("shop", "staging")
+    with redis.client(staging) as connected:
+        assert connected.call("PING") == "PONG"
+        redis.ensure_user("shop", "qa")
+        redis.ensure_user("shop", "staging")
+        redis.drop_user("shop", "qa")
+        assert connected.call("SET", "shop:staging:still", "here") == "OK"
+
+
+def test_users_outlive_a_restart_and_can_be_dropped(redis: RedisServer) -> None:
+    review = redis.ensure_user("shop", "review-3")
+    redis.stop()
+    wait_dead(redis)
+    redis.ensure_running()
+    with redis.client(review) as client:
+        assert client.call("SET", "shop:review-3:k", "v") == "OK"
+
+    redis.drop_user("shop", "review-3")
+
+    with pytest.raises(RedisAuthFailed):
+        redis.client(review)
+
+
+def test_bad_input_and_missing_binaries_are_explained(redis: RedisServer, tmp_path: Path) -> None:
+    with pytest.raises(AddonNotInstalled) as missing:
+        find_redis(binary="redis-server-that-is-not-there")
+    assert str(missing.value) == (
+        "Redis is not installed (no redis-server-that-is-not-there on PATH); "
+        "fix: apt-get install redis-server (or run make setup)"
+    )
+    with pytest.raises(InvalidAddonInput) as version:
+        find_redis("1")
+    assert str(version.value).startswith("redis version '1' is not available: ")
+    with pytest.raises(InvalidAddonInput) as name:
+        redis.ensure_user("shop", "Staging")
+    assert str(name.value) == (
+        "environment name 'Staging' cannot name an add-on user: use 1-30 lowercase letters, "
+        "digits and '-', starting with a letter"
+    )
+    other = RedisServer(tmp_path / "other", port=redis.port)
+    try:
+        with pytest.raises(AddonStartFailed) as taken:
+            other.start(timeout=3)
+        assert f"is another program using port {redis.port}? fix: give Redis a free port" in str(
+            taken.value
+        )
+    finally:
+        pid = other.pid()
+        kill_pids([pid] if pid else [])
