@@ -135,7 +135,9 @@ class ControlPlane:
 
 def make_control_plane(tmp: Path) -> ControlPlane:
     # unix socket paths are short (108 bytes): keep the home out of pytest's long tmp paths
-    home = Path(tempfile.mkdtemp(prefix="ld-", dir="/tmp")) / "home"
+    top = Path(tempfile.mkdtemp(prefix="ld-", dir="/tmp"))
+    top.chmod(0o711)  # as root, PostgreSQL runs as `postgres`: it must reach its data dir
+    home = top / "home"
     http_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHDECK_")}
     env.update(

@@ -11,7 +11,9 @@ from typing import Annotated, Any
 import typer
 
 from launchdeck.cli import server
-from launchdeck.cli.client import Client, CliError, Endpoint
+from launchdeck.cli.addons import addons_cmd, db_cmd, redis_cli
+from launchdeck.cli.client import CliError
+from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
 from launchdeck.cli.deployments import follow as follow_deployment
 from launchdeck.cli.git import git_cmd
 from launchdeck.cli.output import ago, console, err, log_style, print_json, table
@@ -32,25 +34,10 @@ app.add_typer(config_cmd, name="config")
 app.add_typer(server_cmd, name="server")
 app.add_typer(tokens_cmd, name="tokens")
 app.add_typer(git_cmd, name="git")
+app.add_typer(addons_cmd, name="addons")
+app.add_typer(db_cmd, name="db")
+app.command("redis-cli")(redis_cli)
 
-AppOpt = Annotated[
-    str | None, typer.Option("--app", "-a", help="App name (default: the manifest's).")
-]
-EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def client() -> Client:
-    return Client(Endpoint.find())
-
-
-def env_path(app_name: str | None, env: str) -> str:
-    name = app_name or default_app(Path.cwd())
-    if not name:
-        raise CliError(
-            "no app given", "pass --app NAME or run from a directory with launchdeck.toml"
-        )
-    return f"/v1/apps/{name}/envs/{env}"
 
 
 def follow(deployment: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from launchdeck.build import BuildError, detect_kind
+from launchdeck.controlplane.api_addons import add_addon_routes
 from launchdeck.controlplane.auth import (
     Permission,
     Principal,
@@ -355,6 +356,7 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
             return _ndjson(cp.logs.follow(name, env, q))
         return _ndjson(iter(cp.logs.query(name, env, q)))
 
+    add_addon_routes(app, cp, env_of)
     return app
 
 

@@ -21,6 +21,7 @@ from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.controlplane.workers import Workers
 from launchdeck.domain import (
+    Addons,
     Deployment,
     DeploymentKind,
     DeploymentState,
@@ -31,6 +32,7 @@ from launchdeck.domain import (
     Release,
     TestSpec,
 )
+from launchdeck.drivers.local.addons import AddonError, AddonHost
 from launchdeck.drivers.local.driver import LocalDriver
 from launchdeck.execution import Executor, RolloutFailed
 from launchdeck.manifest.units import format_duration
@@ -57,10 +59,12 @@ class Engine:
         clock: Clock = SYSTEM_CLOCK,
         redactors: Redactors | None = None,
         notifier: Notifier | None = None,
+        addons: AddonHost | None = None,
     ) -> None:
         self.store, self.builder, self.driver = store, builder, driver
         self.redactors = redactors or Redactors(store)
         self.notifier = notifier
+        self.addons = addons
         self._notify_specs: dict[int, NotifySpec] = {}  # deployment id -> its webhooks
         self.workers = workers or Workers()
         self.runner = runner or Runner()
@@ -177,6 +181,8 @@ class Engine:
             artifact = replace(artifact, ref=replace(artifact.ref, git_sha=git_sha))
         if manifest.test is not None and not self._test_phase(dep, artifact, manifest.test):
             return
+        if not self._attach_addons(dep, manifest.addons):
+            return
         env = self._env(dep.app, dep.env)
         release = self._new_release(env, artifact, manifest, f"Deploy {artifact.ref.digest[:19]}")
         if not self._release_phase(dep, release):
@@ -256,6 +262,50 @@ class Engine:
         self._finish(dep, DeploymentState.FAILED, reason)
         return False
 
+    # -- add-ons ------------------------------------------------------------------------------
+
+    def _attach_addons(self, dep: Deployment, addons: Addons) -> bool:
+        """Start the add-ons the manifest asks for and store their URLs as the environment's
+        secret config vars, before its release is made; a failure changes nothing."""
+        if self.addons is None or (addons.postgres is None and addons.redis is None):
+            return True
+        try:
+            attached = self.addons.attach(dep.app, dep.env, addons)
+        except AddonError as exc:
+            self._finish(dep, DeploymentState.FAILED, f"add-on failed: {exc}")
+            return False
+        for a in attached:
+            what = f"PostgreSQL {a.version} database" if a.kind == "postgres" else "Redis"
+            self._event(dep, "addon", f"{what} {a.name} ready: {a.var}")
+        self._store_urls(self._env(dep.app, dep.env), {a.var: a.url for a in attached})
+        return True
+
+    def _store_urls(self, env: EnvState, urls: dict[str, str]) -> bool:
+        """Set the add-ons' URLs as secret config vars; True when something changed."""
+        if all(env.config.get(k) == v and k in env.secrets for k, v in urls.items()):
+            return False
+        config = {**env.config, **urls}
+        self.store.save_env(replace(env, config=config, secrets=env.secrets | set(urls)))
+        self.redactors.forget(env.app, env.name)
+        return True
+
+    def attach_addons(self, env: EnvState, addons: Addons) -> Deployment | None:
+        """`addons create`: attach now; a running environment gets a new release with the URL
+        and a rolling restart."""
+        if self.addons is None:
+            raise Invalid("add-ons are not available on this control plane", "")
+        try:
+            attached = self.addons.attach(env.app, env.name, addons)
+        except AddonError as exc:
+            raise Invalid(str(exc).split("; fix: ")[0], _fix_of(exc)) from None
+        urls = {a.var: a.url for a in attached}
+        if env.release is None:
+            self._store_urls(env, urls)
+            return None
+        if all(env.config.get(k) == v and k in env.secrets for k, v in urls.items()):
+            return None
+        return self.set_config(env, urls, [], secret=True)
+
     def rollback(self, env: EnvState, version: int | None) -> Deployment:
         target = self._rollback_target(env, version)
         dep = self._begin(env, DeploymentKind.ROLLBACK, notify=target.notify)
@@ -311,6 +361,8 @@ class Engine:
         dep = self._begin(target, DeploymentKind.PROMOTE, notify=promotion.manifest.notify)
 
         def job() -> None:
+            if not self._attach_addons(dep, promotion.manifest.addons):
+                return
             latest = self._env(target.app, target.name)
             version = self.store.next_release_version(target.app, target.name)
             release = promotion.new_release(
@@ -499,3 +551,9 @@ def _phase_instance(release: Release) -> Instance:
         release=release.version,
         state=InstanceState.STARTING,
     )
+
+
+def _fix_of(exc: Exception) -> str:
+    """Add-on errors end in `; fix: ...`: the API's error shape has its own field for it."""
+    _, _, fix = str(exc).partition("; fix: ")
+    return fix

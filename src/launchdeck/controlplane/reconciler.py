@@ -1,8 +1,8 @@
 """The reconcile loop: desired (current release + formation) vs actual (live processes, router).
 
-It replaces crashed instances with exponential backoff, restarts a killed HAProxy, puts running
-instances the router lost back in rotation, and leaves an environment alone while a deployment
-runs on it."""
+It replaces crashed instances with exponential backoff, restarts a killed HAProxy and killed
+add-on servers (PostgreSQL, Redis), puts running instances the router lost back in rotation, and
+leaves an environment alone while a deployment runs on it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from dataclasses import replace
 from launchdeck.controlplane.engine import Engine, new_instance_id
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import Instance, InstanceState, ServiceSpec
+from launchdeck.drivers.local.addons import AddonError
 from launchdeck.execution import RolloutFailed
 from launchdeck.planning import Action, Desired, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock
@@ -60,6 +61,7 @@ class Reconciler:
     def reconcile_once(self) -> None:
         if self.driver.router.ensure_running():
             log.warning("router was not running: restarted HAProxy from its config")
+        self._keep_addons_up()
         for env in self.store.envs():
             worker = self.engine.workers[(env.app, env.name)]
             if worker.busy or not worker.lock.acquire(blocking=False):
@@ -68,6 +70,15 @@ class Reconciler:
                 self._repair(env)
             finally:
                 worker.lock.release()
+
+    def _keep_addons_up(self) -> None:
+        if self.engine.addons is None:
+            return
+        try:
+            for name in self.engine.addons.ensure_running():
+                log.warning("%s was not running: restarted it", name)
+        except AddonError as exc:  # retried on the next pass
+            log.error("an add-on server could not be restarted: %s", exc)
 
     def _repair(self, env: EnvState) -> None:
         checked = [self._check(i) for i in self.store.instances(env.app, env.name)]

@@ -23,6 +23,7 @@ from launchdeck.controlplane.secrets import Keyring
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Event, Instance
+from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, app_host
 from launchdeck.drivers.local.haproxy import Router
 from launchdeck.drivers.local.ports import PortAllocator
@@ -70,11 +71,14 @@ class ControlPlane:
         self.redactors = Redactors(self.store)
         self.builder = Builder(self.home / "builds", keep=settings.keep_builds)
         self.router = Router(self.home / "router", http_port=settings.http_port, bind=settings.bind)
+        ports = PortAllocator(*settings.port_range)
+        self.addons = AddonHost(settings.addons, ports=ports, in_use=self.store.ports_in_use)
         self.driver = LocalDriver(
             self.home,
             builder=self.builder,
             router=self.router,
-            ports=PortAllocator(*settings.port_range),
+            ports=ports,
+            reserved=self.addons.reserved_ports,
         )
         self.notifier = Notifier()
         self.engine = Engine(
@@ -83,6 +87,7 @@ class ControlPlane:
             self.driver,
             redactors=self.redactors,
             notifier=self.notifier,
+            addons=self.addons,
         )
         self.reconciler = Reconciler(self.engine, interval=settings.reconcile_interval)
         self.logs = LogStore(self.home / "logs", redact=self.redactors)
@@ -106,6 +111,7 @@ class ControlPlane:
             for name, _ in self.store.apps():
                 self._stop_app(name)
             self.router.stop()
+            self.addons.stop_all()
         self.logs.ingest()
         self.notifier.drain(timeout=2.0)  # what is queued gets a short chance to go out
         self.notifier.close()
@@ -213,6 +219,8 @@ class ControlPlane:
 
     def destroy(self, name: str) -> dict[str, Any]:
         stopped = self._stop_app(name)
+        for env in self.store.envs(name):
+            self.addons.detach(name, env.name)
         self.store.delete_app(name)
         shutil.rmtree(self.logs.root / name, ignore_errors=True)
         shutil.rmtree(self.home / "logs" / "raw" / name, ignore_errors=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ class Settings:
     bind: str = "127.0.0.1"
     reconcile_interval: float = 0.5
     keep_builds: int = 10
+    addons_dir: Path | None = None  # add-on servers' data; default: see `addons`
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -31,7 +34,23 @@ class Settings:
             api_port=_port(env, "LAUNCHDECK_API_PORT", 7070),
             http_port=_port(env, "LAUNCHDECK_HTTP_PORT", 8080),
             port_range=_range(env.get("LAUNCHDECK_PORT_RANGE") or "20000-29999"),
+            addons_dir=Path(env["LAUNCHDECK_ADDONS_DIR"]).expanduser().resolve()
+            if env.get("LAUNCHDECK_ADDONS_DIR")
+            else None,
         )
+
+    @property
+    def addons(self) -> Path:
+        """`$LAUNCHDECK_HOME/addons`, unless set. As root, PostgreSQL runs as the `postgres`
+        account, which must be able to reach its data: when a directory above the home keeps
+        it out (root's own home is 0700), the data goes under /var/lib/launchdeck instead."""
+        if self.addons_dir is not None:
+            return self.addons_dir
+        inside = self.home / "addons"
+        if os.geteuid() != 0 or _searchable_by_others(self.home):
+            return inside
+        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+        return Path("/var/lib/launchdeck") / f"addons-{digest}"
 
     @property
     def api_url(self) -> str:
@@ -52,6 +71,16 @@ class Settings:
     @property
     def server_log(self) -> Path:
         return self.home / "server.log"
+
+
+def _searchable_by_others(path: Path) -> bool:
+    for directory in (path, *path.parents):
+        try:
+            if directory.exists() and not directory.stat().st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

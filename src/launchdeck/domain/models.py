@@ -135,7 +135,11 @@ class NotifySpec:
 
 @dataclass(frozen=True)
 class PostgresAddon:
-    version: str = "16"  # major version
+    version: str | None = None  # major version; None: the newest installed here, "16" on AWS
+
+    @property
+    def aws_version(self) -> str:
+        return self.version or "16"
 
 
 @dataclass(frozen=True)

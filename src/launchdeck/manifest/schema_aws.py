@@ -37,8 +37,11 @@ class PostgresTable(Table):
     """A PostgreSQL database. Instances get `DATABASE_URL`; on AWS it is RDS, with the password
     in `PGPASSWORD` (see docs/aws.md)."""
 
-    version: MajorVersion = Field(
-        default=PostgresAddon().version, examples=["16"], description="PostgreSQL major version."
+    version: MajorVersion | None = Field(
+        default=PostgresAddon().version,
+        examples=["16"],
+        description="PostgreSQL major version; when absent, the newest installed on this host "
+        'locally and "16" on AWS.',
     )
 
 

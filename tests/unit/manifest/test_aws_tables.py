@@ -43,7 +43,8 @@ def test_schema_defaults_are_the_domain_defaults() -> None:
 
 def test_empty_addon_tables_enable_the_addon_with_its_default_version() -> None:
     manifest = parse_manifest(SERVICES + "[addons.postgres]\n[addons.redis]\n")
-    assert manifest.addons == Addons(postgres=PostgresAddon("16"), redis=RedisAddon("7"))
+    assert manifest.addons == Addons(postgres=PostgresAddon(None), redis=RedisAddon("7"))
+    assert manifest.addons.postgres is not None and manifest.addons.postgres.aws_version == "16"
 
 
 def test_the_aws_table_parses_to_domain_settings() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class LocalDriver:
         processes: Processes | None = None,
         cgroups: Cgroups | None = None,
         environ: dict[str, str] | None = None,
+        reserved: Callable[[], Collection[int]] = frozenset,
     ) -> None:
         self.paths = Paths(root)
         self.builder = builder
@@ -63,11 +65,12 @@ class LocalDriver:
         self.processes = processes or Processes()
         self.cgroups = cgroups or Cgroups()
         self._environ = environ if environ is not None else dict(os.environ)
+        self._reserved = reserved  # ports that are not instances' to take (add-on servers)
 
     # -- instances -------------------------------------------------------------------------
 
     def allocate_port(self, in_use: set[int]) -> int:
-        return self.ports.allocate(in_use)
+        return self.ports.allocate(set(in_use) | set(self._reserved()))
 
     def build_env(self, artifact: Artifact) -> dict[str, str]:
         """What any code of a build runs with: a few base variables and the buildpack's (PATH,

@@ -86,7 +86,7 @@ def _database(t: Template, env: Env, net: Network, group: Any, key: Any) -> Any:
             DeletionPolicy="Snapshot",
             UpdateReplacePolicy="Snapshot",
             Engine="postgres",
-            EngineVersion=POSTGRES_VERSIONS[postgres.version],
+            EngineVersion=POSTGRES_VERSIONS[postgres.aws_version],
             DBInstanceClass=env.aws.db_instance,
             DBName=database_name(env.app),
             AllocatedStorage=str(env.aws.db_storage_gb),

@@ -189,10 +189,10 @@ def _scale_issues(spec: ServiceSpec, path: str) -> Iterator[AwsIssue]:
 
 def _addon_issues(manifest: Manifest) -> Iterator[AwsIssue]:
     postgres, redis = manifest.addons.postgres, manifest.addons.redis
-    if postgres is not None and postgres.version not in POSTGRES_VERSIONS:
+    if postgres is not None and postgres.aws_version not in POSTGRES_VERSIONS:
         yield AwsIssue(
             "addons.postgres.version",
-            postgres.version,
+            postgres.aws_version,
             "is not a PostgreSQL version RDS offers",
             f"use one of {', '.join(repr(v) for v in POSTGRES_VERSIONS)}",
         )
