@@ -118,9 +118,11 @@ def side_by_side(instance_port: int, router_port: int, pairs: int = 3) -> tuple[
 
 
 def main() -> None:
-    from bench import aws_synth
+    from bench import aws_synth, postgres
 
     for name, value in aws_synth.measure().items():
+        figure(name, value)
+    for name, value in postgres.measure().items():
         figure(name, value)
     tmp = Path(tempfile.mkdtemp(prefix="launchdeck-bench-"))
     cp = make_control_plane(tmp)

@@ -13,9 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from launchdeck.build import Artifact, Builder, BuildError
+from launchdeck.controlplane.attach import Attacher, changes
 from launchdeck.controlplane.book import StoreBook
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
-from launchdeck.controlplane.notify import Notice, Notifier
+from launchdeck.controlplane.journal import Journal
+from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.phases import Phases
 from launchdeck.controlplane.promotion import Promotion, plan_promotion, scale_of
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
@@ -26,18 +29,14 @@ from launchdeck.domain import (
     DeploymentKind,
     DeploymentState,
     Instance,
-    InstanceState,
     Manifest,
-    NotifySpec,
     Release,
-    TestSpec,
 )
 from launchdeck.drivers.local.addons import AddonError, AddonHost
 from launchdeck.drivers.local.driver import LocalDriver
 from launchdeck.execution import Executor, RolloutFailed
-from launchdeck.manifest.units import format_duration
 from launchdeck.planning import Desired, plan_rollout
-from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner
+from launchdeck.system import SYSTEM_CLOCK, Clock, Runner
 
 log = logging.getLogger("launchdeck.engine")
 
@@ -63,81 +62,15 @@ class Engine:
     ) -> None:
         self.store, self.builder, self.driver = store, builder, driver
         self.redactors = redactors or Redactors(store)
-        self.notifier = notifier
         self.addons = addons
-        self._notify_specs: dict[int, NotifySpec] = {}  # deployment id -> its webhooks
         self.workers = workers or Workers()
         self.runner = runner or Runner()
         self.clock = clock
+        self.journal = Journal(store, redactors=self.redactors, notifier=notifier, clock=clock)
+        self.phases = Phases(self.journal, builder, driver, self.runner)
+        self.attacher = Attacher(self.journal, addons)
 
     # -- queueing --------------------------------------------------------------------------
-
-    def _begin(
-        self,
-        env: EnvState,
-        kind: DeploymentKind,
-        notify: NotifySpec | None = None,
-        **fields: object,
-    ) -> Deployment:
-        """Record a pending deployment; `notify` defaults to the current release's webhooks."""
-        dep = self.store.add_deployment(
-            Deployment(
-                id=0,
-                app=env.app,
-                env=env.name,
-                kind=kind,
-                state=DeploymentState.PENDING,
-                created_at=self.clock.now(),
-                from_release=env.release,
-                **fields,  # type: ignore[arg-type]
-            )
-        )
-        self._event(dep, "started", f"{kind.value} of {env.app}/{env.name} started")
-        if notify is not None:
-            self._notify_specs[dep.id] = notify
-        self._notify(dep, "started")
-        return dep
-
-    def _notify(self, dep: Deployment, outcome: str) -> None:
-        """Queue the webhooks' notices; posting happens in the background."""
-        if self.notifier is None:
-            return
-        env = self.store.env(dep.app, dep.env)
-        spec = self._notify_specs.get(dep.id)
-        if spec is None and env is not None:
-            version = dep.to_release or env.release
-            release = self.store.release(dep.app, dep.env, version) if version else None
-            spec = release.notify if release is not None else None
-        if spec is None or env is None:
-            return
-        notice = Notice(
-            app=dep.app,
-            env=dep.env,
-            kind=outcome,
-            release=f"v{dep.to_release}" if dep.to_release else "",
-            detail=dep.reason,
-            action=dep.kind.value,
-        )
-        self.notifier.send(spec.urls(outcome, env.config), notice)
-
-    def _event(self, dep: Deployment, kind: str, message: str) -> None:
-        """Events are shown to every reader: secret values are blanked out of them."""
-        clean = self.redactors(dep.app, dep.env)
-        self.store.add_event(dep.id, self.clock.now(), kind, clean(message))
-
-    def _finish(self, dep: Deployment, state: DeploymentState, reason: str = "") -> Deployment:
-        reason = self.redactors(dep.app, dep.env)(reason)
-        dep = replace(dep, state=state, reason=reason, finished_at=self.clock.now())
-        self.store.save_deployment(dep)
-        message = {
-            DeploymentState.SUCCEEDED: "deployment succeeded",
-            DeploymentState.FAILED: f"deployment failed: {reason}",
-            DeploymentState.ROLLED_BACK: f"deployment rolled back: {reason}",
-        }[state]
-        self._event(dep, state.value, message)
-        self._notify(dep, state.value)
-        self._notify_specs.pop(dep.id, None)
-        return dep
 
     def _submit(self, dep: Deployment, job: Callable[[], None]) -> Deployment:
         def run() -> None:
@@ -147,7 +80,7 @@ class Engine:
                 log.exception("deployment %s crashed", dep.id)
                 current = self.store.deployment(dep.id)
                 if current is not None and not current.state.finished:
-                    self._finish(current, DeploymentState.FAILED, f"internal error: {exc}")
+                    self.journal.finish(current, DeploymentState.FAILED, f"internal error: {exc}")
 
         self.workers[(dep.app, dep.env)].submit(run)
         return dep
@@ -157,7 +90,7 @@ class Engine:
     def deploy(
         self, env: EnvState, source: Path, manifest: Manifest, git_sha: str | None
     ) -> Deployment:
-        dep = self._begin(env, DeploymentKind.DEPLOY, notify=manifest.notify)
+        dep = self.journal.begin(env, DeploymentKind.DEPLOY, notify=manifest.notify)
         return self._submit(dep, lambda: self._deploy(dep, source, manifest, git_sha))
 
     def _deploy(
@@ -169,47 +102,25 @@ class Engine:
             artifact = self.builder.build(
                 source,
                 manifest.build,
-                log=lambda line: self._event(dep, "build", line),
+                log=lambda line: self.journal.event(dep, "build", line),
                 git_sha=git_sha,
             )
         except BuildError as exc:
-            self._finish(dep, DeploymentState.FAILED, f"build failed: {exc}")
+            self.journal.finish(dep, DeploymentState.FAILED, f"build failed: {exc}")
             return
         finally:
             shutil.rmtree(source, ignore_errors=True)
         if git_sha:  # an existing build of the same tree may have been made from another commit
             artifact = replace(artifact, ref=replace(artifact.ref, git_sha=git_sha))
-        if manifest.test is not None and not self._test_phase(dep, artifact, manifest.test):
+        if manifest.test is not None and not self.phases.test(dep, artifact, manifest.test):
             return
-        if not self._attach_addons(dep, manifest.addons):
+        if not self.attacher.attach(dep, manifest.addons):
             return
         env = self._env(dep.app, dep.env)
         release = self._new_release(env, artifact, manifest, f"Deploy {artifact.ref.digest[:19]}")
-        if not self._release_phase(dep, release):
+        if not self.phases.release(dep, release):
             return
         self._rollout(dep, release)
-
-    def _test_phase(self, dep: Deployment, artifact: Artifact, spec: TestSpec) -> bool:
-        """Run `[test] command` once in the new build, before a release exists: a failure
-        records nothing but the deployment's events and reason."""
-        self._event(dep, "test", f"running tests: {spec.command}")
-        command = Command(
-            ("/bin/sh", "-c", spec.command),
-            env=self.driver.test_env(artifact, app=dep.app, env=dep.env),
-            cwd=artifact.app_dir,
-            timeout=spec.timeout,
-        )
-        result = self.runner.stream(command, lambda line: self._event(dep, "test_output", line))
-        if result.ok:
-            self._event(dep, "tested", "tests passed")
-            return True
-        reason = (
-            f"tests timed out after {format_duration(spec.timeout)}"
-            if result.timed_out
-            else f"tests failed (exit {result.returncode})"
-        )
-        self._finish(dep, DeploymentState.FAILED, reason)
-        return False
 
     def _new_release(
         self, env: EnvState, artifact: Artifact, manifest: Manifest, description: str
@@ -234,60 +145,7 @@ class Engine:
         self.store.add_release(release)
         return release
 
-    def _release_phase(self, dep: Deployment, release: Release) -> bool:
-        """Run `[release] command` once, before any traffic moves; failure changes nothing."""
-        spec = release.release_command
-        dep = replace(dep, to_release=release.version)
-        self.store.save_deployment(dep)
-        self._event(dep, "released", f"release {release.name} created ({release.description})")
-        if spec is None:
-            return True
-        self._event(dep, "release_phase", f"running release command: {spec.command}")
-        artifact = self.builder.get(release.build.digest)
-        probe_inst = _phase_instance(release)
-        command = Command(
-            ("/bin/sh", "-c", spec.command),
-            env=self.driver.instance_env(probe_inst, release),
-            cwd=artifact.app_dir,
-            timeout=spec.timeout,
-        )
-        result = self.runner.stream(command, lambda line: self._event(dep, "release_output", line))
-        if result.ok:
-            return True
-        reason = (
-            f"release command timed out after {format_duration(spec.timeout)}"
-            if result.timed_out
-            else f"release command exited with {result.returncode}"
-        )
-        self._finish(dep, DeploymentState.FAILED, reason)
-        return False
-
     # -- add-ons ------------------------------------------------------------------------------
-
-    def _attach_addons(self, dep: Deployment, addons: Addons) -> bool:
-        """Start the add-ons the manifest asks for and store their URLs as the environment's
-        secret config vars, before its release is made; a failure changes nothing."""
-        if self.addons is None or (addons.postgres is None and addons.redis is None):
-            return True
-        try:
-            attached = self.addons.attach(dep.app, dep.env, addons)
-        except AddonError as exc:
-            self._finish(dep, DeploymentState.FAILED, f"add-on failed: {exc}")
-            return False
-        for a in attached:
-            what = f"PostgreSQL {a.version} database" if a.kind == "postgres" else "Redis"
-            self._event(dep, "addon", f"{what} {a.name} ready: {a.var}")
-        self._store_urls(self._env(dep.app, dep.env), {a.var: a.url for a in attached})
-        return True
-
-    def _store_urls(self, env: EnvState, urls: dict[str, str]) -> bool:
-        """Set the add-ons' URLs as secret config vars; True when something changed."""
-        if all(env.config.get(k) == v and k in env.secrets for k, v in urls.items()):
-            return False
-        config = {**env.config, **urls}
-        self.store.save_env(replace(env, config=config, secrets=env.secrets | set(urls)))
-        self.redactors.forget(env.app, env.name)
-        return True
 
     def attach_addons(self, env: EnvState, addons: Addons) -> Deployment | None:
         """`addons create`: attach now; a running environment gets a new release with the URL
@@ -300,15 +158,13 @@ class Engine:
             raise Invalid(str(exc).split("; fix: ")[0], _fix_of(exc)) from None
         urls = {a.var: a.url for a in attached}
         if env.release is None:
-            self._store_urls(env, urls)
+            self.attacher.store_urls(env, urls)
             return None
-        if all(env.config.get(k) == v and k in env.secrets for k, v in urls.items()):
-            return None
-        return self.set_config(env, urls, [], secret=True)
+        return self.set_config(env, urls, [], secret=True) if changes(env, urls) else None
 
     def rollback(self, env: EnvState, version: int | None) -> Deployment:
         target = self._rollback_target(env, version)
-        dep = self._begin(env, DeploymentKind.ROLLBACK, notify=target.notify)
+        dep = self.journal.begin(env, DeploymentKind.ROLLBACK, notify=target.notify)
 
         def job() -> None:
             current = self._env(env.app, env.name)
@@ -319,7 +175,7 @@ class Engine:
                 description=f"Rollback to {target.name}",
             )
             self.store.add_release(release)
-            if self._release_phase(dep, release):
+            if self.phases.release(dep, release):
                 self._rollout(replace(dep, from_release=current.release), release)
 
         return self._submit(dep, job)
@@ -358,10 +214,10 @@ class Engine:
     def promote(self, source: EnvState, target: EnvState) -> Deployment:
         """Roll out to `target` the build `source` runs, with the target's config and scale."""
         promotion = self.promotion(source, target)
-        dep = self._begin(target, DeploymentKind.PROMOTE, notify=promotion.manifest.notify)
+        dep = self.journal.begin(target, DeploymentKind.PROMOTE, notify=promotion.manifest.notify)
 
         def job() -> None:
-            if not self._attach_addons(dep, promotion.manifest.addons):
+            if not self.attacher.attach(dep, promotion.manifest.addons):
                 return
             latest = self._env(target.app, target.name)
             version = self.store.next_release_version(target.app, target.name)
@@ -369,7 +225,7 @@ class Engine:
                 version, latest.config, latest.secrets, self.clock.now()
             )
             self.store.add_release(release)
-            if self._release_phase(dep, release):
+            if self.phases.release(dep, release):
                 self._rollout(replace(dep, from_release=latest.release), release)
 
         return self._submit(dep, job)
@@ -393,7 +249,7 @@ class Engine:
             return None  # applies to the first deploy
         current = self._current(env)
         keys = sorted(set(values) | set(unset))
-        dep = self._begin(env, DeploymentKind.CONFIG)
+        dep = self.journal.begin(env, DeploymentKind.CONFIG)
 
         def job() -> None:
             latest = self._env(env.app, env.name)
@@ -406,7 +262,7 @@ class Engine:
                 description=f"Config: {', '.join(keys)}",
             )
             self.store.add_release(release)
-            if self._release_phase(dep, release):
+            if self.phases.release(dep, release):
                 self._rollout(dep, release)
 
         return self._submit(dep, job)
@@ -415,7 +271,7 @@ class Engine:
         current = self._current(env)
         services = [service] if service else list(current.services)
         self._check_services(current, services)
-        dep = self._begin(env, DeploymentKind.RESTART, to_release=current.version)
+        dep = self.journal.begin(env, DeploymentKind.RESTART, to_release=current.version)
         return self._submit(
             dep, lambda: self._rollout(dep, current, replace_services=frozenset(services))
         )
@@ -428,20 +284,20 @@ class Engine:
                 raise Invalid(f"scale {name}={count}: count should be 0 or more", f"e.g. {name}=2")
         env = replace(env, formation={**env.formation, **counts})
         self.store.save_env(env)
-        dep = self._begin(env, DeploymentKind.SCALE, to_release=current.version)
+        dep = self.journal.begin(env, DeploymentKind.SCALE, to_release=current.version)
         return self._submit(dep, lambda: self._rollout(dep, current))
 
     def resume(self, dep: Deployment) -> None:
         """Finish (or roll back) a deployment a control-plane restart interrupted."""
         release = self.store.release(dep.app, dep.env, dep.to_release) if dep.to_release else None
         if dep.state != DeploymentState.ROLLING or release is None:
-            self._finish(
+            self.journal.finish(
                 dep,
                 DeploymentState.FAILED,
                 "interrupted by a control-plane restart before traffic moved; nothing changed",
             )
             return
-        self._event(dep, "resumed", "control plane restarted: resuming the rollout")
+        self.journal.event(dep, "resumed", "control plane restarted: resuming the rollout")
         self._submit(dep, lambda: self._rollout(dep, release))
 
     # -- the rollout -------------------------------------------------------------------------
@@ -467,10 +323,10 @@ class Engine:
             reason = failed.reason + (
                 f"\nlast log lines:\n{failed.log_tail}" if failed.log_tail else ""
             )
-            self._finish(dep, DeploymentState.ROLLED_BACK, reason)
+            self.journal.finish(dep, DeploymentState.ROLLED_BACK, reason)
             return
         self.store.save_env(replace(self._env(env.app, env.name), release=release.version))
-        self._finish(dep, DeploymentState.SUCCEEDED)
+        self.journal.finish(dep, DeploymentState.SUCCEEDED)
         if dep.kind == DeploymentKind.DEPLOY:
             self._prune_builds()
 
@@ -539,18 +395,6 @@ class Engine:
                     f"{release.app}/{release.env} has no service {name!r} (it has: {known})",
                     f"use one of: {known}",
                 )
-
-
-def _phase_instance(release: Release) -> Instance:
-    """The release command runs with the environment an instance of the release would get."""
-    return Instance(
-        id=f"release-v{release.version}",
-        app=release.app,
-        env=release.env,
-        service="release",
-        release=release.version,
-        state=InstanceState.STARTING,
-    )
 
 
 def _fix_of(exc: Exception) -> str:

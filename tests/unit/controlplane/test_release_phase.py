@@ -15,10 +15,10 @@ from launchdeck.manifest import parse_manifest
 from tests.unit.controlplane.test_test_phase import (
     SERVICES,
     BuildEnvDriver,
+    InlineWorkers,
     OneBuildBuilder,
     RecordingEngine,
     events,
-    make_engine,
 )
 from tests.unit.controlplane.test_test_phase import store as store
 
@@ -33,8 +33,13 @@ class ReleaseEnvDriver(BuildEnvDriver):
 
 def run(store: Store, tmp_path: Path, command: str, timeout: str = "1m") -> RecordingEngine:
     manifest = parse_manifest(f"[release]\ncommand = '''{command}'''\ntimeout = \"{timeout}\"\n{SERVICES}")
-    engine = make_engine(store, OneBuildBuilder(tmp_path))
-    engine.driver = ReleaseEnvDriver()  # type: ignore[assignment]
+    engine = RecordingEngine(
+        store,
+        OneBuildBuilder(tmp_path),  # type: ignore[arg-type]
+        ReleaseEnvDriver(),  # type: ignore[arg-type]
+        workers=InlineWorkers(),  # type: ignore[arg-type]
+    )
+    engine.rollouts = []
     source = tmp_path / "upload"
     source.mkdir()
     engine.deploy(store.env("shop", "staging"), source, manifest, None)  # type: ignore[arg-type]

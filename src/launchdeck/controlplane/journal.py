@@ -1,0 +1,93 @@
+"""A deployment's record: its row in the store, the events the CLI streams (secret values blanked
+out of every one), and the notices its start and its end send to the webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from launchdeck.controlplane.notify import Notice, Notifier
+from launchdeck.controlplane.redaction import Redactors
+from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, NotifySpec
+from launchdeck.system import SYSTEM_CLOCK, Clock
+
+FINISHED = {
+    DeploymentState.SUCCEEDED: "deployment succeeded",
+    DeploymentState.FAILED: "deployment failed: {reason}",
+    DeploymentState.ROLLED_BACK: "deployment rolled back: {reason}",
+}
+
+
+class Journal:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        redactors: Redactors,
+        notifier: Notifier | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.store, self.redactors, self.notifier, self.clock = store, redactors, notifier, clock
+        self._notify_specs: dict[int, NotifySpec] = {}  # deployment id -> its webhooks
+
+    def begin(
+        self,
+        env: EnvState,
+        kind: DeploymentKind,
+        notify: NotifySpec | None = None,
+        **fields: object,
+    ) -> Deployment:
+        """Record a pending deployment; `notify` defaults to the current release's webhooks."""
+        dep = self.store.add_deployment(
+            Deployment(
+                id=0,
+                app=env.app,
+                env=env.name,
+                kind=kind,
+                state=DeploymentState.PENDING,
+                created_at=self.clock.now(),
+                from_release=env.release,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+        self.event(dep, "started", f"{kind.value} of {env.app}/{env.name} started")
+        if notify is not None:
+            self._notify_specs[dep.id] = notify
+        self._notify(dep, "started")
+        return dep
+
+    def event(self, dep: Deployment, kind: str, message: str) -> None:
+        """Events are shown to every reader: secret values are blanked out of them."""
+        clean = self.redactors(dep.app, dep.env)
+        self.store.add_event(dep.id, self.clock.now(), kind, clean(message))
+
+    def finish(self, dep: Deployment, state: DeploymentState, reason: str = "") -> Deployment:
+        reason = self.redactors(dep.app, dep.env)(reason)
+        dep = replace(dep, state=state, reason=reason, finished_at=self.clock.now())
+        self.store.save_deployment(dep)
+        self.event(dep, state.value, FINISHED[state].format(reason=reason))
+        self._notify(dep, state.value)
+        self._notify_specs.pop(dep.id, None)
+        return dep
+
+    def _notify(self, dep: Deployment, outcome: str) -> None:
+        """Queue the webhooks' notices; posting happens in the background."""
+        if self.notifier is None:
+            return
+        env = self.store.env(dep.app, dep.env)
+        spec = self._notify_specs.get(dep.id)
+        if spec is None and env is not None:
+            version = dep.to_release or env.release
+            release = self.store.release(dep.app, dep.env, version) if version else None
+            spec = release.notify if release is not None else None
+        if spec is None or env is None:
+            return
+        notice = Notice(
+            app=dep.app,
+            env=dep.env,
+            kind=outcome,
+            release=f"v{dep.to_release}" if dep.to_release else "",
+            detail=dep.reason,
+            action=dep.kind.value,
+        )
+        self.notifier.send(spec.urls(outcome, env.config), notice)
