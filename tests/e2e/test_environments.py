@@ -50,3 +50,28 @@ def test_a_manifest_environment_with_its_own_scale_config_and_domain(cp, tmp_pat
     envs = cp.cli("status", "--app", "hello", "--json").json()["environments"]
     assert sorted(envs) == ["production", "qa", "staging"]
     assert envs["qa"]["build"].startswith("sha256:") and envs["staging"]["release"] is None
+
+    # custom domains from the CLI route at once, without a release; one domain, one environment
+    cp.cli("domains", "add", "www.shop.test", "--app", "hello", "-e", "qa")
+    assert get(cp.http_port, "www.shop.test")[0] == 200
+    listed = cp.cli("domains", "list", "--app", "hello", "-e", "qa", "--json").json()
+    assert listed == [
+        {"domain": "qa.shop.test", "source": "manifest"},
+        {"domain": "www.shop.test", "source": "cli"},
+    ]
+    taken = cp.cli("domains", "add", "www.shop.test", "--app", "hello", check=False)
+    assert taken.code == 1 and "domain 'www.shop.test' already routes to hello/qa" in taken.err
+    pinned = cp.cli("domains", "remove", "qa.shop.test", "--app", "hello", "-e", "qa", check=False)
+    assert pinned.code == 1 and "comes from launchdeck.toml" in pinned.err
+    cp.cli("domains", "remove", "www.shop.test", "--app", "hello", "-e", "qa")
+    assert get_status(cp.http_port, "www.shop.test") != 200
+    assert cp.cli("releases", "--app", "hello", "-e", "qa", "--json").json()[0]["name"] == "v2"
+
+
+def get_status(port: int, host: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/", headers={"Host": host})
+        return conn.getresponse().status
+    finally:
+        conn.close()

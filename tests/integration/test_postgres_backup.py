@@ -249,7 +249,8 @@ def test_a_backup_missing_rows_fails_verification(source: Source) -> None:
     backup = source.backups.take()
     directory = source.backups.directory(backup)
     manifest = json.loads((directory / MANIFEST).read_text())
-    manifest["row_counts"]["shop_production"]["public.items"] = 1234  # rows the dump lacks
+    for reading in ("row_counts_before", "row_counts"):  # rows the dump lacks
+        manifest[reading]["shop_production"]["public.items"] = 1234
     (directory / MANIFEST).write_text(json.dumps(manifest))
 
     checked = source.backups.verify(backup.id)
@@ -345,3 +346,29 @@ def test_expiry_keeps_the_newest_backup_and_the_wal_it_needs(source: Source) -> 
         datetime.now(UTC) - timedelta(seconds=1), root=source.base / "after-expiry", port=free_port()
     )
     stop(restored)
+
+
+def test_a_backup_taken_while_rows_are_written_still_verifies(source: Source) -> None:
+    import threading
+
+    source.sql("CREATE TABLE IF NOT EXISTS events (id serial PRIMARY KEY, body text NOT NULL)")
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.is_set():
+            source.sql("INSERT INTO events (body) SELECT 'e' FROM generate_series(1, 50)")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        time.sleep(0.2)
+        backup = source.backups.take()
+    finally:
+        stop.set()
+        writer.join(30)
+
+    before = backup.row_counts_before["shop_production"]["public.events"]
+    after = backup.row_counts["shop_production"]["public.events"]
+    assert before < after  # rows really were written while the backup ran
+    verified = source.backups.verify(backup.id)
+    assert verified.status is BackupStatus.VERIFIED, verified.reason

@@ -1,4 +1,5 @@
-"""`launchdeck addons create|list`, `launchdeck db url|psql` and `launchdeck redis-cli`.
+"""`launchdeck addons create|list`, `launchdeck db url|psql` and `launchdeck redis-cli` (the
+other `db` commands, backups and restores, are in cli/db.py).
 
 `db url`, `db psql` and `redis-cli` read the environment's URL as a revealed secret, so they
 work for admin tokens only (a production database is not open to deployers)."""
@@ -13,11 +14,11 @@ import typer
 
 from launchdeck.cli.client import CliError
 from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
+from launchdeck.cli.db import db_cmd
 from launchdeck.cli.deployments import follow
 from launchdeck.cli.output import console, print_json, table
 
 addons_cmd = typer.Typer(help="PostgreSQL and Redis for an environment.", no_args_is_help=True)
-db_cmd = typer.Typer(help="The environment's PostgreSQL database.", no_args_is_help=True)
 
 
 @addons_cmd.command("create")
@@ -89,3 +90,6 @@ def _exec(program: str, *args: str) -> None:
         package = "postgresql-client" if program == "psql" else "redis-tools"
         raise CliError(f"{program} is not installed here", f"apt-get install {package}")
     os.execv(path, [program, *args])
+
+
+__all__ = ["addons_cmd", "db_cmd", "redis_cli"]

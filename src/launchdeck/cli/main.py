@@ -15,6 +15,7 @@ from launchdeck.cli.addons import addons_cmd, db_cmd, redis_cli
 from launchdeck.cli.client import CliError
 from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
 from launchdeck.cli.deployments import follow as follow_deployment
+from launchdeck.cli.domains import domains_cmd
 from launchdeck.cli.git import git_cmd
 from launchdeck.cli.output import ago, console, err, log_style, print_json, table
 from launchdeck.cli.source import default_app, git_sha, pack, parse_since
@@ -36,6 +37,7 @@ app.add_typer(tokens_cmd, name="tokens")
 app.add_typer(git_cmd, name="git")
 app.add_typer(addons_cmd, name="addons")
 app.add_typer(db_cmd, name="db")
+app.add_typer(domains_cmd, name="domains")
 app.command("redis-cli")(redis_cli)
 
 

@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field
 
 from launchdeck.build import BuildError, detect_kind
 from launchdeck.controlplane.api_addons import add_addon_routes
+from launchdeck.controlplane.api_backups import add_backup_routes
+from launchdeck.controlplane.api_domains import add_domain_routes
 from launchdeck.controlplane.auth import (
     Permission,
     Principal,
@@ -357,6 +359,8 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         return _ndjson(iter(cp.logs.query(name, env, q)))
 
     add_addon_routes(app, cp, env_of)
+    add_domain_routes(app, cp, env_of)
+    add_backup_routes(app, cp, env_of)
     return app
 
 

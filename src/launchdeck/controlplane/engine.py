@@ -114,7 +114,7 @@ class Engine:
             artifact = replace(artifact, ref=replace(artifact.ref, git_sha=git_sha))
         if manifest.test is not None and not self.phases.test(dep, artifact, manifest.test):
             return
-        if not self.attacher.attach(dep, manifest.addons):
+        if not self.attacher.attach(dep, manifest.for_env(dep.env).addons):
             return
         env = self._env(dep.app, dep.env)
         release = self._new_release(env, artifact, manifest, f"Deploy {artifact.ref.digest[:19]}")
@@ -356,10 +356,11 @@ class Engine:
 
     def ensure_backends(self, env: EnvState, release: Release) -> None:
         routed = sorted(s.name for s in release.services.values() if s.routed)
+        domains = tuple(dict.fromkeys((*release.domains, *env.domains)))
         for name in routed:
             primary = name == "web" or len(routed) == 1
             self.driver.ensure_backend(
-                env.app, env.name, release.services[name], primary, release.domains
+                env.app, env.name, release.services[name], primary, domains
             )
 
     def counts(self, env: EnvState, release: Release) -> dict[str, int]:

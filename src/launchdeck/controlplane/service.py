@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from launchdeck.build import Builder
+from launchdeck.controlplane.databases import Databases
 from launchdeck.controlplane.engine import Engine
 from launchdeck.controlplane.errors import NotFound
 from launchdeck.controlplane.git import GitRepos
@@ -90,6 +91,10 @@ class ControlPlane:
             addons=self.addons,
         )
         self.reconciler = Reconciler(self.engine, interval=settings.reconcile_interval)
+        self.databases = Databases.wire(
+            store=self.store, engine=self.engine, addons=self.addons, builder=self.builder,
+            driver=self.driver, notifier=self.notifier, workdir=self.home / "tmp",
+        )  # fmt: skip
         self.logs = LogStore(self.home / "logs", redact=self.redactors)
         # the hook runs this interpreter's console script: the CLI that came with this daemon
         launchdeck = Path(sys.executable).parent / "launchdeck"
@@ -102,11 +107,13 @@ class ControlPlane:
         for dep in self.store.unfinished_deployments():
             self.engine.resume(dep)
         self.reconciler.start()
+        self.databases.start()
         threading.Thread(target=self._pump_logs, name="logs", daemon=True).start()
 
     def shutdown(self, *, everything: bool = False) -> None:
         self._stop.set()
         self.reconciler.stop()
+        self.databases.stop()
         if everything:
             for name, _ in self.store.apps():
                 self._stop_app(name)

@@ -75,6 +75,7 @@ class EnvState:
     formation: dict[str, int] = field(default_factory=dict)  # service -> count set by `scale`
     config: dict[str, str] = field(default_factory=dict)  # applied to the next release
     secrets: frozenset[str] = frozenset()  # config keys whose values are secret
+    domains: tuple[str, ...] = ()  # custom domains added with `domains add`
 
 
 _release = TypeAdapter(Release)

@@ -134,8 +134,19 @@ class NotifySpec:
 
 
 @dataclass(frozen=True)
+class BackupPolicy:
+    """`[addons.postgres] backups`: a base backup when the newest is older than `every`; backups
+    older than `keep` are deleted (never the newest verified one)."""
+
+    every: float = 86400.0  # daily
+    keep: float = 7 * 86400.0  # a week
+
+
+@dataclass(frozen=True)
 class PostgresAddon:
     version: str | None = None  # major version; None: the newest installed here, "16" on AWS
+    backups: BackupPolicy = BackupPolicy()
+    scrub: str | None = None  # run on a copy `db pull` made, before the target's instances see it
 
     @property
     def aws_version(self) -> str:
@@ -208,6 +219,7 @@ class EnvOverride:
     config: Mapping[str, str] = field(default_factory=dict)
     domains: tuple[str, ...] = ()
     aws: AwsOverride = AwsOverride()
+    addons: Addons = Addons()  # each add-on given replaces the top-level one
 
 
 @dataclass(frozen=True)
@@ -242,7 +254,13 @@ class Manifest:
             )
             for name, spec in self.services.items()
         }
-        return replace(self, services=services, aws=override.aws.apply(self.aws))
+        addons = Addons(
+            postgres=override.addons.postgres or self.addons.postgres,
+            redis=override.addons.redis or self.addons.redis,
+        )
+        return replace(
+            self, services=services, aws=override.aws.apply(self.aws), addons=addons
+        )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from launchdeck.domain import (
     Addons,
     AwsOverride,
     AwsSettings,
+    BackupPolicy,
     BuildSpec,
     CloudFront,
     EnvOverride,
@@ -55,8 +56,11 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
 
 
 def to_addons(table: AddonsTable) -> Addons:
+    pg = table.postgres
     return Addons(
-        postgres=PostgresAddon(**_all_fields(table.postgres)) if table.postgres else None,
+        postgres=PostgresAddon(pg.version, BackupPolicy(**_all_fields(pg.backups)), pg.scrub)
+        if pg
+        else None,
         redis=RedisAddon(**_all_fields(table.redis)) if table.redis else None,
     )
 
@@ -110,6 +114,7 @@ def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) ->
         config=dict(table.config),
         domains=tuple(table.domains),
         aws=AwsOverride(**_all_fields(table.aws)),
+        addons=to_addons(table.addons),
     )
 
 

@@ -291,6 +291,11 @@ class EnvironmentTable(Table):
         examples=[{"azs": 3, "db_instance": "db.t4g.small"}],
         description="`[aws]` values for this environment.",
     )
+    addons: AddonsTable = Field(
+        default_factory=AddonsTable,
+        examples=[{"postgres": {"version": "16"}}],
+        description="Add-ons for this environment; each one given replaces the top-level one.",
+    )
 
 
 class ManifestFile(Table):
@@ -327,15 +332,15 @@ class ManifestFile(Table):
         examples=[{"web": {"command": "gunicorn shop.wsgi", "port": "$PORT"}}],
         description="Process types by name; at least one, unless a Procfile provides them.",
     )
-    environments: dict[Name, EnvironmentTable] = Field(
-        default_factory=dict,
-        examples=[{"production": {"domains": ["api.example.com"]}}],
-        description="Overrides by environment name.",
-    )
     addons: AddonsTable = Field(
         default_factory=AddonsTable,
         examples=[{"postgres": {"version": "16"}}],
         description="Backing services: PostgreSQL, Redis.",
+    )
+    environments: dict[Name, EnvironmentTable] = Field(
+        default_factory=dict,
+        examples=[{"production": {"domains": ["api.example.com"]}}],
+        description="Overrides by environment name.",
     )
     aws: AwsTable = Field(
         default_factory=AwsTable,

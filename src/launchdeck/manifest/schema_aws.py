@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from launchdeck.domain import AwsSettings, PostgresAddon, RedisAddon
+from launchdeck.domain import AwsSettings, BackupPolicy, PostgresAddon, RedisAddon
 from launchdeck.manifest.fieldtypes import (
     CacheNodeType,
     CertificateArn,
+    Command,
     ConfigKey,
     DbInstanceClass,
     GithubRepo,
@@ -28,9 +30,46 @@ from launchdeck.manifest.fieldtypes import (
     SecretName,
     UsEast1CertificateArn,
 )
+from launchdeck.manifest.periods import Period, format_period
 from launchdeck.manifest.table import Table
 
 _AWS = AwsSettings()
+_BACKUPS = BackupPolicy()
+
+
+class BackupsTable(Table):
+    """Scheduled base backups of the add-on's PostgreSQL (with continuous WAL archiving between
+    them, so any moment since the oldest backup can be restored). Each backup is restored into a
+    scratch cluster right after it is taken and its row counts compared; a failed one is posted
+    to the `[notify]` webhooks (as a failure) and shows as failed in `launchdeck db backups`."""
+
+    every: Period = Field(
+        default=_BACKUPS.every,
+        ge=3600,
+        examples=["12h"],
+        description="A base backup is taken when the newest is older than this "
+        "(a period: '1h', '12h', '24h', '7d', '2w'; at least 1h).",
+    )
+    keep: Period = Field(
+        default=_BACKUPS.keep,
+        ge=3600,
+        examples=["14d"],
+        description="Backups older than this are deleted, except the newest verified one; "
+        "also how far back a restore can go. At least `every`.",
+    )
+
+    @field_validator("keep")
+    @classmethod
+    def _keep_covers_every(cls, keep: float, info: ValidationInfo) -> float:
+        every = info.data.get("every")
+        if isinstance(every, float) and keep < every:
+            raise PydanticCustomError(
+                "keep_too_short",
+                "should be at least `every` ({every}), or the restorable window would have gaps",
+                {"every": format_period(every), "fix": f"use keep = \"{format_period(every)}\""
+                 " or more, or take backups more often"},
+            )
+        return keep
 
 
 class PostgresTable(Table):
@@ -42,6 +81,18 @@ class PostgresTable(Table):
         examples=["16"],
         description="PostgreSQL major version; when absent, the newest installed on this host "
         'locally and "16" on AWS.',
+    )
+    backups: BackupsTable = Field(
+        default_factory=BackupsTable,
+        examples=[{"every": "24h", "keep": "7d"}],
+        description="Base backup schedule and retention (local driver; RDS keeps its own).",
+    )
+    scrub: Command | None = Field(
+        default=None,
+        examples=["python scrub.py"],
+        description="Run by `launchdeck db pull` on the copied data, in the target's current "
+        "build with its config (`DATABASE_URL` points at the copy), before the target's "
+        "instances see it; a failure leaves the target as it was.",
     )
 
 

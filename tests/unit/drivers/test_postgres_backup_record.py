@@ -55,3 +55,18 @@ def test_count_differences_name_the_table() -> None:
 def test_the_wal_segment_of_a_position() -> None:
     assert wal_segment("0/4000028", 1) == "000000010000000000000004"
     assert wal_segment("1/FF000000", 2) == "0000000200000001000000FF"
+
+
+def test_counts_written_during_the_backup_may_land_anywhere_between_the_two_readings() -> None:
+    from launchdeck.drivers.local.postgres_backup_record import compare_counts
+
+    before = {"shop": {"t": 10}}
+    after = {"shop": {"t": 15, "new": 3}}
+
+    assert compare_counts(after, {"shop": {"t": 12}}, before) == ""  # a moment in between
+    assert compare_counts(after, {"shop": {"t": 12, "new": 1}}, before) == ""
+    assert compare_counts(after, {"shop": {"t": 0}}, before) == (
+        "the restored data does not match what was recorded at backup time: "
+        "shop t has 0 rows, 10-15 recorded"
+    )
+    assert "shop t has 12 rows, 15 recorded" in compare_counts(after, {"shop": {"t": 12}})

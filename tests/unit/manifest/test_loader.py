@@ -287,6 +287,12 @@ def test_table_declared_twice() -> None:
     )
 
 
+SERVICES_WEB = """\
+[services.web]
+command = "serve"
+port = "$PORT"
+"""
+
 NOTIFY = """\
 [services.web]
 command = "serve"
@@ -360,3 +366,17 @@ def test_git_branches_map_to_environment_names() -> None:
         "launchdeck.toml: git.branches.main: should be at most 30 lowercase letters, digits or "
         "'-', starting with a letter (got 'Staging'); fix: use 'staging'"
     )
+
+
+def test_an_environment_replaces_the_add_ons_it_names_and_keeps_the_others() -> None:
+    manifest = parse_manifest(
+        SERVICES_WEB
+        + '[addons.postgres]\nversion = "15"\n[addons.redis]\n'
+        + '[environments.production.addons.postgres]\nversion = "16"\n'
+    )
+
+    production, staging = manifest.for_env("production").addons, manifest.for_env("staging").addons
+
+    assert production.postgres is not None and production.postgres.version == "16"
+    assert production.redis == staging.redis is not None
+    assert staging.postgres is not None and staging.postgres.version == "15"

@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import shutil
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +89,11 @@ class Backups:
     # -- taking ------------------------------------------------------------------------------
 
     def take(self, *, timeout: float = 6 * 3600.0) -> Backup:
-        """pg_basebackup now; the row counts are read as it finishes."""
+        """pg_basebackup now; the row counts are read as it begins and as it finishes."""
+        try:
+            before = self.cluster.row_counts()
+        except AddonError:  # a server that is down: pg_basebackup says so below
+            before = {}
         started = self.clock.now()
         backup_id = self._new_id(started)
         partial = self.root / f".{backup_id}.partial"
@@ -109,6 +114,7 @@ class Backups:
         finished = self.clock.now()
         try:
             backup = self._record(backup_id, partial, result.output, started, finished)
+            backup = replace(backup, row_counts_before=before)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
@@ -188,7 +194,9 @@ class Backups:
             recovery = Recovery(self.cluster.layout.archive)  # to the end of the backup
             scratch = self.restorer.recover(layout, port=free_loopback_port(), recovery=recovery,
                                             archive=False, timeout=timeout)  # fmt: skip
-            return compare_counts(backup.row_counts, scratch.row_counts())
+            return compare_counts(
+                backup.row_counts, scratch.row_counts(), backup.row_counts_before
+            )
         except AddonError as exc:
             return str(exc)
         finally:
@@ -211,7 +219,7 @@ class Backups:
         self, target: datetime, *, root: Path, port: int, timeout: float = 600.0
     ) -> PostgresCluster:
         """A new cluster under `root` holding exactly what was committed at `target`."""
-        when = self._check_target(target)
+        when = self.check_target(target)
         base = max((b for b in self.list() if b.usable and b.finished_at <= when),
                    key=lambda b: b.finished_at)  # fmt: skip
         if self.cluster.alive():
@@ -220,7 +228,9 @@ class Backups:
         recovery = Recovery(self.cluster.layout.archive, target_time=target.isoformat())
         return self.restorer.recover(layout, port=port, recovery=recovery, timeout=timeout)
 
-    def _check_target(self, target: datetime) -> float:
+    def check_target(self, target: datetime) -> float:
+        """`target` as epoch seconds, when it is inside the restorable window; raises (changing
+        nothing) when it has no timezone, or is before the oldest backup or in the future."""
         if target.tzinfo is None:
             raise InvalidAddonInput(
                 f"restore time {target.isoformat()} has no timezone; fix: give one, e.g. "
@@ -252,17 +262,31 @@ class Backups:
 
     # -- retention ---------------------------------------------------------------------------
 
-    def expire(self, *, keep_days: float = 7.0, keep_at_least: int = 1) -> builtins.list[str]:
-        """Delete backups older than `keep_days` (never the newest `keep_at_least` usable ones)
-        and the archived WAL no remaining backup needs; returns the deleted ids."""
+    def expire(
+        self,
+        *,
+        keep_days: float = 7.0,
+        keep_at_least: int = 1,
+        protect: Collection[str] = (),
+    ) -> builtins.list[str]:
+        """Delete backups older than `keep_days` (never the newest `keep_at_least` usable ones,
+        nor those in `protect`) and the archived WAL no remaining backup needs; returns the
+        deleted ids."""
         backups = self.list()
         usable = [b for b in backups if b.usable]
         keep = {b.id for b in usable[-keep_at_least:]} if keep_at_least > 0 else set()
+        keep |= set(protect)
         cutoff = self.clock.now() - keep_days * 86400
-        doomed = [b for b in backups if b.finished_at < cutoff and b.id not in keep]
+        return self.remove([b.id for b in backups if b.finished_at < cutoff and b.id not in keep])
+
+    def remove(self, backup_ids: Collection[str]) -> builtins.list[str]:
+        """Delete these backups and the archived WAL that only they needed; returns the ids
+        that were there to delete."""
+        backups = self.list()
+        doomed = [b for b in backups if b.id in set(backup_ids)]
         for backup in doomed:
             shutil.rmtree(self.directory(backup), ignore_errors=True)
-        left = [b for b in usable if b not in doomed and b.wal_start_lsn]
+        left = [b for b in backups if b.usable and b not in doomed and b.wal_start_lsn]
         if left:
             oldest = min(left, key=lambda b: b.started_at)
             segment = wal_segment(oldest.wal_start_lsn, oldest.timeline)

@@ -31,9 +31,10 @@ class Backup:
     wal_end_lsn: str = ""
     timeline: int = 1
     files: Mapping[str, str] = field(default_factory=dict)  # archive name -> sha256
-    row_counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    row_counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # as it ended
     reason: str = ""
     verified_at: float | None = None
+    row_counts_before: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # began
 
     @property
     def usable(self) -> bool:
@@ -52,6 +53,9 @@ class Backup:
             "timeline": self.timeline,
             "files": dict(self.files),
             "row_counts": {db: dict(tables) for db, tables in self.row_counts.items()},
+            "row_counts_before": {
+                db: dict(tables) for db, tables in self.row_counts_before.items()
+            },
             "reason": self.reason,
             "verified_at": None if self.verified_at is None else iso(self.verified_at),
         }
@@ -76,6 +80,10 @@ class Backup:
             },
             reason=str(data.get("reason", "")),
             verified_at=None if verified is None else parse_iso(verified),
+            row_counts_before={
+                str(db): {str(t): int(n) for t, n in tables.items()}
+                for db, tables in data.get("row_counts_before", {}).items()
+            },
         )
 
 
@@ -114,10 +122,19 @@ def show_time(when: float) -> str:
 
 
 def compare_counts(
-    recorded: Mapping[str, Mapping[str, int]], restored: Mapping[str, Mapping[str, int]]
+    recorded: Mapping[str, Mapping[str, int]],
+    restored: Mapping[str, Mapping[str, int]],
+    before: Mapping[str, Mapping[str, int]] | None = None,
 ) -> str:
-    """Why the restored row counts differ from the recorded ones ('' when they match)."""
+    """Why the restored row counts differ from the recorded ones ('' when they match).
+
+    `recorded` is read as the backup ended, `before` as it began. A restore to the backup's
+    end holds the data of a moment between the two, so with writes going on a table may hold
+    any count between its two readings (and a table made meanwhile may be missing); on a
+    quiet database the two agree and the check is exact. An empty or partial restore of a
+    database that had rows fails either way."""
     problems: list[str] = []
+    before = before or {}
     for database, tables in sorted(recorded.items()):
         found = restored.get(database)
         if found is None:
@@ -125,10 +142,16 @@ def compare_counts(
             continue
         for table, count in sorted(tables.items()):
             got = found.get(table)
-            if got is None:
+            earlier = before.get(database, {}).get(table)
+            if earlier is not None:
+                low, high = sorted((earlier, count))
+            else:  # made while the backup ran (or no reading from before): up to its count
+                low, high = (0 if before else count), count
+            if got is None and (earlier is not None or not before):
                 problems.append(f"{database} {table} is missing")
-            elif got != count:
-                problems.append(f"{database} {table} has {got} rows, {count} recorded")
+            elif got is not None and not low <= got <= high:
+                seen = f"{count} recorded" if low == high else f"{low}-{high} recorded"
+                problems.append(f"{database} {table} has {got} rows, {seen}")
     if not problems:
         return ""
     more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""

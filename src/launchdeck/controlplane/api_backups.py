@@ -1,0 +1,138 @@
+"""Database routes: backups (list, take, verify), restore, pull, and prune.
+
+They reach the data itself, so they need an admin token for a protected environment (production)
+and at least a deployer token elsewhere; pulling *from* production needs admin too, and prune
+(which can drop copies of any environment) is admin only. Add-on errors become API errors
+with the driver's fix in the `fix` field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from pydantic import BaseModel, Field
+
+from launchdeck.controlplane.auth import PROTECTED_ENVS, Principal, Role
+from launchdeck.controlplane.databases import Databases
+from launchdeck.controlplane.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
+from launchdeck.controlplane.service import ControlPlane, deployment_json
+from launchdeck.controlplane.store import EnvState
+from launchdeck.drivers.local.addon_errors import (
+    AddonError,
+    InvalidAddonInput,
+    NoBackups,
+    RestoreTargetOutOfRange,
+    UnknownBackup,
+)
+
+
+class RestoreBody(BaseModel):
+    to: str | None = None  # ISO 8601 with a timezone
+    backup: str | None = None
+
+
+class PullBody(BaseModel):
+    source: str = Field(alias="from")
+
+
+class AddonFailed(ApiError):
+    status = 500
+
+
+def add_backup_routes(
+    app: FastAPI, cp: ControlPlane, env_of: Callable[[str, str], EnvState]
+) -> None:
+    def databases() -> Databases:
+        return cp.databases  # looked up per request: test doubles of the control plane lack it
+
+    def db_env(request: Request, name: str, env: str) -> EnvState:
+        may_manage_database(request.state.principal, env)
+        return env_of(name, env)
+
+    @app.get("/v1/apps/{name}/envs/{env}/db/backups")
+    def list_backups(name: str, env: str, request: Request) -> dict[str, Any]:
+        state = db_env(request, name, env)
+        with addon_errors():
+            return databases().backups.listing(state)
+
+    @app.post("/v1/apps/{name}/envs/{env}/db/backups", status_code=201)
+    def take_backup(name: str, env: str, request: Request) -> dict[str, Any]:
+        state = db_env(request, name, env)
+        with addon_errors():
+            return databases().backups.take(state)
+
+    @app.post("/v1/apps/{name}/envs/{env}/db/backups/{backup_id}/verify")
+    def verify_backup(name: str, env: str, backup_id: str, request: Request) -> dict[str, Any]:
+        state = db_env(request, name, env)
+        with addon_errors():
+            return databases().backups.verify(state, backup_id)
+
+    @app.post("/v1/apps/{name}/envs/{env}/db/restores", status_code=202)
+    def restore(name: str, env: str, body: RestoreBody, request: Request) -> dict[str, Any]:
+        state = db_env(request, name, env)
+        with addon_errors():
+            info, dep = databases().restores.restore(state, to=body.to, backup=body.backup)
+        return {**info, "deployment": deployment_json(dep) if dep else None}
+
+    @app.post("/v1/apps/{name}/envs/{env}/db/pulls", status_code=202)
+    def pull(name: str, env: str, body: PullBody, request: Request) -> dict[str, Any]:
+        target = db_env(request, name, env)
+        source = db_env(request, name, body.source)
+        with addon_errors():
+            info, dep = databases().pulls.pull(source, target)
+        return {**info, "deployment": deployment_json(dep) if dep else None}
+
+    @app.get("/v1/db/prune")
+    def prunable(request: Request) -> list[dict[str, Any]]:
+        admin_only(request.state.principal)
+        with addon_errors():
+            return databases().restores.prunable()
+
+    @app.post("/v1/db/prune")
+    def prune(request: Request) -> list[dict[str, Any]]:
+        admin_only(request.state.principal)
+        with addon_errors():
+            return databases().restores.prune()
+
+
+def may_manage_database(who: Principal, env: str) -> None:
+    if who.role is Role.ADMIN:
+        return
+    if env in PROTECTED_ENVS:
+        raise Forbidden(
+            f"{who.name} (role {who.role}) may not reach {env}'s database",
+            "use an admin token (launchdeck tokens create --role admin)",
+        )
+    if who.role is not Role.DEPLOYER:
+        raise Forbidden(
+            f"{who.name} (role {who.role}) may not reach {env}'s database",
+            "use a deployer or admin token (launchdeck tokens create --role deployer)",
+        )
+
+
+def admin_only(who: Principal) -> None:
+    if who.role is not Role.ADMIN:
+        raise Forbidden(
+            f"{who.name} (role {who.role}) may not prune databases",
+            "use an admin token (launchdeck tokens create --role admin)",
+        )
+
+
+@contextmanager
+def addon_errors() -> Iterator[None]:
+    """Add-on errors as API errors: the message, and the fix they end with."""
+    try:
+        yield
+    except AddonError as exc:
+        message, _, fix = str(exc).partition("; fix: ")
+        kind: type[ApiError] = AddonFailed
+        if isinstance(exc, UnknownBackup):
+            kind = NotFound
+        elif isinstance(exc, RestoreTargetOutOfRange | InvalidAddonInput):
+            kind = Invalid
+        elif isinstance(exc, NoBackups):
+            kind = Conflict
+        raise kind(message, fix) from None

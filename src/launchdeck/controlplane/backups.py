@@ -1,0 +1,208 @@
+"""Base backups as users see them: listed per environment, taken and verified on demand or on
+the schedule (backup_scheduler), and an alert to the webhooks when one fails.
+
+A backup belongs to a cluster, and every environment whose database lives in that cluster is
+told when one fails: a Notice (`<app>/<env>: backup failed`, the reason as its detail) to the
+`[notify] webhooks` of the environment's current release, as deploy failures are. One lock per
+cluster keeps a scheduled backup and `db backup` from running their steps interleaved.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from launchdeck.controlplane.backup_schedule import (
+    backup_due,
+    expired,
+    policy_for,
+    unverified,
+)
+from launchdeck.controlplane.notify import Notice, Notifier
+from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.drivers.local.addon_errors import AddonError, BackupFailed, UnknownBackup
+from launchdeck.drivers.local.addons import AddonHost, ClusterUse
+from launchdeck.drivers.local.postgres_backup import Backups
+from launchdeck.drivers.local.postgres_backup_record import (
+    Backup,
+    BackupStatus,
+    RestoreWindow,
+    iso,
+    show_time,
+)
+from launchdeck.system import SYSTEM_CLOCK, Clock
+
+log = logging.getLogger("launchdeck.backups")
+
+
+class BackupService:
+    def __init__(
+        self,
+        store: Store,
+        addons: AddonHost,
+        notifier: Notifier | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.store, self.addons, self.notifier, self.clock = store, addons, notifier, clock
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._attempts: dict[str, float] = {}  # cluster -> when the scheduler last tried
+        self.on_taken: Callable[[], None] = lambda: None  # the scheduler verifies it soon
+
+    # -- what users ask for ------------------------------------------------------------------
+
+    def listing(self, env: EnvState) -> dict[str, Any]:
+        """The backups of every cluster the environment's data lived in, oldest first, and the
+        window a restore can reach (its bounds rounded inwards, so both are accepted)."""
+        key = _key(env)
+        history = self.addons.history(env.app, env.name)
+        current = history[-1].cluster
+        found: list[tuple[Backup, str]] = []
+        for name in dict.fromkeys(s.cluster for s in history):
+            if self.addons.cluster(name) is not None:  # else pruned, with its backups
+                found += [(b, name) for b in self.addons.backups(name).list()]
+        found.sort(key=lambda pair: (pair[0].started_at, pair[0].id))
+        usable = [b.finished_at for b, _ in found if b.usable]
+        window = RestoreWindow(min(usable), self.clock.now()) if usable else None
+        return {
+            "cluster": current,
+            "window": None
+            if window is None
+            else {"earliest": window.earliest_text, "latest": window.latest_text},
+            "backups": [backup_json(b, n, key, current=n == current) for b, n in found],
+        }
+
+    def take(self, env: EnvState) -> dict[str, Any]:
+        """`db backup`: a base backup of the environment's cluster now, verified at once."""
+        name = self.addons.database(env.app, env.name).cluster_name
+        with self._locks[name]:
+            backup = self._take_and_verify(name, self.addons.backups(name), also=env)
+        return backup_json(backup, name, _key(env), current=True)
+
+    def verify(self, env: EnvState, backup_id: str) -> dict[str, Any]:
+        """`db verify ID`: restore a backup into a scratch cluster again and compare."""
+        name, backups = self.find(env, backup_id)
+        with self._locks[name]:
+            backup = self._verify(name, backups, backup_id, also=env)
+        current = self.addons.history(env.app, env.name)[-1].cluster
+        return backup_json(backup, name, _key(env), current=name == current)
+
+    def find(self, env: EnvState, backup_id: str) -> tuple[str, Backups]:
+        """The cluster (of the environment's history) that has this backup."""
+        known: list[Backup] = []
+        for name in dict.fromkeys(s.cluster for s in self.addons.history(env.app, env.name)):
+            if self.addons.cluster(name) is None:
+                continue
+            backups = self.addons.backups(name)
+            found = backups.list()
+            if any(b.id == backup_id for b in found):
+                return name, backups
+            known += found
+        ids = [b.id for b in sorted(known, key=lambda b: b.started_at)]
+        raise UnknownBackup(backup_id, ids)
+
+    # -- the schedule ------------------------------------------------------------------------
+
+    def tend(self, use: ClusterUse) -> None:
+        """One scheduler pass over one cluster: verify what was left unverified, take a backup
+        when one is due, delete what is past `keep`. Skipped while `db backup` runs on it."""
+        lock = self._locks[use.name]
+        if not lock.acquire(blocking=False):
+            return
+        try:
+            backups = self.addons.backups(use.name)
+            policy = policy_for(use.settings)
+            for backup in unverified(backups.list()):
+                self._verify(use.name, backups, backup.id)
+            now = self.clock.now()
+            if backup_due(backups.list(), policy, now, last_attempt=self._attempts.get(use.name)):
+                self._attempts[use.name] = now
+                self._take_and_verify(use.name, backups)
+            doomed = expired(backups.list(), policy, self.clock.now())
+            if doomed:
+                log.info("PostgreSQL %s: deleting expired backups %s", use.name, doomed)
+                backups.remove(doomed)
+        finally:
+            lock.release()
+
+    # -- taking, verifying, telling ----------------------------------------------------------
+
+    def _take_and_verify(self, name: str, backups: Backups, also: EnvState | None = None) -> Backup:
+        try:
+            taken = backups.take()
+        except BackupFailed as exc:
+            failed = backups.list()[-1] if backups.list() else None
+            self._alert(name, failed.id if failed else "", str(exc), also)
+            if failed is None or failed.status is not BackupStatus.FAILED:
+                raise
+            return failed
+        return self._verify(name, backups, taken.id, also)
+
+    def take_unverified(self, name: str) -> Backup | None:
+        """A backup of a just-restored cluster, before any app writes to it; the scheduler
+        verifies it on its next pass. A failure is logged, never raised: the restore stands."""
+        with self._locks[name]:
+            try:
+                backup = self.addons.backups(name).take()
+            except AddonError as exc:
+                log.error("PostgreSQL %s: first backup after the restore failed: %s", name, exc)
+                return None
+        self.on_taken()
+        return backup
+
+    def _verify(
+        self, name: str, backups: Backups, backup_id: str, also: EnvState | None = None
+    ) -> Backup:
+        checked = backups.verify(backup_id)
+        if checked.status is BackupStatus.FAILED:
+            self._alert(name, checked.id, checked.reason, also)
+        return checked
+
+    def _alert(self, name: str, backup_id: str, reason: str, also: EnvState | None) -> None:
+        log.error("PostgreSQL %s: backup %s failed: %s", name, backup_id or "(none)", reason)
+        if self.notifier is None:
+            return
+        envs = {(a, e) for use in self.addons.clusters_in_use() if use.name == name
+                for a, e in use.environments}  # fmt: skip
+        if also is not None:
+            envs.add((also.app, also.name))
+        what = f"backup {backup_id}" if backup_id else "a base backup"
+        detail = f"{what} of PostgreSQL {name} failed: {reason}"
+        for app, env_name in sorted(envs):
+            self._notify(app, env_name, detail)
+
+    def _notify(self, app: str, env_name: str, detail: str) -> None:
+        assert self.notifier is not None
+        env = self.store.env(app, env_name)
+        release = self.store.release(app, env_name, env.release) if env and env.release else None
+        if env is None or release is None:
+            return
+        urls = release.notify.urls("failed", {**release.environ(), **env.config})
+        notice = Notice(app, env_name, "failed", "", detail=detail, action="backup")
+        self.notifier.send(urls, notice)
+
+
+def backup_json(backup: Backup, cluster: str, key: str, *, current: bool) -> dict[str, Any]:
+    rows = backup.row_counts.get(key)
+    return {
+        "id": backup.id,
+        "cluster": cluster,
+        "current": current,  # the cluster the environment's database lives in now
+        "postgres_version": backup.postgres_version,
+        "status": str(backup.status),
+        "reason": backup.reason,
+        "time": show_time(backup.finished_at),
+        "started_at": iso(backup.started_at),
+        "finished_at": iso(backup.finished_at),
+        "verified_at": None if backup.verified_at is None else iso(backup.verified_at),
+        "size_bytes": backup.size_bytes,
+        "rows": None if rows is None else sum(rows.values()),  # this environment's, then
+        "tables": dict(rows or {}),
+    }
+
+
+def _key(env: EnvState) -> str:
+    return f"{env.app}_{env.name}"

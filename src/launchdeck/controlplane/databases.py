@@ -1,0 +1,52 @@
+"""The database use cases wired together: backups (with their schedule), restores and prune,
+and `db pull`. The control plane builds one, starts its scheduler and stops it on shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from launchdeck.build import Builder
+from launchdeck.controlplane.backup_scheduler import BackupScheduler
+from launchdeck.controlplane.backups import BackupService
+from launchdeck.controlplane.db_pull import Pulls
+from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.restores import Restores
+from launchdeck.controlplane.store import Store
+from launchdeck.drivers.local.addons import AddonHost
+from launchdeck.drivers.local.driver import LocalDriver
+
+
+@dataclass(frozen=True)
+class Databases:
+    backups: BackupService
+    restores: Restores
+    pulls: Pulls
+    scheduler: BackupScheduler
+
+    @classmethod
+    def wire(
+        cls,
+        *,
+        store: Store,
+        engine: Engine,
+        addons: AddonHost,
+        builder: Builder,
+        driver: LocalDriver,
+        notifier: Notifier | None,
+        workdir: Path,
+    ) -> Databases:
+        backups = BackupService(store, addons, notifier)
+        return cls(
+            backups=backups,
+            restores=Restores(store, engine, addons, backups),
+            pulls=Pulls(store, engine, addons, builder, driver, workdir=workdir),
+            scheduler=BackupScheduler(backups),
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()

@@ -1,0 +1,209 @@
+"""The backup schedule's passes over a cluster, with named fakes for the add-on host, its
+backups, the store and the notifier, and a clock the tests move."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from launchdeck.controlplane.backup_scheduler import BackupScheduler
+from launchdeck.controlplane.backups import BackupService
+from launchdeck.controlplane.notify import Notice
+from launchdeck.controlplane.store import EnvState
+from launchdeck.domain import BackupPolicy, BuildRef, NotifySpec, PostgresAddon, Release
+from launchdeck.drivers.local.addon_errors import AddonQueryFailed
+from launchdeck.drivers.local.addons import ClusterUse
+from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
+from launchdeck.drivers.local.postgres_places import Stint
+
+HOUR, DAY = 3600.0, 86400.0
+POLICY = PostgresAddon("15", BackupPolicy(every=DAY, keep=3 * DAY))
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.t = now
+
+    def now(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@dataclass
+class FakeBackups:
+    """Backups that take a minute; verification fails for the ids in `damaged`."""
+
+    clock: FakeClock
+    records: list[Backup] = field(default_factory=list)
+    damaged: set[str] = field(default_factory=set)
+    verified: list[str] = field(default_factory=list)
+
+    def list(self) -> list[Backup]:
+        return sorted(self.records, key=lambda b: b.started_at)
+
+    def take(self) -> Backup:
+        now = self.clock.now()
+        backup = Backup(f"b{len(self.records)}", BackupStatus.TAKEN, now, now + 60, "15")
+        self.records.append(backup)
+        return backup
+
+    def verify(self, backup_id: str) -> Backup:
+        self.verified.append(backup_id)
+        [old] = [b for b in self.records if b.id == backup_id]
+        checked = (
+            replace(old, status=BackupStatus.FAILED, reason="base.tar.gz is corrupted")
+            if backup_id in self.damaged
+            else replace(old, status=BackupStatus.VERIFIED)
+        )
+        self.records[self.records.index(old)] = checked
+        return checked
+
+    def remove(self, ids: list[str]) -> list[str]:
+        self.records = [b for b in self.records if b.id not in ids]
+        return ids
+
+
+@dataclass
+class FakeAddons:
+    backups_of: dict[str, FakeBackups]
+    uses: list[ClusterUse]
+
+    def backups(self, name: str) -> FakeBackups:
+        return self.backups_of[name]
+
+    def clusters_in_use(self) -> list[ClusterUse]:
+        return self.uses
+
+    def history(self, app: str, env: str) -> list[Stint]:
+        return [Stint("15")]
+
+    def cluster(self, name: str) -> object:
+        return object()
+
+    def clean_scratch(self) -> list[str]:
+        return []
+
+
+class FakeStore:
+    """Environments with a current release whose [notify] posts to a webhook per env."""
+
+    def __init__(self, *envs: tuple[str, str]) -> None:
+        self.envs = {e: EnvState(e[0], e[1], release=1, config={"HOOK": f"https://h/{e[1]}"})
+                     for e in envs}  # fmt: skip
+
+    def env(self, app: str, name: str) -> EnvState | None:
+        return self.envs.get((app, name))
+
+    def release(self, app: str, env: str, version: int) -> Release:
+        return Release(app, env, version, BuildRef("sha256:x", "python", 0.0), {}, {}, 0.0,
+                       notify=NotifySpec(("$HOOK",)))  # fmt: skip
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.sent: list[tuple[list[str], Notice]] = []
+
+    def send(self, urls: list[str], notice: Notice) -> None:
+        self.sent.append((urls, notice))
+
+
+def service(*, envs: tuple[tuple[str, str], ...] = (("shop", "staging"),)) -> Any:
+    clock = FakeClock()
+    backups = FakeBackups(clock)
+    use = ClusterUse("15", object(), envs, (POLICY,))  # type: ignore[arg-type]
+    notifier = RecordingNotifier()
+    svc = BackupService(FakeStore(*envs), FakeAddons({"15": backups}, [use]), notifier, clock=clock)  # type: ignore[arg-type]
+    return svc, use, backups, notifier, clock
+
+
+def test_a_pass_takes_and_verifies_a_backup_when_one_is_due_and_not_again_before_every() -> None:
+    svc, use, backups, notifier, clock = service()
+
+    svc.tend(use)
+    clock.t += DAY - 1
+    svc.tend(use)
+
+    assert [(b.id, b.status) for b in backups.list()] == [("b0", BackupStatus.VERIFIED)]
+    clock.t += 1
+    svc.tend(use)
+    assert [b.id for b in backups.list()] == ["b0", "b1"]
+    assert backups.verified == ["b0", "b1"] and notifier.sent == []
+
+
+def test_a_backup_that_fails_verification_alerts_every_environment_of_its_cluster() -> None:
+    svc, use, backups, notifier, _ = service(envs=(("shop", "production"), ("shop", "staging")))
+    backups.damaged.add("b0")
+
+    svc.tend(use)
+
+    assert backups.list()[0].status is BackupStatus.FAILED
+    assert [urls for urls, _ in notifier.sent] == [["https://h/production"], ["https://h/staging"]]
+    notice = notifier.sent[0][1]
+    assert notice.payload()["text"] == ":x: shop/production: backup failed"
+    assert notice.detail == "backup b0 of PostgreSQL 15 failed: base.tar.gz is corrupted"
+
+
+def test_a_failed_backup_is_retried_after_an_hour_not_on_every_pass() -> None:
+    svc, use, backups, notifier, clock = service()
+    backups.damaged.add("b0")
+    svc.tend(use)
+    clock.t += HOUR - 61
+    svc.tend(use)
+    assert len(backups.list()) == 1
+    clock.t += 61
+    svc.tend(use)
+    assert [(b.id, b.status) for b in backups.list()][-1] == ("b1", BackupStatus.VERIFIED)
+    assert len(notifier.sent) == 1  # one alert for the one failure
+
+
+def test_backups_past_keep_are_deleted_but_the_base_of_the_window_stays() -> None:
+    svc, use, backups, _, clock = service()
+    for _ in range(5):
+        svc.tend(use)
+        clock.t += DAY
+    svc.tend(use)
+
+    # keep is 3 days: restoring to 3 days ago starts from b1 (it finished just before then);
+    # b0 is no longer needed for any moment of the window
+    assert [b.id for b in backups.list()] == ["b1", "b2", "b3", "b4", "b5"]
+
+
+def test_a_backup_left_unverified_by_a_restart_is_verified_on_the_next_pass() -> None:
+    svc, use, backups, _, _ = service()
+    backups.take()
+
+    svc.tend(use)
+
+    assert backups.verified == ["b0"] and backups.list()[0].status is BackupStatus.VERIFIED
+    assert len(backups.list()) == 1  # the newest backup is fresh: nothing new is due
+
+
+def test_a_pass_leaves_a_cluster_alone_while_db_backup_runs_on_it() -> None:
+    svc, use, backups, _, _ = service()
+    with svc._locks["15"]:
+        done = threading.Event()
+        threading.Thread(target=lambda: (svc.tend(use), done.set())).start()
+        assert done.wait(5)
+    assert backups.list() == []
+
+
+def test_the_scheduler_goes_on_to_the_next_cluster_when_one_fails() -> None:
+    svc, use, backups, _, _ = service()
+    broken = ClusterUse("16", object(), (("shop", "qa"),), ())  # type: ignore[arg-type]
+
+    class Broken(FakeBackups):
+        def list(self) -> list[Backup]:
+            raise AddonQueryFailed("psql failed: connection refused")
+
+    svc.addons.backups_of["16"] = Broken(FakeClock())
+    svc.addons.uses[:] = [broken, use]
+
+    BackupScheduler(svc).run_once()
+
+    assert [b.id for b in backups.list()] == ["b0"]
