@@ -148,6 +148,43 @@ def test_a_base_backup_is_recorded_and_verifies(source: Source) -> None:
     assert not any(source.backups.scratch.iterdir())
 
 
+def test_a_verified_backup_and_the_wal_archive_are_copied_to_a_bucket(
+    source: Source, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3 = pytest.importorskip("boto3")
+    from moto.server import ThreadedMotoServer
+
+    from launchdeck.domain import BackupCopy
+    from launchdeck.drivers.local.backup_copies import s3_copies
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        s3 = boto3.session.Session().client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3.create_bucket(Bucket="shop-backups")
+        backup = source.backups.verify(source.backups.take().id)
+        segment = source.cluster.archive_wal()
+        copies = s3_copies(BackupCopy("shop-backups", "ld/", endpoint, "us-east-1"),
+                           cluster="15", wal_archive=source.backups.wal_archive)  # fmt: skip
+
+        result = copies.upload(source.backups.directory(backup), backup.id)
+
+        assert result.error == "" and result.copied_to == f"s3://shop-backups/ld/15/{backup.id}/"
+        listed = s3.list_objects_v2(Bucket="shop-backups")["Contents"]
+        found = {item["Key"]: item["Size"] for item in listed}
+        directory = source.backups.directory(backup)
+        for path in directory.iterdir():
+            assert found[f"ld/15/{backup.id}/{path.name}"] == path.stat().st_size
+        assert found[f"ld/15/wal/{segment}"] == 16 * 1024 * 1024
+        assert copies.upload(directory, backup.id).wal_files == 0
+    finally:
+        server.stop()
+
+
 def test_point_in_time_restore_has_exactly_the_rows_present_then(source: Source) -> None:
     source.sql(
         "CREATE TABLE ledger (id int PRIMARY KEY, body text NOT NULL);"

@@ -34,11 +34,14 @@ def db_backups(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOp
     backups = found["backups"]
     clusters = {b["cluster"] for b in backups}
     t = Table(box=None, pad_edge=False, header_style="bold")
-    columns = ["ID", "TIME", "SIZE", "ROWS", "STATUS"] + (["CLUSTER"] if len(clusters) > 1 else [])
+    copies = any(b.get("copied_to") or b.get("copy_error") for b in backups)
+    columns = ["ID", "TIME", "SIZE", "ROWS", "STATUS"] + (["COPY"] if copies else [])
+    columns += ["CLUSTER"] if len(clusters) > 1 else []
     for column in columns:
         t.add_column(column)
     for b in backups:
         row = [b["id"], b["time"], human_size(b["size_bytes"]), _rows(b), status_text(b)]
+        row += [copy_text(b)] if copies else []
         t.add_row(*row, *([b["cluster"]] if len(clusters) > 1 else []))
     if backups:
         console.print(t)
@@ -77,6 +80,8 @@ def _report(backup: dict[str, Any], as_json: bool) -> None:
         text = Text(f"-----> backup {backup['id']} ({human_size(backup['size_bytes'])}, ")
         text.append(f"{_rows(backup)} rows): ")
         text.append_text(status_text(backup))
+        if backup.get("copied_to") or backup.get("copy_error"):
+            text.append("; copy: ").append_text(copy_text(backup))
         console.print(text)
     if backup["status"] == "failed":
         raise CliError(
@@ -177,6 +182,13 @@ def status_text(backup: dict[str, Any]) -> Text:
     status = backup["status"]
     shown = {"failed": f"FAILED: {backup['reason']}", "taken": "taken, not verified yet"}
     return Text(shown.get(status, status), style=STATUS_STYLES.get(status, ""))
+
+
+def copy_text(backup: dict[str, Any]) -> Text:
+    """Where the backup was copied to, or why copying it failed (red); '-' when not copied."""
+    if backup.get("copy_error"):
+        return Text(f"FAILED: {backup['copy_error']}", style="bold red")
+    return Text(backup.get("copied_to") or "-", style="green" if backup.get("copied_to") else "")
 
 
 def human_size(size: int) -> str:

@@ -5,6 +5,9 @@ A backup belongs to a cluster, and every environment whose database lives in tha
 told when one fails: a Notice (`<app>/<env>: backup failed`, the reason as its detail) to the
 `[notify] webhooks` of the environment's current release, as deploy failures are. One lock per
 cluster keeps a scheduled backup and `db backup` from running their steps interleaved.
+
+A verified backup is copied to the buckets of `[addons.postgres] backups.s3` (backup_copies);
+a failed copy is alerted the same way, and the backup stays verified: it is still restorable.
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from launchdeck.controlplane.backup_schedule import (
     backup_due,
+    copy_targets,
     expired,
     policy_for,
     unverified,
 )
 from launchdeck.controlplane.notify import Notice, Notifier
 from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.domain import BackupCopy
 from launchdeck.drivers.local.addon_errors import AddonError, BackupFailed, UnknownBackup
 from launchdeck.drivers.local.addons import AddonHost, ClusterUse
+from launchdeck.drivers.local.backup_copies import CopyResult, s3_copies
 from launchdeck.drivers.local.postgres_backup import Backups
 from launchdeck.drivers.local.postgres_backup_record import (
     Backup,
@@ -38,6 +45,17 @@ from launchdeck.system import SYSTEM_CLOCK, Clock
 log = logging.getLogger("launchdeck.backups")
 
 
+class Uploader(Protocol):
+    def upload(self, backup_dir: Path, backup_id: str) -> CopyResult: ...
+
+
+Copier = Callable[[BackupCopy, str, Path], Uploader]  # bucket, cluster name, its WAL archive
+
+
+def s3_copier(target: BackupCopy, cluster: str, wal_archive: Path) -> Uploader:
+    return s3_copies(target, cluster=cluster, wal_archive=wal_archive)
+
+
 class BackupService:
     def __init__(
         self,
@@ -46,8 +64,10 @@ class BackupService:
         notifier: Notifier | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        copier: Copier = s3_copier,
     ) -> None:
         self.store, self.addons, self.notifier, self.clock = store, addons, notifier, clock
+        self.copier = copier
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._attempts: dict[str, float] = {}  # cluster -> when the scheduler last tried
         self.on_taken: Callable[[], None] = lambda: None  # the scheduler verifies it soon
@@ -159,18 +179,54 @@ class BackupService:
         checked = backups.verify(backup_id)
         if checked.status is BackupStatus.FAILED:
             self._alert(name, checked.id, checked.reason, also)
-        return checked
+            return checked
+        return self._copy(name, backups, checked, also)
+
+    def _copy(self, name: str, backups: Backups, backup: Backup, also: EnvState | None) -> Backup:
+        """Copy a verified backup to the buckets its environments name (not again once it
+        was copied without error); the outcome is noted in its backup.json."""
+        targets = self._targets(name, also)
+        if not targets or (backup.copied_to and not backup.copy_error):
+            return backup
+        copied, errors = [], []
+        for target in targets:
+            try:
+                uploader = self.copier(target, name, backups.wal_archive)
+                result = uploader.upload(backups.directory(backup), backup.id)
+            except Exception as exc:  # e.g. a bad AWS profile: the backup stays verified
+                result = CopyResult(error=f"copying backup {backup.id} to {target.url} "
+                                    f"failed: {exc}")  # fmt: skip
+            copied += [result.copied_to] if result.ok else []
+            errors += [] if result.ok else [result.error]
+        noted = backups.record_copy(backup.id, copied_to=" ".join(copied),
+                                    copy_error="; ".join(errors))  # fmt: skip
+        if errors:
+            log.error("PostgreSQL %s: %s", name, noted.copy_error)
+            self._tell(name, f"backup {backup.id} of PostgreSQL {name} was verified, but "
+                             f"{noted.copy_error}", also)  # fmt: skip
+        return noted
+
+    def _targets(self, name: str, also: EnvState | None) -> tuple[BackupCopy, ...]:
+        settings = [s for use in self.addons.clusters_in_use() if use.name == name
+                    for s in use.settings]  # fmt: skip
+        if also is not None:
+            mine = self.addons.postgres_settings(also.app, also.name)
+            settings += [mine] if mine is not None else []
+        return copy_targets(settings)
 
     def _alert(self, name: str, backup_id: str, reason: str, also: EnvState | None) -> None:
         log.error("PostgreSQL %s: backup %s failed: %s", name, backup_id or "(none)", reason)
+        what = f"backup {backup_id}" if backup_id else "a base backup"
+        self._tell(name, f"{what} of PostgreSQL {name} failed: {reason}", also)
+
+    def _tell(self, name: str, detail: str, also: EnvState | None) -> None:
+        """A failure notice to every environment of the cluster (and `also`)."""
         if self.notifier is None:
             return
         envs = {(a, e) for use in self.addons.clusters_in_use() if use.name == name
                 for a, e in use.environments}  # fmt: skip
         if also is not None:
             envs.add((also.app, also.name))
-        what = f"backup {backup_id}" if backup_id else "a base backup"
-        detail = f"{what} of PostgreSQL {name} failed: {reason}"
         for app, env_name in sorted(envs):
             self._notify(app, env_name, detail)
 
@@ -199,6 +255,8 @@ def backup_json(backup: Backup, cluster: str, key: str, *, current: bool) -> dic
         "finished_at": iso(backup.finished_at),
         "verified_at": None if backup.verified_at is None else iso(backup.verified_at),
         "size_bytes": backup.size_bytes,
+        "copied_to": backup.copied_to,
+        "copy_error": backup.copy_error,
         "rows": None if rows is None else sum(rows.values()),  # this environment's, then
         "tables": dict(rows or {}),
     }

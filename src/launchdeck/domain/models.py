@@ -134,12 +134,29 @@ class NotifySpec:
 
 
 @dataclass(frozen=True)
+class BackupCopy:
+    """`[addons.postgres] backups.s3`: where verified backups (and the WAL archive) are copied.
+    Credentials are the control plane's own (the AWS credential chain), never the manifest's."""
+
+    bucket: str
+    prefix: str = ""  # object keys start with it, e.g. "launchdeck/"
+    endpoint: str | None = None  # an S3-compatible store (MinIO, R2); None: AWS S3
+    region: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+@dataclass(frozen=True)
 class BackupPolicy:
     """`[addons.postgres] backups`: a base backup when the newest is older than `every`; backups
-    older than `keep` are deleted (never the newest verified one)."""
+    older than `keep` are deleted (never the newest verified one); each verified backup is
+    copied to `s3` when set."""
 
     every: float = 86400.0  # daily
     keep: float = 7 * 86400.0  # a week
+    s3: BackupCopy | None = None
 
 
 @dataclass(frozen=True)

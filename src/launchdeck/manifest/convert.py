@@ -12,6 +12,7 @@ from launchdeck.domain import (
     Addons,
     AwsOverride,
     AwsSettings,
+    BackupCopy,
     BackupPolicy,
     BuildSpec,
     CloudFront,
@@ -30,7 +31,7 @@ from launchdeck.domain import (
     TestSpec,
 )
 from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
-from launchdeck.manifest.schema_aws import AddonsTable, AwsTable
+from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, BackupsTable
 
 
 def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None = None) -> Manifest:
@@ -58,11 +59,15 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
 def to_addons(table: AddonsTable) -> Addons:
     pg = table.postgres
     return Addons(
-        postgres=PostgresAddon(pg.version, BackupPolicy(**_all_fields(pg.backups)), pg.scrub)
-        if pg
-        else None,
+        postgres=PostgresAddon(pg.version, to_backup_policy(pg.backups), pg.scrub) if pg else None,
         redis=RedisAddon(**_all_fields(table.redis)) if table.redis else None,
     )
+
+
+def to_backup_policy(table: BackupsTable) -> BackupPolicy:
+    s3 = table.s3
+    copy = BackupCopy(s3.bucket, s3.prefix, s3.endpoint, s3.region) if s3 else None
+    return BackupPolicy(every=table.every, keep=table.keep, s3=copy)
 
 
 def to_aws(table: AwsTable) -> AwsSettings:

@@ -180,6 +180,45 @@ def _region(value: str) -> str:
     raise _error("region", "should be an AWS region code like 'us-east-1'", fix)
 
 
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+
+def _bucket(value: str) -> str:
+    if _BUCKET_RE.match(value) and ".." not in value and not _IP_RE.match(value):
+        return value
+    lowered = re.sub(r"[^a-z0-9.-]+", "-", value.strip().lower()).strip(".-")[:63]
+    ok = _BUCKET_RE.match(lowered) and ".." not in lowered and not _IP_RE.match(lowered)
+    raise _error(
+        "bucket",
+        "should be an S3 bucket name: 3-63 lowercase letters, digits, '-' and '.', starting "
+        "and ending with a letter or digit",
+        f"use {lowered!r}" if ok else "use a name like 'shop-backups'",
+    )
+
+
+def _key_prefix(value: str) -> str:
+    if value.startswith("/") or "//" in value or len(value) > 512:
+        fix = value.strip("/")
+        raise _error(
+            "key_prefix",
+            "should be an S3 key prefix like 'launchdeck/' (no leading '/', no '//')",
+            f"use {fix + '/' if fix else ''!r}",
+        )
+    return value if not value or value.endswith("/") else value + "/"  # a folder, as S3 shows
+
+
+def _endpoint(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname and parts.path in ("", "/"):
+        return value.rstrip("/")
+    raise _error(
+        "endpoint",
+        "should be the http(s) URL of an S3-compatible endpoint, without a path",
+        "use e.g. 'https://s3.eu-west-1.amazonaws.com' or 'http://127.0.0.1:9000' (MinIO)",
+    )
+
+
 def _acm_arn(value: str) -> str:
     if _ACM_ARN_RE.match(value):
         return value
@@ -315,6 +354,9 @@ Hostname = Annotated[str, AfterValidator(_hostname), Doc("hostname")]
 BranchName = Annotated[str, AfterValidator(_branch), Doc("branch name")]
 Webhook = Annotated[str, AfterValidator(_webhook), Doc("URL or $NAME")]
 Region = Annotated[str, AfterValidator(_region), Doc("AWS region")]
+BucketName = Annotated[str, AfterValidator(_bucket), Doc("S3 bucket name")]
+KeyPrefix = Annotated[str, AfterValidator(_key_prefix), Doc("S3 key prefix")]
+S3Endpoint = Annotated[str, AfterValidator(_endpoint), Doc("URL")]
 CertificateArn = Annotated[str, AfterValidator(_acm_arn), Doc("ACM certificate ARN")]
 UsEast1CertificateArn = Annotated[
     str, AfterValidator(_us_east_1_arn), Doc("ACM certificate ARN (us-east-1)")

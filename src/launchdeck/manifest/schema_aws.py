@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from launchdeck.domain import AwsSettings, BackupPolicy, PostgresAddon, RedisAddon
 from launchdeck.manifest.fieldtypes import (
+    BucketName,
     CacheNodeType,
     CertificateArn,
     Command,
@@ -23,10 +24,12 @@ from launchdeck.manifest.fieldtypes import (
     GithubRepo,
     HostedZoneId,
     Hostname,
+    KeyPrefix,
     LogRetention,
     MajorVersion,
     PathPattern,
     Region,
+    S3Endpoint,
     SecretName,
     UsEast1CertificateArn,
 )
@@ -35,6 +38,34 @@ from launchdeck.manifest.table import Table
 
 _AWS = AwsSettings()
 _BACKUPS = BackupPolicy()
+
+
+class BackupCopyTable(Table):
+    """A bucket each verified backup is copied to, with the WAL archive (so a point-in-time
+    restore is possible from the bucket alone): `<prefix><cluster>/<backup id>/` and
+    `<prefix><cluster>/wal/`. The control plane signs in with its own AWS credentials
+    (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...), never with the manifest's.
+    A failed copy is posted to the `[notify]` webhooks; the backup itself stays verified."""
+
+    bucket: BucketName = Field(
+        examples=["shop-backups"], description="The bucket; it must exist already."
+    )
+    prefix: KeyPrefix = Field(
+        default="",
+        examples=["launchdeck/"],
+        description="Object keys start with this (e.g. 'launchdeck/'; a '/' is added when "
+        "missing).",
+    )
+    endpoint: S3Endpoint | None = Field(
+        default=None,
+        examples=["http://127.0.0.1:9000"],
+        description="An S3-compatible store's URL (MinIO, R2, ...); default AWS S3.",
+    )
+    region: Region | None = Field(
+        default=None,
+        examples=["eu-west-1"],
+        description="The bucket's region; default the control plane's AWS configuration.",
+    )
 
 
 class BackupsTable(Table):
@@ -70,6 +101,12 @@ class BackupsTable(Table):
                  " or more, or take backups more often"},
             )
         return keep
+
+    s3: BackupCopyTable | None = Field(
+        default=None,
+        examples=[{"bucket": "shop-backups", "prefix": "launchdeck/"}],
+        description="Copy each verified backup and the WAL archive to this bucket.",
+    )
 
 
 class PostgresTable(Table):

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from launchdeck.controlplane.backup_scheduler import BackupScheduler
 from launchdeck.controlplane.backups import BackupService
 from launchdeck.controlplane.notify import Notice
 from launchdeck.controlplane.store import EnvState
-from launchdeck.domain import BackupPolicy, BuildRef, NotifySpec, PostgresAddon, Release
+from launchdeck.domain import (
+    BackupCopy,
+    BackupPolicy,
+    BuildRef,
+    NotifySpec,
+    PostgresAddon,
+    Release,
+)
 from launchdeck.drivers.local.addon_errors import AddonQueryFailed
 from launchdeck.drivers.local.addons import ClusterUse
+from launchdeck.drivers.local.backup_copies import CopyResult
 from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
 from launchdeck.drivers.local.postgres_places import Stint
 
@@ -68,6 +77,17 @@ class FakeBackups:
         self.records = [b for b in self.records if b.id not in ids]
         return ids
 
+    wal_archive = Path("/pg/15/archive")
+
+    def directory(self, backup: Backup) -> Path:
+        return Path("/pg/15/backups") / backup.id
+
+    def record_copy(self, backup_id: str, *, copied_to: str, copy_error: str) -> Backup:
+        [old] = [b for b in self.records if b.id == backup_id]
+        noted = replace(old, copied_to=copied_to, copy_error=copy_error)
+        self.records[self.records.index(old)] = noted
+        return noted
+
 
 @dataclass
 class FakeAddons:
@@ -105,6 +125,25 @@ class FakeStore:
                        notify=NotifySpec(("$HOOK",)))  # fmt: skip
 
 
+@dataclass
+class RecordingCopier:
+    """Uploads nothing; says it copied each backup, or fails with `error` when it is set."""
+
+    error: str = ""
+    uploads: list[tuple[BackupCopy, str, Path, Path, str]] = field(default_factory=list)
+
+    def __call__(self, target: BackupCopy, cluster: str, wal_archive: Path) -> RecordingCopier:
+        self._target, self._cluster, self._wal = target, cluster, wal_archive
+        return self
+
+    def upload(self, backup_dir: Path, backup_id: str) -> CopyResult:
+        self.uploads.append((self._target, self._cluster, self._wal, backup_dir, backup_id))
+        if self.error:
+            return CopyResult(error=self.error)
+        return CopyResult(f"s3://{self._target.bucket}/{self._target.prefix}{self._cluster}/"
+                          f"{backup_id}/")  # fmt: skip
+
+
 class RecordingNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[list[str], Notice]] = []
@@ -113,12 +152,18 @@ class RecordingNotifier:
         self.sent.append((urls, notice))
 
 
-def service(*, envs: tuple[tuple[str, str], ...] = (("shop", "staging"),)) -> Any:
+def service(
+    *,
+    envs: tuple[tuple[str, str], ...] = (("shop", "staging"),),
+    settings: PostgresAddon = POLICY,
+    copier: RecordingCopier | None = None,
+) -> Any:
     clock = FakeClock()
     backups = FakeBackups(clock)
-    use = ClusterUse("15", object(), envs, (POLICY,))  # type: ignore[arg-type]
+    use = ClusterUse("15", object(), envs, (settings,))  # type: ignore[arg-type]
     notifier = RecordingNotifier()
-    svc = BackupService(FakeStore(*envs), FakeAddons({"15": backups}, [use]), notifier, clock=clock)  # type: ignore[arg-type]
+    svc = BackupService(FakeStore(*envs), FakeAddons({"15": backups}, [use]), notifier, clock=clock,  # type: ignore[arg-type]
+                        copier=copier or RecordingCopier())  # fmt: skip
     return svc, use, backups, notifier, clock
 
 
@@ -207,3 +252,75 @@ def test_the_scheduler_goes_on_to_the_next_cluster_when_one_fails() -> None:
     BackupScheduler(svc).run_once()
 
     assert [b.id for b in backups.list()] == ["b0"]
+
+
+COPIED = PostgresAddon(
+    "15", BackupPolicy(every=DAY, keep=3 * DAY, s3=BackupCopy("shop-backups", "launchdeck/"))
+)
+
+
+def test_a_verified_backup_is_copied_to_the_bucket_and_the_record_says_where() -> None:
+    copier = RecordingCopier()
+    svc, use, backups, notifier, _ = service(settings=COPIED, copier=copier)
+
+    svc.tend(use)
+
+    [backup] = backups.list()
+    assert backup.status is BackupStatus.VERIFIED
+    assert backup.copied_to == "s3://shop-backups/launchdeck/15/b0/" and backup.copy_error == ""
+    assert copier.uploads == [(COPIED.backups.s3, "15", Path("/pg/15/archive"),
+                               Path("/pg/15/backups/b0"), "b0")]  # fmt: skip
+    assert notifier.sent == []
+    [shown] = svc.listing(EnvState("shop", "staging"))["backups"]
+    assert (shown["copied_to"], shown["copy_error"]) == (backup.copied_to, "")
+    svc.tend(use)  # nothing due, and a copied backup is not copied again
+    assert len(copier.uploads) == 1
+
+
+def test_a_failed_copy_alerts_but_the_backup_stays_verified() -> None:
+    copier = RecordingCopier(error="copying backup b0 to s3://shop-backups/launchdeck/15/b0/ "
+                             "failed: bucket shop-backups does not exist")  # fmt: skip
+    svc, use, backups, notifier, _ = service(settings=COPIED, copier=copier)
+
+    svc.tend(use)
+
+    [backup] = backups.list()
+    assert backup.status is BackupStatus.VERIFIED and backup.copied_to == ""
+    assert backup.copy_error == copier.error
+    [(urls, notice)] = notifier.sent
+    assert urls == ["https://h/staging"]
+    assert notice.payload()["text"] == ":x: shop/staging: backup failed"
+    assert notice.detail == (
+        "backup b0 of PostgreSQL 15 was verified, but copying backup b0 to "
+        "s3://shop-backups/launchdeck/15/b0/ failed: bucket shop-backups does not exist"
+    )
+
+
+def test_no_copy_is_made_without_an_s3_table_nor_of_a_failed_backup() -> None:
+    copier = RecordingCopier()
+    svc, use, backups, _, _ = service(copier=copier)
+    svc.tend(use)
+    assert copier.uploads == [] and backups.list()[0].copied_to == ""
+
+    svc, use, backups, _, _ = service(settings=COPIED, copier=copier)
+    backups.damaged.add("b0")
+    svc.tend(use)
+    assert copier.uploads == []
+
+
+def test_a_copier_that_raises_is_a_copy_error_not_a_failed_pass() -> None:
+    class Unconfigured(RecordingCopier):
+        def __call__(self, target: BackupCopy, cluster: str, wal: Path) -> RecordingCopier:
+            raise ValueError("The config profile (nope) could not be found")
+
+    svc, use, backups, notifier, _ = service(settings=COPIED, copier=Unconfigured())
+
+    svc.tend(use)
+
+    [backup] = backups.list()
+    assert backup.status is BackupStatus.VERIFIED
+    assert backup.copy_error == (
+        "copying backup b0 to s3://shop-backups/launchdeck/ failed: The config profile (nope) "
+        "could not be found"
+    )
+    assert len(notifier.sent) == 1

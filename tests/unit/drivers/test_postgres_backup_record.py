@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from launchdeck.drivers.local.postgres_backup import wal_segment
 from launchdeck.drivers.local.postgres_backup_record import (
     Backup,
@@ -29,6 +31,14 @@ def test_a_record_survives_its_json() -> None:
     assert data["started_at"] == "2026-11-22T10:15:00.250000+00:00"
     assert data["status"] == "verified"
     assert Backup.from_json(data) == BACKUP
+
+
+def test_where_a_backup_was_copied_survives_its_json_and_old_files_have_none() -> None:
+    copied = replace(BACKUP, copied_to="s3://shop-backups/15/x/", copy_error="")
+    assert Backup.from_json(copied.to_json()) == copied
+    old = {k: v for k, v in BACKUP.to_json().items() if k not in ("copied_to", "copy_error")}
+    assert Backup.from_json(old) == BACKUP
+    assert (BACKUP.copied_to, BACKUP.copy_error) == ("", "")
 
 
 def test_times_show_in_utc_and_the_window_rounds_inwards() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from launchdeck.domain import BackupPolicy, PostgresAddon
+from launchdeck.domain import BackupCopy, BackupPolicy, PostgresAddon
 from launchdeck.manifest import ManifestError, parse_manifest
 from launchdeck.manifest.periods import BadPeriod, format_period, parse_period
 
@@ -81,3 +81,58 @@ def test_bad_backup_settings_name_the_key_the_value_and_a_fix() -> None:
     assert issues('[addons.postgres]\nbackups = { evry = "1d" }\n') == [
         "addons.postgres.backups.evry: unknown key (got 'evry'); fix: did you mean 'every'?"
     ]
+
+
+def test_backups_can_be_copied_to_an_s3_bucket() -> None:
+    manifest = parse_manifest(
+        SERVICES
+        + '[addons.postgres]\nbackups = { every = "24h", keep = "7d", s3 = { bucket = '
+        + '"shop-backups", prefix = "launchdeck/", endpoint = "https://s3.eu-west-1.amazonaws.com", '
+        + 'region = "eu-west-1" } }\n'
+    )
+    assert manifest.addons.postgres is not None
+    assert manifest.addons.postgres.backups.s3 == BackupCopy(
+        "shop-backups", "launchdeck/", "https://s3.eu-west-1.amazonaws.com", "eu-west-1"
+    )
+    only_bucket = parse_manifest(
+        SERVICES + '[addons.postgres]\nbackups = { s3 = { bucket = "shop-backups" } }\n'
+    )
+    assert only_bucket.addons.postgres is not None
+    assert only_bucket.addons.postgres.backups == BackupPolicy(s3=BackupCopy("shop-backups"))
+    no_slash = parse_manifest(
+        SERVICES + '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", prefix = "ld" } }\n'
+    )
+    assert no_slash.addons.postgres is not None and no_slash.addons.postgres.backups.s3
+    assert no_slash.addons.postgres.backups.s3.prefix == "ld/"
+
+
+def test_bad_s3_settings_name_the_key_the_rule_and_a_fix() -> None:
+    assert issues('[addons.postgres]\nbackups = { s3 = { bucket = "Shop_Backups" } }\n') == [
+        "addons.postgres.backups.s3.bucket: should be an S3 bucket name: 3-63 lowercase letters, "
+        "digits, '-' and '.', starting and ending with a letter or digit (got 'Shop_Backups'); "
+        "fix: use 'shop-backups'"
+    ]
+    assert issues('[addons.postgres]\nbackups = { s3 = { bucket = "ab" } }\n') == [
+        "addons.postgres.backups.s3.bucket: should be an S3 bucket name: 3-63 lowercase letters, "
+        "digits, '-' and '.', starting and ending with a letter or digit (got 'ab'); fix: use a "
+        "name like 'shop-backups'"
+    ]
+    assert issues('[addons.postgres]\nbackups = { s3 = { prefix = "x/" } }\n') == [
+        "addons.postgres.backups.s3.bucket: is required; fix: add bucket = \"shop-backups\""
+    ]
+    assert issues(
+        '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", prefix = "/launchdeck/" } }\n'
+    ) == [
+        "addons.postgres.backups.s3.prefix: should be an S3 key prefix like 'launchdeck/' (no "
+        "leading '/', no '//') (got '/launchdeck/'); fix: use 'launchdeck/'"
+    ]
+    assert issues(
+        '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", endpoint = "minio:9000" } }\n'
+    ) == [
+        "addons.postgres.backups.s3.endpoint: should be the http(s) URL of an S3-compatible "
+        "endpoint, without a path (got 'minio:9000'); fix: use e.g. "
+        "'https://s3.eu-west-1.amazonaws.com' or 'http://127.0.0.1:9000' (MinIO)"
+    ]
+    assert issues(
+        '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", access_key = "AKIA" } }\n'
+    )[0].startswith("addons.postgres.backups.s3.access_key: unknown key (got 'access_key')")

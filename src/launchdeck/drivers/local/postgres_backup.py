@@ -86,6 +86,10 @@ class Backups:
     def directory(self, backup: Backup) -> Path:
         return self.root / backup.id
 
+    @property
+    def wal_archive(self) -> Path:
+        return self.cluster.layout.archive
+
     # -- taking ------------------------------------------------------------------------------
 
     def take(self, *, timeout: float = 6 * 3600.0) -> Backup:
@@ -203,6 +207,12 @@ class Backups:
             if scratch is not None:
                 scratch.stop(mode="immediate")
             shutil.rmtree(root, ignore_errors=True)
+
+    def record_copy(self, backup_id: str, *, copied_to: str, copy_error: str) -> Backup:
+        """Note where the backup was copied to (or why copying failed) in its backup.json."""
+        noted = replace(self.get(backup_id), copied_to=copied_to, copy_error=copy_error)
+        self._save(noted)
+        return noted
 
     # -- restoring ---------------------------------------------------------------------------
 

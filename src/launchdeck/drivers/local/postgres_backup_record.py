@@ -35,6 +35,8 @@ class Backup:
     reason: str = ""
     verified_at: float | None = None
     row_counts_before: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # began
+    copied_to: str = ""  # where a copy of it is, e.g. "s3://shop-backups/launchdeck/15/<id>/"
+    copy_error: str = ""  # why the last copy failed ("" when it did not)
 
     @property
     def usable(self) -> bool:
@@ -58,6 +60,8 @@ class Backup:
             },
             "reason": self.reason,
             "verified_at": None if self.verified_at is None else iso(self.verified_at),
+            "copied_to": self.copied_to,
+            "copy_error": self.copy_error,
         }
 
     @classmethod
@@ -84,6 +88,8 @@ class Backup:
                 str(db): {str(t): int(n) for t, n in tables.items()}
                 for db, tables in data.get("row_counts_before", {}).items()
             },
+            copied_to=str(data.get("copied_to", "")),
+            copy_error=str(data.get("copy_error", "")),
         )
 
 

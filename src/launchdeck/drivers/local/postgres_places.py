@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from launchdeck.domain import BackupPolicy, PostgresAddon
+from launchdeck.domain import BackupCopy, BackupPolicy, PostgresAddon
 from launchdeck.system import atomic_write
 
 FILE = "environments.json"
@@ -98,6 +98,7 @@ def _dump(placement: Placement) -> dict[str, Any]:
             "version": settings.version,
             "every": settings.backups.every,
             "keep": settings.backups.keep,
+            "s3": _dump_copy(settings.backups.s3),
             "scrub": settings.scrub,
         },
     }
@@ -114,8 +115,22 @@ def _placement(data: Any) -> Placement:
         if raw is None
         else PostgresAddon(
             raw.get("version"),
-            BackupPolicy(float(raw["every"]), float(raw["keep"])),
+            BackupPolicy(float(raw["every"]), float(raw["keep"]), _copy(raw.get("s3"))),
             raw.get("scrub"),
         )
     )
     return Placement(stints, settings)
+
+
+def _dump_copy(copy: BackupCopy | None) -> dict[str, Any] | None:
+    if copy is None:
+        return None
+    return {"bucket": copy.bucket, "prefix": copy.prefix, "endpoint": copy.endpoint,
+            "region": copy.region}  # fmt: skip
+
+
+def _copy(raw: Any) -> BackupCopy | None:
+    if not raw:  # files written before copies existed have none
+        return None
+    return BackupCopy(str(raw["bucket"]), str(raw.get("prefix", "")), raw.get("endpoint"),
+                      raw.get("region"))  # fmt: skip
