@@ -41,6 +41,9 @@ from launchdeck.system import SYSTEM_CLOCK, Clock, Runner
 log = logging.getLogger("launchdeck.engine")
 
 
+ADDON_VARS = ("DATABASE_URL", "REDIS_URL")  # set by add-ons, not by releases
+
+
 def new_instance_id(service: str, release: int) -> str:
     """`web.v3-1a2b3c`: service, release and a random suffix (logs are tagged from it)."""
     return f"{service}.v{release}-{secrets.token_hex(3)}"
@@ -168,11 +171,16 @@ class Engine:
 
         def job() -> None:
             current = self._env(env.app, env.name)
+            # code and config go back; the add-ons' URLs do not: data lives where it is now
+            # (after a `db restore`, the old release's DATABASE_URL names the database it left)
+            attached = {k: current.config[k] for k in ADDON_VARS if k in current.config}
             release = replace(
                 target,
                 version=self.store.next_release_version(env.app, env.name),
                 created_at=self.clock.now(),
                 description=f"Rollback to {target.name}",
+                config={**target.config, **attached},
+                secrets=target.secrets | set(attached),
             )
             self.store.add_release(release)
             if self.phases.release(dep, release):

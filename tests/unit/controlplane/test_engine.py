@@ -283,3 +283,42 @@ def test_config_before_the_first_deploy_is_saved_for_it(engine: Engine, store: S
 
     assert store.env("shop", "staging").config == {"OLD": "3", "NEW": "2"}  # type: ignore[union-attr]
     assert store.deployments("shop", "staging") == []
+
+
+class InlineWorkers:
+    def __getitem__(self, _key: tuple[str, str]) -> InlineWorkers:
+        return self
+
+    def submit(self, job) -> None:  # type: ignore[no-untyped-def]
+        job()
+
+
+class RollbackRecorder(Engine):
+    """The real engine, with the rollout remembered instead of run."""
+
+    rolled: list[Release]
+
+    def _rollout(self, dep, release, replace_services=frozenset()) -> None:  # type: ignore[no-untyped-def]
+        self.rolled.append(release)
+
+
+def test_a_rollback_keeps_the_add_ons_current_urls(store: Store) -> None:
+    engine = RollbackRecorder(store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
+    engine.rolled = []
+    old = replace(release(1), config={"V": "1", "DATABASE_URL": "postgres://old"},
+                  secrets=frozenset({"DATABASE_URL"}))  # fmt: skip
+    store.add_release(old)
+    record(store, 1)
+    record(store, 2)
+    current = replace(
+        env(store, 2),
+        config={"V": "2", "DATABASE_URL": "postgres://restored"},
+        secrets=frozenset({"DATABASE_URL"}),
+    )
+    store.save_env(current)
+
+    engine.rollback(current, 1)
+
+    [made] = engine.rolled
+    assert made.config == {"V": "1", "DATABASE_URL": "postgres://restored"}
+    assert made.secrets == {"DATABASE_URL"}
