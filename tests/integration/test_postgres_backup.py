@@ -9,6 +9,7 @@ import json
 import math
 import tarfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ pytestmark = [
     pytest.mark.timeout(180),
 ]
 
+BUCKET = f"it-backups-{uuid.uuid4().hex[:8]}"  # moto keeps buckets per process
 CHECKSUM = "SELECT md5(string_agg(id || ':' || body, ',' ORDER BY id)) FROM {table}"
 
 
@@ -165,16 +167,16 @@ def test_a_verified_backup_and_the_wal_archive_are_copied_to_a_bucket(
     try:
         endpoint = f"http://127.0.0.1:{port}"
         s3 = boto3.session.Session().client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        s3.create_bucket(Bucket="shop-backups")
+        s3.create_bucket(Bucket=BUCKET)
         backup = source.backups.verify(source.backups.take().id)
         segment = source.cluster.archive_wal()
-        copies = s3_copies(BackupCopy("shop-backups", "ld/", endpoint, "us-east-1"),
+        copies = s3_copies(BackupCopy(BUCKET, "ld/", endpoint, "us-east-1"),
                            cluster="15", wal_archive=source.backups.wal_archive)  # fmt: skip
 
         result = copies.upload(source.backups.directory(backup), backup.id)
 
-        assert result.error == "" and result.copied_to == f"s3://shop-backups/ld/15/{backup.id}/"
-        listed = s3.list_objects_v2(Bucket="shop-backups")["Contents"]
+        assert result.error == "" and result.copied_to == f"s3://{BUCKET}/ld/15/{backup.id}/"
+        listed = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
         found = {item["Key"]: item["Size"] for item in listed}
         directory = source.backups.directory(backup)
         for path in directory.iterdir():

@@ -4,6 +4,7 @@ port): keys, sizes read back, WAL uploaded once, and the error a missing bucket 
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from launchdeck.domain import BackupCopy
 from launchdeck.drivers.local.backup_copies import BackupCopies, s3_copies
 
-BUCKET = "shop-backups"
+BUCKET = f"shop-backups-{uuid.uuid4().hex[:8]}"  # moto keeps buckets per process: ours alone
 
 
 def _free_port() -> int:
@@ -76,7 +77,7 @@ def test_a_backup_and_the_wal_archive_are_uploaded_under_the_prefix(
     result = copies.upload(backup, backup.name)
 
     assert result.error == ""
-    assert result.copied_to == "s3://shop-backups/launchdeck/15/20261201T120000Z-ab12/"
+    assert result.copied_to == f"s3://{BUCKET}/launchdeck/15/20261201T120000Z-ab12/"
     assert (result.files, result.wal_files) == (3, 2)
     assert objects(client) == {
         "launchdeck/15/20261201T120000Z-ab12/backup.json": 32,
@@ -123,7 +124,7 @@ def test_an_empty_backup_directory_is_not_copied(client: Any, tmp_path: Path) ->
     result = copies.upload(tmp_path / "b2", "b2")
 
     assert result.error == (
-        f"copying backup b2 to s3://shop-backups/15/b2/ failed: {tmp_path / 'b2'} holds no "
+        f"copying backup b2 to s3://{BUCKET}/15/b2/ failed: {tmp_path / 'b2'} holds no "
         "files; fix: take a new backup"
     )
     assert objects(client) == {}
@@ -154,7 +155,7 @@ def test_an_object_whose_size_differs_after_upload_is_a_copy_error(
 
     assert not result.ok and result.copied_to == ""
     assert result.error == (
-        "copying backup b3 to s3://shop-backups/15/b3/ failed: s3://shop-backups/15/b3/"
+        f"copying backup b3 to s3://{BUCKET}/15/b3/ failed: s3://{BUCKET}/15/b3/"
         f"base.tar.gz holds 2999 bytes after the upload, {backup / 'base.tar.gz'} has 3000; fix: "
         "check that the endpoint is S3-compatible, then copy it again with `launchdeck db verify ID`"
     )
