@@ -3,12 +3,13 @@ directory and pidfile under a given root, 127.0.0.1 on its own port, a password,
 persistence (appendonly, fsync every second), daemonized into its own session so it outlives the
 control plane.
 
-Environments are isolated by ACL users, not database numbers: `SELECT 3` is open to anyone with
-the password, so numbers separate nothing, while an ACL user `<app>_<env>` can touch only keys
-and channels under `<app>:<env>:` and no @dangerous command (FLUSHALL, KEYS, CONFIG, DEBUG, ...).
-Staging credentials therefore cannot read or flush production's data. The ACL file is rendered
-from our credential store (read at start); a running server is changed with ACL SETUSER/DELUSER,
-which leave every other connection alone.
+The control plane gives each app environment a server of its own (see addons.py), so apps use
+plain keys and `FLUSHALL` empties their own data only. For a server shared by several
+environments, `ensure_user` isolates them by ACL users, not database numbers (`SELECT 3` is open
+to anyone with the password): a user `<app>_<env>` can touch only keys and channels under
+`<app>:<env>:` and no @dangerous command. The ACL file is rendered from our credential store
+(read at start); a running server is changed with ACL SETUSER/DELUSER, which leave every other
+connection alone.
 
 A process is ours when the pidfile names a live redis-server whose working directory is our data
 directory (redis changes into its `dir`).
