@@ -18,9 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import EXAMPLE, free_port, make_control_plane  # noqa: E402
+from tests.harness import EXAMPLE, ControlPlane, free_port, make_control_plane  # noqa: E402
 
 from bench.loadgen import Load  # noqa: E402
+from launchdeck.cli.client import Client, Endpoint  # noqa: E402
 
 HOST = "bench-staging.localhost"
 RUNS = 5
@@ -46,6 +47,17 @@ def bench_app(tmp: Path, n: int, boot_delay: float = 0.0) -> Path:
     source = app / "app.py"
     source.write_text(source.read_text().replace('"hello from launchdeck"', repr(f"build {n}")))
     return app
+
+
+def health_gate_s(cp: ControlPlane) -> float:
+    """How long the last deployment's new instances took from start to passing their health
+    gate, from its recorded events: the part of a deploy the manifest's health settings set."""
+    api = Client(Endpoint.find(cp.env))
+    dep = api.request("GET", "/v1/apps/bench/envs/staging")["last_deployment"]
+    events = list(api.stream(f"/v1/deployments/{dep['id']}/events", {}))
+    started = [e["at"] for e in events if e["kind"] == "instance_started"]
+    healthy = [e["at"] for e in events if e["kind"] == "instance_healthy"]
+    return max(healthy) - min(started)
 
 
 def boot_to_healthy(app: Path, boot_delay: float = 0.0) -> float:
@@ -134,15 +146,17 @@ def main() -> None:
         with Load(cp.http_port, HOST, clients=4, max_requests=10**6, max_seconds=900) as load:
             load.wait_for(100)
             for delay, suffix in ((0.0, ""), (1.0, "_1s_boot_app")):
-                deploys, boots = [], []
+                deploys, boots, gates = [], [], []
                 for n in range(1, RUNS + 1):
                     app = bench_app(tmp, n, delay)
                     boots.append(boot_to_healthy(app, delay))
                     started = time.monotonic()
                     cp.cli("deploy", str(app), "--app", "bench")
                     deploys.append(time.monotonic() - started)
+                    gates.append(health_gate_s(cp))
                 deploy_s, boot_s = statistics.median(deploys), statistics.median(boots)
                 figure(f"deploy_code_only_s{suffix}", deploy_s)
+                figure(f"deploy_health_gate_s{suffix}", statistics.median(gates))
                 figure(f"app_boot_to_healthy_s{suffix}", boot_s)
                 figure(f"deploy_overhead_ratio{suffix}", deploy_s / boot_s)
             load.wait_for(load.total + 100)
