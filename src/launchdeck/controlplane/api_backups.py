@@ -8,8 +8,7 @@ with the driver's fix in the `fix` field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,16 +16,12 @@ from pydantic import BaseModel, Field
 
 from launchdeck.controlplane.auth import PROTECTED_ENVS, Principal, Role
 from launchdeck.controlplane.databases import Databases
-from launchdeck.controlplane.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
+from launchdeck.controlplane.errors import (
+    Forbidden,
+    addon_errors,
+)
 from launchdeck.controlplane.service import ControlPlane, deployment_json
 from launchdeck.controlplane.store import EnvState
-from launchdeck.drivers.local.addon_errors import (
-    AddonError,
-    InvalidAddonInput,
-    NoBackups,
-    RestoreTargetOutOfRange,
-    UnknownBackup,
-)
 
 
 class RestoreBody(BaseModel):
@@ -36,10 +31,6 @@ class RestoreBody(BaseModel):
 
 class PullBody(BaseModel):
     source: str = Field(alias="from")
-
-
-class AddonFailed(ApiError):
-    status = 500
 
 
 def add_backup_routes(
@@ -119,20 +110,3 @@ def admin_only(who: Principal) -> None:
             f"{who.name} (role {who.role}) may not prune databases",
             "use an admin token (launchdeck tokens create --role admin)",
         )
-
-
-@contextmanager
-def addon_errors() -> Iterator[None]:
-    """Add-on errors as API errors: the message, and the fix they end with."""
-    try:
-        yield
-    except AddonError as exc:
-        message, _, fix = str(exc).partition("; fix: ")
-        kind: type[ApiError] = AddonFailed
-        if isinstance(exc, UnknownBackup):
-            kind = NotFound
-        elif isinstance(exc, RestoreTargetOutOfRange | InvalidAddonInput):
-            kind = Invalid
-        elif isinstance(exc, NoBackups):
-            kind = Conflict
-        raise kind(message, fix) from None

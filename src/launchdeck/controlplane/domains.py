@@ -6,16 +6,13 @@ as soon as it is done. One domain belongs to one environment."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
 from launchdeck.controlplane.engine import Engine
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState
-
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")
+from launchdeck.manifest.fieldtypes import HOSTNAME_RE
 
 
 def domains_json(engine: Engine, env: EnvState) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from launchdeck.build import Artifact, Builder, BuildError
 from launchdeck.controlplane.attach import Attacher, changes
 from launchdeck.controlplane.book import StoreBook
-from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
+from launchdeck.controlplane.errors import Conflict, Invalid, NotFound, addon_errors
 from launchdeck.controlplane.journal import Journal
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.phases import Phases
@@ -32,7 +32,7 @@ from launchdeck.domain import (
     Manifest,
     Release,
 )
-from launchdeck.drivers.local.addons import AddonError, AddonHost
+from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver
 from launchdeck.execution import Executor, RolloutFailed
 from launchdeck.planning import Desired, plan_rollout
@@ -155,10 +155,8 @@ class Engine:
         and a rolling restart."""
         if self.addons is None:
             raise Invalid("add-ons are not available on this control plane", "")
-        try:
+        with addon_errors():
             attached = self.addons.attach(env.app, env.name, addons)
-        except AddonError as exc:
-            raise Invalid(str(exc).split("; fix: ")[0], _fix_of(exc)) from None
         urls = {a.var: a.url for a in attached}
         if env.release is None:
             self.attacher.store_urls(env, urls)
@@ -405,8 +403,3 @@ class Engine:
                     f"use one of: {known}",
                 )
 
-
-def _fix_of(exc: Exception) -> str:
-    """Add-on errors end in `; fix: ...`: the API's error shape has its own field for it."""
-    _, _, fix = str(exc).partition("; fix: ")
-    return fix

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from launchdeck.drivers.local.addon_errors import (
+    AddonError,
+    AddonNotInstalled,
+    InvalidAddonInput,
+    NoBackups,
+    RestoreTargetOutOfRange,
+    UnknownBackup,
+)
+
 
 class ApiError(Exception):
     status = 400
@@ -41,3 +53,24 @@ class Unauthorized(ApiError):
 
 class Forbidden(ApiError):
     status = 403
+
+
+class AddonFailed(ApiError):
+    status = 500
+
+
+@contextmanager
+def addon_errors() -> Iterator[None]:
+    """Add-on errors as API errors: the message, and the fix they end with."""
+    try:
+        yield
+    except AddonError as exc:
+        message, _, fix = str(exc).partition("; fix: ")
+        kind: type[ApiError] = AddonFailed
+        if isinstance(exc, UnknownBackup):
+            kind = NotFound
+        elif isinstance(exc, RestoreTargetOutOfRange | InvalidAddonInput | AddonNotInstalled):
+            kind = Invalid
+        elif isinstance(exc, NoBackups):
+            kind = Conflict
+        raise kind(message, fix) from None

@@ -21,6 +21,7 @@ from launchdeck.domain import (
     Scale,
     ServiceSpec,
 )
+from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
 
 SUCCEEDED, FAILED, ROLLED_BACK = (
     DeploymentState.SUCCEEDED,
@@ -285,26 +286,9 @@ def test_config_before_the_first_deploy_is_saved_for_it(engine: Engine, store: S
     assert store.deployments("shop", "staging") == []
 
 
-class InlineWorkers:
-    def __getitem__(self, _key: tuple[str, str]) -> InlineWorkers:
-        return self
-
-    def submit(self, job) -> None:  # type: ignore[no-untyped-def]
-        job()
-
-
-class RollbackRecorder(Engine):
-    """The real engine, with the rollout remembered instead of run."""
-
-    rolled: list[Release]
-
-    def _rollout(self, dep, release, replace_services=frozenset()) -> None:  # type: ignore[no-untyped-def]
-        self.rolled.append(release)
-
-
 def test_a_rollback_keeps_the_add_ons_current_urls(store: Store) -> None:
-    engine = RollbackRecorder(store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
-    engine.rolled = []
+    engine = RecordingEngine(store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
+    engine.rollouts = []
     old = replace(release(1), config={"V": "1", "DATABASE_URL": "postgres://old"},
                   secrets=frozenset({"DATABASE_URL"}))  # fmt: skip
     store.add_release(old)
@@ -319,6 +303,6 @@ def test_a_rollback_keeps_the_add_ons_current_urls(store: Store) -> None:
 
     engine.rollback(current, 1)
 
-    [made] = engine.rolled
+    [(_, made)] = engine.rollouts
     assert made.config == {"V": "1", "DATABASE_URL": "postgres://restored"}
     assert made.secrets == {"DATABASE_URL"}

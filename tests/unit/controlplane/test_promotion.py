@@ -28,6 +28,7 @@ from launchdeck.domain import (
     Scale,
     ServiceSpec,
 )
+from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
 from tests.unit.controlplane.test_api import AUTH, FakeControlPlane
 from tests.unit.controlplane.test_api import client as client
 from tests.unit.controlplane.test_api import cp as cp
@@ -72,16 +73,6 @@ class Builds:
         return Artifact(ref=ref, app_dir=app_dir, env={}, deps_key=None, reused_deps=False)
 
 
-class InlineWorkers:
-    """Runs each queued job at once, on the caller's thread."""
-
-    def __getitem__(self, _key: tuple[str, str]) -> InlineWorkers:
-        return self
-
-    def submit(self, job: Callable[[], None]) -> None:
-        job()
-
-
 class HeldWorkers:
     """Keeps each queued job without running it."""
 
@@ -100,17 +91,6 @@ class EnvOnlyDriver:
 
     def instance_env(self, inst: Instance, release: Release) -> dict[str, str]:
         return {"LAUNCHDECK_ENV": release.env}
-
-
-class RecordingEngine(Engine):
-    """The real engine, except that a rollout is remembered instead of started."""
-
-    rollouts: list[tuple[Deployment, Release]]
-
-    def _rollout(
-        self, dep: Deployment, release: Release, replace_services: frozenset[str] = frozenset()
-    ) -> None:
-        self.rollouts.append((dep, release))
 
 
 @pytest.fixture

@@ -12,12 +12,11 @@ from launchdeck.build import Artifact
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import DeploymentState, Instance, Release
 from launchdeck.manifest import parse_manifest
+from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
 from tests.unit.controlplane.test_test_phase import (
     SERVICES,
     BuildEnvDriver,
-    InlineWorkers,
     OneBuildBuilder,
-    RecordingEngine,
     events,
 )
 from tests.unit.controlplane.test_test_phase import store as store

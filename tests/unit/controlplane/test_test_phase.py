@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from launchdeck.build import Artifact
-from launchdeck.controlplane.engine import Engine
 from launchdeck.controlplane.store import Store
 from launchdeck.domain import (
     BuildRef,
@@ -20,9 +19,9 @@ from launchdeck.domain import (
     Deployment,
     DeploymentState,
     Manifest,
-    Release,
 )
 from launchdeck.manifest import parse_manifest
+from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
 
 DIGEST = "sha256:" + "ef" * 32
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -59,27 +58,6 @@ class BuildEnvDriver:
         self.asked.append((app, env))
         sha = {"GIT_SHA": artifact.ref.git_sha} if artifact.ref.git_sha else {}
         return {"PATH": os.environ["PATH"], "CI": "true", **sha}
-
-
-class InlineWorkers:
-    """Runs each queued job at once, on the caller's thread."""
-
-    def __getitem__(self, _key: tuple[str, str]) -> InlineWorkers:
-        return self
-
-    def submit(self, job: Callable[[], None]) -> None:
-        job()
-
-
-class RecordingEngine(Engine):
-    """The real engine, except that a rollout is remembered instead of started."""
-
-    rollouts: list[tuple[Deployment, Release]]
-
-    def _rollout(
-        self, dep: Deployment, release: Release, replace_services: frozenset[str] = frozenset()
-    ) -> None:
-        self.rollouts.append((dep, release))
 
 
 @pytest.fixture

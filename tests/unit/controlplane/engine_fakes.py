@@ -1,0 +1,30 @@
+"""Named fakes the engine's unit tests share: workers that run a job at once, and the real
+engine with its rollout recorded instead of started."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from launchdeck.controlplane.engine import Engine
+from launchdeck.domain import Deployment, Release
+
+
+class InlineWorkers:
+    """Runs each queued job at once, on the caller's thread."""
+
+    def __getitem__(self, _key: tuple[str, str]) -> InlineWorkers:
+        return self
+
+    def submit(self, job: Callable[[], None]) -> None:
+        job()
+
+
+class RecordingEngine(Engine):
+    """The real engine, except that a rollout is remembered instead of started."""
+
+    rollouts: list[tuple[Deployment, Release]]
+
+    def _rollout(
+        self, dep: Deployment, release: Release, replace_services: frozenset[str] = frozenset()
+    ) -> None:
+        self.rollouts.append((dep, release))
