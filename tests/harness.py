@@ -77,6 +77,16 @@ class ControlPlane:
             )
         return result
 
+    @property
+    def addons(self) -> Path:
+        """Where the add-on servers keep their data (outside the home: their accounts reach it)."""
+        return Path(self.env["LAUNCHDECK_ADDONS_DIR"])
+
+    @property
+    def apps(self) -> Path:
+        """Builds and the homes of the app accounts (outside the home, which is private)."""
+        return Path(self.env["LAUNCHDECK_APPS_DIR"])
+
     def server_pid(self) -> int | None:
         try:
             return int((self.home / "server.pid").read_text())
@@ -136,7 +146,7 @@ class ControlPlane:
 def make_control_plane(tmp: Path) -> ControlPlane:
     # unix socket paths are short (108 bytes): keep the home out of pytest's long tmp paths
     top = Path(tempfile.mkdtemp(prefix="ld-", dir="/tmp"))
-    top.chmod(0o711)  # as root, PostgreSQL runs as `postgres`: it must reach its data dir
+    top.chmod(0o711)  # as root, PostgreSQL and app accounts must reach their dirs under it
     home = top / "home"
     http_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHDECK_")}
@@ -145,6 +155,8 @@ def make_control_plane(tmp: Path) -> ControlPlane:
         LAUNCHDECK_API_PORT=str(free_port()),
         LAUNCHDECK_HTTP_PORT=str(http_port),
         LAUNCHDECK_PORT_RANGE=free_range(),
+        LAUNCHDECK_ADDONS_DIR=str(top / "addons"),
+        LAUNCHDECK_APPS_DIR=str(top / "apps"),
         NO_COLOR="1",
         COLUMNS="200",
     )

@@ -53,8 +53,8 @@ def eventually(check, timeout: float = 30.0):
         time.sleep(0.1)
 
 
-def postmaster(home: Path) -> int:
-    [pidfile] = home.glob("addons/postgres/*/data/postmaster.pid")
+def postmaster(addons: Path) -> int:
+    [pidfile] = addons.glob("postgres/*/data/postmaster.pid")
     return int(pidfile.read_text().split()[0])
 
 
@@ -76,8 +76,8 @@ def test_notes_keep_their_rows_through_restarts_and_a_killed_postmaster(cp, tmp_
 
     # the control plane and PostgreSQL restart: the same rows come back
     cp.cli("server", "stop")
-    os.kill(postmaster(cp.home), signal.SIGTERM)  # a clean PostgreSQL shutdown
-    eventually(lambda: not any(cp.home.glob("addons/postgres/*/data/postmaster.pid")))
+    os.kill(postmaster(cp.addons), signal.SIGTERM)  # a clean PostgreSQL shutdown
+    eventually(lambda: not any(cp.addons.glob("postgres/*/data/postmaster.pid")))
     cp.start()
     assert eventually(lambda: notes(cp.http_port) == written)
 
@@ -90,7 +90,7 @@ def test_notes_keep_their_rows_through_restarts_and_a_killed_postmaster(cp, tmp_
         if status == 201:
             acknowledged.append(f"load {n}")
         if n == 30:
-            os.kill(postmaster(cp.home), signal.SIGKILL)
+            os.kill(postmaster(cp.addons), signal.SIGKILL)
             killed = True
         time.sleep(0.01)
     assert killed

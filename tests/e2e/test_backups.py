@@ -129,7 +129,7 @@ def test_a_point_in_time_restore_brings_back_exactly_the_notes_of_that_moment(pl
         assert message in refused.err, refused.err
     assert backup["id"] in plane.db("restore", "--env", "production", "--backup", "nope", "--yes", check=False).err
     assert plane.url("production") == url
-    assert not list(plane.cp.home.glob("addons/postgres/*/restores/*"))
+    assert not list(plane.cp.addons.glob("postgres/*/restores/*"))
     # production asks first
     asked = plane.db("restore", "--env", "production", "--to", noted, check=False)
     assert asked.code == 1 and "Restore production's database to the moment" in asked.out
@@ -155,7 +155,7 @@ def test_a_corrupted_backup_fails_verification_and_alerts_the_webhook(plane: Pla
     taken = plane.db("backup", "--env", "staging", "--json").json()
     assert taken["status"] == "verified" and taken["rows"] == len(plane.notes("staging"))
     backup_id = taken["id"]
-    [archive] = plane.cp.home.glob(f"addons/postgres/15/backups/{backup_id}/base.tar.gz")
+    [archive] = plane.cp.addons.glob(f"postgres/15/backups/{backup_id}/base.tar.gz")
     data = bytearray(archive.read_bytes())
     for i in range(len(data) // 2, len(data) // 2 + 64):
         data[i] ^= 0xFF

@@ -3,6 +3,7 @@ instance starts (so before any traffic moves), and when it fails the deploy stop
 output shown and nothing running changed."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,9 @@ def with_release_command(app, command: str) -> None:
 def test_the_release_command_runs_before_new_instances_and_a_failure_changes_nothing(
     cp, tmp_path
 ):
-    marker, starts = tmp_path / "migrated", tmp_path / "starts"
+    # app code writes only its account's home: the release command and the instances share it
+    home = Path(cp.env["LAUNCHDECK_APPS_DIR"]) / "homes" / "hello" / "envs" / "staging"
+    marker, starts = home / "migrated", home / "starts"
     cp.cli("apps", "create", "hello")
     cp.cli("config", "set", f"MARKER={marker}", f"STARTS={starts}", "--app", "hello")
 

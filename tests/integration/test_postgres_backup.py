@@ -150,28 +150,40 @@ def test_a_base_backup_is_recorded_and_verifies(source: Source) -> None:
     assert not any(source.backups.scratch.iterdir())
 
 
-def test_a_verified_backup_and_the_wal_archive_are_copied_to_a_bucket(
-    source: Source, monkeypatch: pytest.MonkeyPatch
+def test_a_verified_backup_and_the_wal_archive_are_copied_to_the_admin_s_bucket(
+    source: Source, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
 
-    from launchdeck.domain import BackupCopy
-    from launchdeck.drivers.local.backup_copies import s3_copies
+    from launchdeck.controlplane.backup_target import BackupTargetFile, parse_target
+    from launchdeck.controlplane.backups import s3_copier
+    from launchdeck.controlplane.secrets import Keyring
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # the daemon has no AWS credentials at all: only the target's access key can sign
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         endpoint = f"http://127.0.0.1:{port}"
-        s3 = boto3.session.Session().client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3 = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t").client(
+            "s3", endpoint_url=endpoint, region_name="us-east-1"
+        )
         s3.create_bucket(Bucket=BUCKET)
+        setting = BackupTargetFile(tmp_path / "home", Keyring(tmp_path / "home", environ={}))
+        setting.set(parse_target({"bucket": BUCKET, "prefix": "ld/", "endpoint": endpoint,
+                                  "region": "us-east-1", "access_key_id": "AKIDADMIN",
+                                  "secret_access_key": "admin-secret"}))  # fmt: skip
         backup = source.backups.verify(source.backups.take().id)
         segment = source.cluster.archive_wal()
-        copies = s3_copies(BackupCopy(BUCKET, "ld/", endpoint, "us-east-1"),
-                           cluster="15", wal_archive=source.backups.wal_archive)  # fmt: skip
+        target = setting.get()  # as the backup service reads it, secret decrypted
+        assert target is not None
+        copies = s3_copier(target, "15", source.backups.wal_archive)
 
         result = copies.upload(source.backups.directory(backup), backup.id)
 

@@ -2,6 +2,11 @@
 
 detect -> hash (same digest: done) -> stage a copy -> dependency env (cached by lockfile)
 -> build command -> publish builds/<hex>/ atomically
+
+Everything that runs code of the app or of its packages (pip, npm, the build command) runs in
+the build's jail, which is lent the directories it fills and seals them when they are done: a
+build belongs to its app (its digest and dependency key name the jail's owner), and nothing
+that runs later, an instance included, can change it.
 """
 
 from __future__ import annotations
@@ -15,14 +20,14 @@ from pathlib import Path
 
 from launchdeck.build.deps import DepsCache
 from launchdeck.build.detect import detect_kind
-from launchdeck.build.hashing import Entry, copy_tree, tree_digest, tree_entries
+from launchdeck.build.hashing import Entry, copy_tree, key_of, tree_digest, tree_entries
 from launchdeck.build.node import NodePack
 from launchdeck.build.packs import Buildpack, GenericPack
 from launchdeck.build.python import PythonPack
 from launchdeck.build.steps import Log, discard, stream
 from launchdeck.build.store import Artifact, BuildStore, Stage, normalize
 from launchdeck.domain import BuildRef, BuildSpec
-from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner
+from launchdeck.system import OPEN, SYSTEM_CLOCK, Clock, Command, Jail, Runner
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class _Job:
     spec: BuildSpec
     log: Log
     git_sha: str | None
+    jail: Jail
 
 
 class Builder:
@@ -63,11 +69,17 @@ class Builder:
         }
 
     def build(
-        self, source: Path, spec: BuildSpec, *, log: Log = discard, git_sha: str | None = None
+        self,
+        source: Path,
+        spec: BuildSpec,
+        *,
+        log: Log = discard,
+        git_sha: str | None = None,
+        jail: Jail = OPEN,
     ) -> Artifact:
         source = source.resolve()
         kind = detect_kind(source, spec)
-        job = _Job(kind, self._packs[kind], spec, log, git_sha)
+        job = _Job(kind, self._packs[kind], spec, log, git_sha, jail)
         log(f"-----> {job.pack.label} app detected")
         inside = self._root.is_relative_to(source) and self._root != source
         exclude = frozenset({self._root.relative_to(source).as_posix()} if inside else ())
@@ -79,6 +91,7 @@ class Builder:
             return existing
         with self._store.stage() as stage:
             copy_tree(source, stage.app, entries)
+            jail.lend(stage.build_dir)
             # Address the copy, not the source: the source may have changed since it was
             # hashed, and the digest must name exactly what is stored.
             key, digest = self._address(stage.app, entries, job)
@@ -108,7 +121,11 @@ class Builder:
         self, tree: Path, entries: builtins.list[Entry], job: _Job
     ) -> tuple[str | None, str]:
         key = job.pack.deps_key(tree)
+        if key is not None and job.jail.owner:
+            key = key_of(key, job.jail.owner)  # another app's accounts may not read this env
         inputs = {"kind": job.kind, "deps": key or "", "command": job.spec.command or ""}
+        if job.jail.owner:
+            inputs["owner"] = job.jail.owner
         return key, "sha256:" + tree_digest(tree, entries, inputs=inputs)
 
     def _assemble(self, stage: Stage, job: _Job, key: str | None, digest: str) -> Artifact:
@@ -117,7 +134,7 @@ class Builder:
             job.pack.link(stage.app, deps_dir)
         if job.spec.command:
             env = job.pack.env(stage.app, deps_dir)
-            self._run_command(job.spec.command, stage.app, env, job.log)
+            self._run_command(job, stage.app, env)
         app_dir = self._root / "builds" / digest.removeprefix("sha256:") / "app"
         meta = {
             "digest": digest,
@@ -127,7 +144,7 @@ class Builder:
             "git_sha": job.git_sha,
             "env": job.pack.env(app_dir, deps_dir),
         }
-        if not self._store.publish(stage, meta):
+        if not self._store.publish(stage, meta, seal=job.jail.seal):
             job.log(f"-----> Build {digest} was completed by another build meanwhile: using it")
             return self._store.get(digest)
         job.log(f"-----> Build {digest} ready")
@@ -140,18 +157,23 @@ class Builder:
 
         def install(env_dir: Path) -> None:
             job.log(f"-----> Creating dependency environment {key[:12]}")
-            job.pack.install(stage.app, env_dir, job.log)
+            job.jail.lend(env_dir)
+            job.pack.install(stage.app, env_dir, job.log, jail=job.jail)
+            job.jail.seal(env_dir)
 
         reused = self._deps.ensure(key, install)
         if reused:
             job.log(f"-----> Reusing dependency environment {key[:12]}")
         return self._deps.path(key), reused
 
-    def _run_command(self, command: str, app: Path, env: Mapping[str, str], log: Log) -> None:
-        log(f"-----> Running build command: {command}")
+    def _run_command(self, job: _Job, app: Path, env: Mapping[str, str]) -> None:
+        command = job.spec.command
+        job.log(f"-----> Running build command: {command}")
         # The manifest's build command is a shell line (`npm run build && ...`); /bin/sh runs
         # it as Heroku does, and as the local driver runs service commands.
-        argv = ("/bin/sh", "-c", command)
-        run = Command(argv, cwd=app, env={**self._environ, **env})
+        argv = ("/bin/sh", "-c", command or "")
+        run = job.jail.confine(
+            Command(argv, cwd=app, env={**self._environ, **env}), writable=(app,)
+        )
         what = f"build command `{command}`"
-        stream(self._runner, run, log, what=what, fix="fix it and build again")
+        stream(self._runner, run, job.log, what=what, fix="fix it and build again")

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from launchdeck.build.store import passage
 from launchdeck.system import FileLock
 
 
@@ -34,12 +35,11 @@ class DepsCache:
             if link.is_dir():
                 return True
             link.unlink(missing_ok=True)  # a dangling link: its env was deleted by hand
-            self._envs.mkdir(parents=True, exist_ok=True)
+            passage(self._envs)
             env = Path(tempfile.mkdtemp(dir=self._envs, prefix=f"{key}-"))
-            os.chmod(env, 0o755)  # mkdtemp makes it private; instances may run as other users
             try:
                 install(env)
-                self._links.mkdir(parents=True, exist_ok=True)
+                passage(self._links)
                 os.symlink(os.path.relpath(env, self._links), link)
             except BaseException:
                 shutil.rmtree(env, ignore_errors=True)

@@ -12,7 +12,7 @@ from typing import Any
 from launchdeck.build.errors import BuildError, tail
 from launchdeck.build.hashing import key_of
 from launchdeck.build.steps import Log, run, stream
-from launchdeck.system import Command, Runner
+from launchdeck.system import OPEN, Command, Jail, Runner
 
 LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json")  # npm prefers the shrinkwrap
 # package.json fields that change what `npm ci` installs; scripts and metadata do not, so
@@ -42,18 +42,20 @@ class NodePack:
         fields = json.dumps({k: manifest.get(k) for k in _DEPENDENCY_FIELDS}, sort_keys=True)
         return key_of("node", self._node_version(), lockfile.name, lockfile.read_bytes(), fields)
 
-    def install(self, app: Path, env_dir: Path, log: Log) -> None:
+    def install(self, app: Path, env_dir: Path, log: Log, *, jail: Jail = OPEN) -> None:
         # npm ci works on package.json + lockfile alone; installing beside a copy of them
         # (not inside the app) is what lets every build with this lockfile share the result.
         shutil.copyfile(app / "package.json", env_dir / "package.json")
         lockfile = _lockfile(app)
         shutil.copyfile(lockfile, env_dir / lockfile.name)
+        jail.lend(env_dir)  # the copies are ours until now
         log(f"-----> Installing dependencies from {lockfile.name} (npm ci --omit=dev)")
         command = Command(
             ("npm", "ci", "--omit=dev", "--no-audit", "--no-fund"),
             cwd=env_dir,
             env={**self._environ, "NODE_ENV": "production"},
         )
+        command = jail.confine(command, writable=(env_dir,))  # install scripts are app code
         fix = f"fix package.json / {lockfile.name} and build again"
         stream(self._runner, command, log, what="npm ci", fix=fix, summary=_npm_errors)
         # npm creates no node_modules when there is nothing to install; the app links to it.

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Protocol
 
 from launchdeck.build.steps import Log
+from launchdeck.system import OPEN, Jail
 
 
 class Buildpack(Protocol):
@@ -15,8 +16,9 @@ class Buildpack(Protocol):
         """The cache key of the dependency env `app` needs (None: it needs none)."""
         ...
 
-    def install(self, app: Path, env_dir: Path, log: Log) -> None:
-        """Fill the empty `env_dir` with the dependencies of `app`."""
+    def install(self, app: Path, env_dir: Path, log: Log, *, jail: Jail = OPEN) -> None:
+        """Fill the empty `env_dir` with the dependencies of `app`, running the package
+        manager (which runs code of the packages) in `jail`."""
         ...
 
     def link(self, app: Path, deps_dir: Path) -> None:
@@ -34,7 +36,7 @@ class GenericPack:
     def deps_key(self, app: Path) -> str | None:
         return None
 
-    def install(self, app: Path, env_dir: Path, log: Log) -> None:
+    def install(self, app: Path, env_dir: Path, log: Log, *, jail: Jail = OPEN) -> None:
         pass
 
     def link(self, app: Path, deps_dir: Path) -> None:

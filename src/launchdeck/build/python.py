@@ -14,7 +14,7 @@ from pathlib import Path
 from launchdeck.build.errors import BuildError
 from launchdeck.build.hashing import key_of
 from launchdeck.build.steps import Log, run, stream
-from launchdeck.system import Command, Runner
+from launchdeck.system import OPEN, Command, Jail, Runner
 
 # Venvs link to the base interpreter, so one is reusable by any interpreter of the same
 # installation and version; patch releases of it keep the venv valid.
@@ -43,9 +43,9 @@ class PythonPack:
             basis = ["pyproject.toml", "\n".join(_pyproject_deps(app))]
         return key_of("python", self._interpreter_id(), *basis)
 
-    def install(self, app: Path, env_dir: Path, log: Log) -> None:
+    def install(self, app: Path, env_dir: Path, log: Log, *, jail: Jail = OPEN) -> None:
         argv = (self._python, "-m", "venv", "--without-pip", str(env_dir))
-        venv = Command(argv, env=self._environ)
+        venv = jail.confine(Command(argv, env=self._environ), writable=(env_dir,))
         fix = "check that this Python can create venvs (Debian: apt install python3-venv)"
         run(self._runner, venv, what=f"{self._python} -m venv", fix=fix)
         requirements = app / "requirements.txt"
@@ -54,12 +54,13 @@ class PythonPack:
                 log("-----> requirements.txt is empty: nothing to install")
                 return
             log("-----> Installing requirements")
-            self._pip(app, env_dir, ("-r", "requirements.txt"), log, "requirements.txt")
+            self._pip(app, env_dir, ("-r", "requirements.txt"), log, "requirements.txt", jail)
             return
         packages = _pyproject_deps(app)
         if packages:
             log("-----> Installing [project].dependencies from pyproject.toml")
-            self._pip(app, env_dir, ("--", *packages), log, "pyproject.toml [project].dependencies")
+            what = "pyproject.toml [project].dependencies"
+            self._pip(app, env_dir, ("--", *packages), log, what, jail)
         else:
             log("-----> No dependencies declared: nothing to install")
 
@@ -74,7 +75,9 @@ class PythonPack:
             "PYTHONUNBUFFERED": "1",  # logs reach `launchdeck logs` as they are written
         }
 
-    def _pip(self, app: Path, env_dir: Path, args: tuple[str, ...], log: Log, what: str) -> None:
+    def _pip(
+        self, app: Path, env_dir: Path, args: tuple[str, ...], log: Log, what: str, jail: Jail
+    ) -> None:
         command = Command(
             (
                 self._python,
@@ -92,6 +95,8 @@ class PythonPack:
             cwd=app,  # relative paths in requirements.txt name files of the app
             env=self._environ,
         )
+        # pip runs setup.py of source packages: app code, confined like any other
+        command = jail.confine(command, writable=(env_dir, app))
         stream(self._runner, command, log, what="pip install", fix=f"fix {what} and build again")
 
     def _interpreter_id(self) -> str:

@@ -13,7 +13,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +48,7 @@ class Stage:
 
 def normalize(digest: str) -> str | None:
     """The "sha256:<hex>" form of a digest given with or without its prefix; None if malformed."""
-    match = _DIGEST.match(digest)
+    match = _DIGEST.fullmatch(digest)
     return f"sha256:{match.group(1)}" if match else None
 
 
@@ -90,8 +90,9 @@ class BuildStore:
     def stage(self) -> Iterator[Stage]:
         """A fresh staging dir, pinned for as long as the block runs and removed after it."""
         with self.locked():  # so that prune never sees a stage before its pin is held
-            self._tmp.mkdir(parents=True, exist_ok=True)
+            passage(self._tmp)
             path = Path(tempfile.mkdtemp(dir=self._tmp, prefix="build-"))
+            os.chmod(path, 0o711)  # the app's account builds in it, as its own
             pin = FileLock(path / ".pin")
             pin.acquire()
         try:
@@ -107,14 +108,18 @@ class BuildStore:
         with self.locked():
             (stage.path / "deps_key").write_text(deps_key)
 
-    def publish(self, stage: Stage, meta: Mapping[str, Any]) -> bool:
-        """Move the staged build into place; False when an identical build got there first."""
+    def publish(
+        self, stage: Stage, meta: Mapping[str, Any], *, seal: Callable[[Path], None]
+    ) -> bool:
+        """Move the staged build into place, `seal`ed (nobody may change it from then on);
+        False when an identical build got there first."""
         atomic_write(stage.build_dir / "build.json", json.dumps(meta, indent=2, sort_keys=True))
+        seal(stage.build_dir)
         target = self._builds / _hex(str(meta["digest"]))
         with self.locked():
             if target.exists():
                 return False
-            self._builds.mkdir(parents=True, exist_ok=True)
+            passage(self._builds)
             os.rename(stage.build_dir, target)
         return True
 
@@ -152,6 +157,13 @@ class BuildStore:
             deps_key=deps_key,
             reused_deps=deps_key is not None,  # an existing build's env is, by now, cached
         )
+
+
+def passage(path: Path) -> None:
+    """A directory of the store that app accounts pass through to their own builds: 0711,
+    so none of them may list what other apps have."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o711)
 
 
 def _hex(digest: str) -> str:

@@ -33,6 +33,9 @@ class Endpoint:
 
     @classmethod
     def find(cls, environ: Mapping[str, str] | None = None) -> Endpoint:
+        """LAUNCHDECK_API_URL and LAUNCHDECK_TOKEN, each falling back to api.json in the home.
+        The owner token in api.json goes only to the URL written beside it: a URL elsewhere
+        needs its own LAUNCHDECK_TOKEN."""
         env = os.environ if environ is None else environ
         url, token = env.get("LAUNCHDECK_API_URL"), env.get("LAUNCHDECK_TOKEN")
         if url and token:
@@ -41,6 +44,8 @@ class Endpoint:
         try:
             data = json.loads(creds.read_text())
         except (OSError, ValueError):
+            if url:
+                raise _no_token_for(url, f"{creds} is missing") from None
             raise CliError(
                 f"no control plane found ({creds} is missing)",
                 "start one with: launchdeck server start",
@@ -51,7 +56,36 @@ class Endpoint:
                 "restart the control plane to rewrite it: "
                 "launchdeck server stop; launchdeck server start",
             )
-        return cls((url or str(data["url"])).rstrip("/"), token or str(data["token"]))
+        own_url = str(data["url"]).rstrip("/")
+        if token:
+            return cls(own_url, token)
+        if url and not same_server(url, own_url):
+            raise _no_token_for(url, f"the token in {creds} is only sent to {own_url}")
+        return cls((url or own_url).rstrip("/"), str(data["token"]))
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_server(a: str, b: str) -> bool:
+    """Same scheme, host and port (a missing port is the scheme's default)."""
+    try:
+        first, second = httpx.URL(a), httpx.URL(b)
+    except httpx.InvalidURL:
+        return False
+
+    def origin(u: httpx.URL) -> tuple[str, str, int | None]:
+        return u.scheme, u.host, u.port or DEFAULT_PORTS.get(u.scheme)
+
+    return bool(first.host) and origin(first) == origin(second)
+
+
+def _no_token_for(url: str, why: str) -> CliError:
+    return CliError(
+        f"LAUNCHDECK_API_URL is {url} but LAUNCHDECK_TOKEN is not set ({why})",
+        f"set LAUNCHDECK_TOKEN to a token made for {url}: an admin there runs "
+        "launchdeck tokens create --role ROLE --name YOU",
+    )
 
 
 class Client:

@@ -1,12 +1,17 @@
 """`launchdeck db backups|backup|verify|restore|prune|pull`: the environment's PostgreSQL backups
-and what can be done with them. (`db url` and `db psql` are in cli/addons.py.)
+and what can be done with them; `db backups target set|show|unset`: the host's backup target,
+the one bucket copies of every cluster go to (admin only). (`db url` and `db psql` are in
+cli/addons.py.)
 
 Production's database is reached with admin tokens only; a restore of production asks first
-unless --yes."""
+unless --yes. The target's secret access key is read from stdin, never from argv (which any
+user of the host sees in `ps`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import getpass
+import sys
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -23,11 +28,26 @@ db_cmd = typer.Typer(
 CONFIRM_ENVS = ("production",)
 STATUS_STYLES = {"verified": "green", "failed": "bold red", "taken": "yellow"}
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+TARGET_PATH = "/v1/settings/backup-target"
+SET_TARGET = "launchdeck db backups target set"
+
+backups_cmd = typer.Typer()
+target_cmd = typer.Typer(
+    help="Where copies of every backup on this host go: one S3 bucket (admin only).",
+    no_args_is_help=True,
+)
+db_cmd.add_typer(backups_cmd, name="backups")
+backups_cmd.add_typer(target_cmd, name="target")
 
 
-@db_cmd.command("backups")
-def db_backups(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
-    """List base backups: when, how big, and whether restoring them was proven."""
+@backups_cmd.callback(invoke_without_command=True)
+def db_backups(
+    ctx: typer.Context, app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False
+) -> None:
+    """List base backups: when, how big, and whether restoring them was proven (`db backups
+    target` sets where copies go)."""
+    if ctx.invoked_subcommand is not None:  # `db backups target ...`
+        return
     found = client().request("GET", f"{env_path(app_name, env)}/db/backups")
     if as_json:
         return print_json(found)
@@ -50,6 +70,108 @@ def db_backups(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOp
         console.print(f"restorable: {window['earliest']} to {window['latest']} (now)")
     else:
         console.print("nothing to restore from yet; take a backup: launchdeck db backup")
+
+
+@target_cmd.command("set")
+def target_set(
+    bucket: Annotated[str, typer.Option("--bucket", help="The bucket; it must exist already.")],
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="Object keys start with this, e.g. launchdeck/.")
+    ] = "",
+    endpoint: Annotated[
+        str | None,
+        typer.Option("--endpoint", help="An S3-compatible store's URL (MinIO, R2); default AWS."),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="The bucket's region.")] = None,
+    access_key_id: Annotated[
+        str | None,
+        typer.Option("--access-key-id", help="Sign with this key instead of the daemon's own."),
+    ] = None,
+    secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--secret-access-key-stdin",
+            help="Read the key's secret from stdin (never from argv: argv shows in ps).",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy every verified backup (and the WAL archive) of every cluster to this bucket, under
+    <prefix><cluster>/. Replaces the whole target: without --access-key-id, the control plane's
+    own AWS credentials sign the uploads."""
+    if (access_key_id is not None) != secret_stdin:
+        raise CliError(
+            "--access-key-id and --secret-access-key-stdin go together",
+            f"e.g. {SET_TARGET} --bucket {bucket} --access-key-id ID --secret-access-key-stdin "
+            "< secret.txt; or neither, to use the control plane's own AWS credentials",
+        )
+    body: dict[str, Any] = {"bucket": bucket, "prefix": prefix, "endpoint": endpoint,
+                            "region": region}  # fmt: skip
+    if access_key_id is not None:
+        body |= {"access_key_id": access_key_id, "secret_access_key": read_secret(sys.stdin)}
+    shown = client().request("PUT", TARGET_PATH, json=body)
+    if as_json:
+        return print_json(shown)
+    console.print(
+        f"-----> every verified backup is copied to {shown['url']}<cluster>/", markup=False
+    )
+    show_target(shown)
+
+
+def read_secret(stream: TextIO) -> str:
+    """One secret from stdin: typed without echo at a terminal, else piped (one line)."""
+    if stream.isatty():
+        secret = getpass.getpass("secret access key: ")
+    else:
+        secret = stream.readline().rstrip("\r\n")
+    if not secret:
+        raise CliError(
+            "no secret access key on stdin",
+            f"pipe it: {SET_TARGET} ... --secret-access-key-stdin < secret.txt",
+        )
+    return secret
+
+
+@target_cmd.command("show")
+def target_show(as_json: JsonOpt = False) -> None:
+    """Where backups are copied, and with which credentials (never the secret)."""
+    found = client().request("GET", TARGET_PATH)
+    if as_json:
+        return print_json(found)
+    show_target(found)
+
+
+@target_cmd.command("unset")
+def target_unset(as_json: JsonOpt = False) -> None:
+    """Stop copying backups off this host (copies already made stay in the bucket)."""
+    result = client().request("DELETE", TARGET_PATH)
+    if as_json:
+        return print_json(result)
+    if result["removed"]:
+        console.print("-----> backup target removed: backups stay on this host only")
+    else:
+        console.print("no backup target was set: backups stay on this host only")
+
+
+def show_target(found: dict[str, Any]) -> None:
+    if not found["configured"]:
+        console.print("no backup target: backups stay on this host only")
+        console.print(f"set one (admin): {SET_TARGET} --bucket NAME", markup=False)
+        return
+    credentials = (
+        f"access key {found['access_key_id']} (its secret is stored encrypted)"
+        if found["credentials_set"]
+        else "the control plane's own AWS credentials"
+    )
+    rows = [
+        ("bucket", found["bucket"]),
+        ("prefix", found["prefix"] or "(none)"),
+        ("endpoint", found["endpoint"] or "AWS S3"),
+        ("region", found["region"] or "(the control plane's AWS configuration)"),
+        ("credentials", credentials),
+    ]
+    for name, value in rows:
+        console.print(f"{name:<12} {value}", markup=False)
 
 
 @db_cmd.command("backup")

@@ -81,6 +81,7 @@ def server_status(as_json: JsonOpt = False) -> None:
         )
         console.print(f"apps: {info['apps']}, instances: {info['instances']}")
         console.print(f"resource limits: {info['resource_limits']}")
+        console.print(f"isolation: {info.get('isolation', '-')}")
 
 
 # -- apps ----------------------------------------------------------------------------------------
@@ -310,6 +311,7 @@ def status(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = 
     console.print(f"release: {info['release'] or '-'}  build: {info['build'] or '-'}")
     console.print("formation: " + ", ".join(f"{k}={v}" for k, v in info["formation"].items()))
     console.print(f"router: {info['router']}  resource limits: {info['resource_limits']}")
+    console.print(f"isolation: {info.get('isolation', '-')}")
     last = info["last_deployment"]
     if last:
         console.print(

@@ -34,8 +34,9 @@ def start(*, foreground: bool) -> str:
         os.execv(sys.executable, [sys.executable, "-m", "launchdeck.controlplane.daemon"])
     if (pid := server_pid(root)) is not None:
         return f"control plane already running (pid {pid})"
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / "server.log").open("ab") as log:
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)  # the daemon keeps it so
+    log_fd = os.open(root / "server.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(log_fd, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "launchdeck.controlplane.daemon"],
             stdin=subprocess.DEVNULL,
@@ -51,15 +52,21 @@ def start(*, foreground: bool) -> str:
                 "the control plane exited at start:\n" + "\n".join(tail),
                 f"see {root / 'server.log'}",
             )
-        if server_pid(root) == proc.pid and _answers():
-            return f"control plane started (pid {proc.pid}), API at {Endpoint.find().url}"
+        if server_pid(root) == proc.pid and _answers(root):
+            return f"control plane started (pid {proc.pid}), API at {local(root).url}"
         time.sleep(0.1)
     raise CliError("the control plane did not answer in time", f"see {root / 'server.log'}")
 
 
-def _answers() -> bool:
+def local(root: Path) -> Endpoint:
+    """The control plane of this home, whatever LAUNCHDECK_API_URL names: `server` commands
+    manage the local daemon, with the token in its api.json."""
+    return Endpoint.find({"LAUNCHDECK_HOME": str(root)})
+
+
+def _answers(root: Path) -> bool:
     try:
-        Client(Endpoint.find()).request("GET", "/v1/status")
+        Client(local(root)).request("GET", "/v1/status")
     except CliError:
         return False
     return True
@@ -93,7 +100,7 @@ def status() -> dict[str, Any]:
     pid = server_pid(root)
     if pid is None:
         return {"running": False, "home": str(root)}
-    info = Client(Endpoint.find()).request("GET", "/v1/status")
+    info = Client(local(root)).request("GET", "/v1/status")
     return {"running": True, "pid": pid, **info}
 
 

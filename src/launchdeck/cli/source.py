@@ -47,9 +47,22 @@ def pack(path: Path) -> bytes:
         return info
 
     with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+        # the server takes no hard links: each name of a file goes in whole
+        tar.inodes = _NoHardLinks()  # type: ignore[attr-defined]
         for child in sorted(path.iterdir()):
             tar.add(child, arcname=child.name, filter=keep)
     return buf.getvalue()
+
+
+class _NoHardLinks(dict[tuple[int, int], str]):
+    """tarfile's record of inodes already added, which remembers none: a second name of a
+    file is stored as a regular file rather than a link to the first."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __setitem__(self, key: tuple[int, int], value: str) -> None:
+        pass
 
 
 def parse_since(text: str) -> float:

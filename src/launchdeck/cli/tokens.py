@@ -1,4 +1,5 @@
-"""`launchdeck tokens create|list|revoke` and `launchdeck audit` (admin tokens only)."""
+"""`launchdeck tokens create|list|revoke|rotate-owner` and `launchdeck audit` (admin tokens
+only)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,24 @@ def tokens_revoke(token_id: str) -> None:
     console.print(f"token {token_id} revoked")
 
 
+@tokens_cmd.command("rotate-owner")
+def tokens_rotate_owner(as_json: JsonOpt = False) -> None:
+    """Replace the owner token (the one in $LAUNCHDECK_HOME/api.json); the old one stops working."""
+    rotated = client().request("POST", "/v1/tokens/owner")
+    if as_json:
+        print_json(rotated)
+        return
+    console.print("new owner token (role admin):")
+    console.print(rotated["token"], markup=False)
+    where = rotated.get("credentials") or "api.json"
+    err.print(
+        f"{where} on the server host is updated: the CLI there uses the new token from now on. "
+        "The old owner token is refused; replace it wherever it was copied (LAUNCHDECK_TOKEN).",
+        style="dim",
+        markup=False,
+    )
+
+
 def audit(
     limit: Annotated[int, typer.Option("--limit", "-n")] = 50, as_json: JsonOpt = False
 ) -> None:
@@ -64,5 +83,3 @@ def audit(
         ["WHEN", "WHO", "ROLE", "ACTION", "RESULT"],
         [(ago(e["at"]), e["who"], e["role"], e["action"], e["status"]) for e in entries],
     )
-
-

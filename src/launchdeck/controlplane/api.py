@@ -1,22 +1,23 @@
 """The HTTP API. Every route needs `Authorization: Bearer <token>`; errors are
-`{"error": ..., "fix": ...}` with a 4xx status."""
+`{"error": ..., "fix": ...}` with a 4xx status, or 503 while the database is locked or failing.
+/docs, /redoc and /openapi.json exist only with LAUNCHDECK_API_DOCS=1, and answer without a
+token: they show the API's shape, never data."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
+import logging
 import re
 import secrets
 import shutil
-import tarfile
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -32,29 +33,50 @@ from launchdeck.controlplane.auth import (
     authorize,
     new_token,
     permission_for,
-    same_token,
     token_hash,
 )
+from launchdeck.controlplane.domains import check_generated_free, check_manifest_domains
 from launchdeck.controlplane.errors import (
     ApiError,
     Conflict,
     Invalid,
     NotFound,
     Unauthorized,
+    Unavailable,
     unknown_app,
     unknown_env,
 )
 from launchdeck.controlplane.git import environment_for
 from launchdeck.controlplane.logs import LogQuery
+from launchdeck.controlplane.owner import OwnerToken, add_owner_routes
 from launchdeck.controlplane.promotion import promotion_json
 from launchdeck.controlplane.secrets import MASK
 from launchdeck.controlplane.service import ControlPlane, deployment_json, event_json
 from launchdeck.controlplane.store import EnvState, TokenRecord
+from launchdeck.controlplane.uploads import UPLOAD_LIMITS, receive, unpack
 from launchdeck.domain import NAME_RE, Manifest
 from launchdeck.manifest import ManifestError, load_manifest
+from launchdeck.manifest.rules import scale_cap_issues
 
 DEFAULT_ENVS = ["staging", "production"]
 TOKEN_NAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+INVALID_REQUEST_FIX = (
+    "check the request's fields against the API's shape (served at /docs when the server runs "
+    "with LAUNCHDECK_API_DOCS=1)"
+)
+
+log = logging.getLogger("launchdeck.api")
+
+
+def reveal_flag(raw: str) -> bool:
+    """`?reveal=`: exactly `true` or `false`. The one place it is read: the route and the audit
+    both go by this answer, so no spelling can reveal without a record."""
+    if raw not in ("true", "false"):
+        raise Invalid(
+            f"reveal should be true or false (got {raw!r})",
+            "use ?reveal=true (admin tokens only) or leave it out",
+        )
+    return raw == "true"
 
 
 class CreateApp(BaseModel):
@@ -91,12 +113,14 @@ class ConfigChange(BaseModel):
 OWNER = Principal("owner", Role.ADMIN)  # whoever holds the token in $LAUNCHDECK_HOME/api.json
 
 
-def create_api(cp: ControlPlane, token: str) -> FastAPI:
+def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
+    owner = OwnerToken.of(token)  # the daemon passes one it can rotate; tests, a plain string
+
     def principal(authorization: str | None) -> Principal:
         scheme, _, given = (authorization or "").partition(" ")
         given = given.strip()
         if scheme == "Bearer" and given:
-            if same_token(given, token):
+            if owner.matches(given):
                 return OWNER
             record = cp.store.token_by_hash(token_hash(given))
             if record is not None:
@@ -111,21 +135,37 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         permission, env = permission_for(request.method, request.url.path, request.path_params)
         authorize(who, permission, env)
 
-    app = FastAPI(title="launchdeck", dependencies=[Depends(auth)])
+    # /docs, /redoc and /openapi.json show the API's shape (routes, fields), never data, and
+    # answer without a token: off unless the server is started with LAUNCHDECK_API_DOCS=1
+    docs = cp.settings.api_docs
+    app = FastAPI(
+        title="launchdeck",
+        dependencies=[Depends(auth)],
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
 
     @app.middleware("http")
     async def audit(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
-        reveal = request.query_params.get("reveal") in ("true", "1")
-        if request.method not in ("GET", "HEAD") or reveal:  # changes, and reading secrets
-            who: Principal | None = getattr(request.state, "principal", None)
-            cp.store.add_audit(
-                time.time(),
-                who.name if who else "unknown",
-                who.role.value if who else "-",
-                f"{request.method} {request.url.path}" + ("?reveal=true" if reveal else ""),
-                response.status_code,
-            )
+        reveal = getattr(request.state, "reveal", False)  # set by the route, from reveal_flag
+        if request.method in ("GET", "HEAD") and not reveal:  # changes, and reading secrets
+            return response
+        who: Principal | None = getattr(request.state, "principal", None)
+        entry = (
+            time.time(),
+            who.name if who else "unknown",
+            who.role.value if who else "-",
+            f"{request.method} {request.url.path}" + ("?reveal=true" if reveal else ""),
+            response.status_code,
+        )
+        try:
+            await run_in_threadpool(cp.store.add_audit, *entry)
+        except Unavailable as exc:
+            log.error("audit record not written (%s): %s", exc.message, entry)
+            if reveal:  # no secret leaves without a record of who read it
+                return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=503)
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -135,13 +175,23 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
             for e in exc.errors()
         )
         return JSONResponse(
-            {"error": f"invalid request: {problems}", "fix": "see the API's /docs for the shape"},
-            status_code=422,
+            {"error": f"invalid request: {problems}", "fix": INVALID_REQUEST_FIX}, status_code=422
         )
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=exc.status)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
+        # a bug still answers in the API's shape (the traceback goes to the server log)
+        return JSONResponse(
+            {
+                "error": f"internal error ({type(exc).__name__})",
+                "fix": "retry; if it keeps failing, see $LAUNCHDECK_HOME/server.log",
+            },
+            status_code=500,
+        )
 
     def env_of(app_name: str, env: str) -> EnvState:
         if not cp.store.app_exists(app_name):
@@ -152,12 +202,23 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         return state
 
     def declared_env(app_name: str, env: str, manifest: Manifest) -> EnvState:
-        """The environment to deploy to; one the manifest declares is created on first use."""
+        """The environment to deploy to; one the manifest declares is created on first use,
+        once `manifest` passed the checks only the server can make."""
         state = cp.store.env(app_name, env)
-        if state is None and env in manifest.environments and NAME_RE.match(env):
-            state = EnvState(app_name, env)
-            cp.store.save_env(state)
-        return state if state is not None else env_of(app_name, env)
+        new = state is None and env in manifest.environments and bool(NAME_RE.fullmatch(env))
+        target = EnvState(app_name, env) if new else (state or env_of(app_name, env))
+        check_deployable(target, manifest)
+        if new:
+            cp.store.save_env(target)
+        return target
+
+    def check_deployable(env: EnvState, manifest: Manifest) -> None:
+        """What the manifest may ask of this server: scale within its cap, and hostnames that
+        are the environment's to claim. Refused before anything is recorded."""
+        over = scale_cap_issues(manifest, cp.settings.max_scale)
+        if over:
+            raise Invalid(str(ManifestError(over)), "lower the scale in launchdeck.toml")
+        check_manifest_domains(cp.store, env, manifest)
 
     @app.post("/v1/tokens", status_code=201)
     def create_token(body: CreateToken) -> dict[str, Any]:
@@ -193,7 +254,7 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
 
     @app.post("/v1/apps", status_code=201)
     def create_app(body: CreateApp) -> dict[str, Any]:
-        if not NAME_RE.match(body.name):
+        if not NAME_RE.fullmatch(body.name):
             raise Invalid(
                 f"app name {body.name!r} is not valid: use 1-30 lowercase letters, digits and '-', "
                 "starting with a letter",
@@ -201,6 +262,8 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
             )
         if cp.store.app_exists(body.name):
             raise Conflict(f"app {body.name!r} already exists", "pick another name")
+        for env in DEFAULT_ENVS:
+            check_generated_free(cp.store, body.name, env)
         cp.store.create_app(body.name, DEFAULT_ENVS, time.time())
         return {"name": body.name, "envs": DEFAULT_ENVS}
 
@@ -232,7 +295,7 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
     ) -> dict[str, Any]:
         if not cp.store.app_exists(name):
             raise unknown_app(name)
-        source = _unpack(await request.body(), cp.home / "tmp")
+        source = await _unpack(request, cp.home / "tmp")
         try:
             manifest = _app_manifest(source, "fix the app, then deploy again")
             state = declared_env(name, env, manifest)
@@ -256,7 +319,7 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
         The role is checked here, once the commit's manifest has named the environment."""
         if not cp.store.app_exists(name):
             raise unknown_app(name)
-        source = _unpack(await request.body(), cp.home / "tmp")
+        source = await _unpack(request, cp.home / "tmp")
         try:
             manifest = _app_manifest(source, "fix the app, commit, then push again")
             envs = sorted({e.name for e in cp.store.envs(name)} | set(manifest.environments))
@@ -299,7 +362,9 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
 
     @app.post("/v1/apps/{name}/envs/{env}/promotions", status_code=202)
     def promote(name: str, env: str, body: Promote) -> dict[str, Any]:
-        return deployment_json(cp.engine.promote(env_of(name, body.source), env_of(name, env)))
+        source, target = env_of(name, body.source), env_of(name, env)
+        check_deployable(target, cp.engine.promotion(source, target).manifest)
+        return deployment_json(cp.engine.promote(source, target))
 
     @app.get("/v1/apps/{name}/envs/{env}/instances")
     def instances(name: str, env: str) -> list[dict[str, Any]]:
@@ -307,19 +372,23 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
 
     @app.post("/v1/apps/{name}/envs/{env}/scale", status_code=202)
     def scale(name: str, env: str, body: Scale) -> dict[str, Any]:
-        return deployment_json(cp.engine.scale(env_of(name, env), body.counts))
+        state = env_of(name, env)
+        return deployment_json(cp.engine.scale(state, body.counts, max_scale=cp.settings.max_scale))
 
     @app.post("/v1/apps/{name}/envs/{env}/restart", status_code=202)
     def restart(name: str, env: str, body: Restart) -> dict[str, Any]:
         return deployment_json(cp.engine.restart(env_of(name, env), body.service))
 
     @app.get("/v1/apps/{name}/envs/{env}/config")
-    def get_config(name: str, env: str, request: Request, reveal: bool = False) -> dict[str, Any]:
-        """Plain values, and secrets masked unless `reveal` (admins only)."""
+    def get_config(name: str, env: str, request: Request, reveal: str = "false") -> dict[str, Any]:
+        """Plain values, and secrets masked unless `reveal=true` (admins only). Every reveal is
+        audited, allowed or refused: the audit middleware reads the answer set here."""
+        revealing = reveal_flag(reveal)
+        request.state.reveal = revealing
         state = env_of(name, env)
-        if reveal:
+        if revealing:
             authorize(request.state.principal, Permission.REVEAL_SECRETS, env)
-        return config_json(state, reveal=reveal)
+        return config_json(state, reveal=revealing)
 
     @app.patch("/v1/apps/{name}/envs/{env}/config")
     def change_config(name: str, env: str, body: ConfigChange) -> dict[str, Any]:
@@ -361,6 +430,7 @@ def create_api(cp: ControlPlane, token: str) -> FastAPI:
     add_addon_routes(app, cp, env_of)
     add_domain_routes(app, cp, env_of)
     add_backup_routes(app, cp, env_of)
+    add_owner_routes(app, owner)
     return app
 
 
@@ -384,21 +454,16 @@ def _app_manifest(source: Path, fix: str) -> Manifest:
         manifest = load_manifest(source)
         detect_kind(source, manifest.build)
     except (ManifestError, BuildError) as exc:
-        raise Invalid(str(exc), fix) from None
+        # said of the app's own files: never name where the server unpacked them
+        raise Invalid(str(exc).replace(f"{source}/", "").replace(str(source), "."), fix) from None
     return manifest
 
 
-def _unpack(body: bytes, tmp_root: Path) -> Path:
-    """A gzipped tar of the app directory, unpacked safely (no paths outside, no devices)."""
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix="src-", dir=tmp_root))
+async def _unpack(request: Request, tmp_root: Path) -> Path:
+    """The uploaded app directory: the body streamed to disk under a size cap, then checked
+    member by member and unpacked in a worker thread, so the API keeps answering meanwhile."""
+    archive = await receive(request, tmp_root, UPLOAD_LIMITS)
     try:
-        with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
-            tar.extractall(target, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        shutil.rmtree(target, ignore_errors=True)
-        raise Invalid(
-            f"the upload is not a gzipped tar of an app directory ({exc})",
-            "deploy with: launchdeck deploy PATH",
-        ) from None
-    return target
+        return await run_in_threadpool(unpack, archive, tmp_root, UPLOAD_LIMITS)
+    finally:
+        archive.unlink(missing_ok=True)

@@ -1,23 +1,33 @@
-"""Database routes: backups (list, take, verify), restore, pull, and prune.
+"""Database routes: backups (list, take, verify), restore, pull, and prune; and the host's
+backup target (`/v1/settings/backup-target`).
 
 They reach the data itself, so they need an admin token for a protected environment (production)
 and at least a deployer token elsewhere; pulling *from* production needs admin too, and prune
-(which can drop copies of any environment) is admin only. Add-on errors become API errors
-with the driver's fix in the `fix` field.
+(which can drop copies of any environment) is admin only. The backup target (where copies of
+every cluster go, and the keys that sign them) is admin only, and its secret is never shown.
+Add-on errors become API errors with the driver's fix in the `fix` field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Body, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from launchdeck.controlplane.auth import PROTECTED_ENVS, Principal, Role
+from launchdeck.controlplane.backup_target import (
+    NO_TARGET,
+    BackupTargetFile,
+    TargetUnreadable,
+    parse_target,
+)
 from launchdeck.controlplane.databases import Databases
 from launchdeck.controlplane.errors import (
+    Conflict,
     Forbidden,
+    Invalid,
     addon_errors,
 )
 from launchdeck.controlplane.service import ControlPlane, deployment_json
@@ -88,6 +98,44 @@ def add_backup_routes(
         with addon_errors():
             return databases().restores.prune()
 
+    add_backup_target_routes(app, cp)
+
+
+def add_backup_target_routes(app: FastAPI, cp: ControlPlane) -> None:
+    """`/v1/settings/...` needs Permission.MANAGE_SETTINGS (auth.permission_for): admins only;
+    each route checks the role again, so a change to the path rule cannot open them."""
+
+    def target(request: Request) -> BackupTargetFile:
+        admin_only(request.state.principal, "manage the backup target")
+        return BackupTargetFile(cp.home)
+
+    @app.get("/v1/settings/backup-target")
+    def show_backup_target(request: Request) -> dict[str, Any]:
+        try:
+            found = target(request).get()
+        except TargetUnreadable as exc:  # e.g. LAUNCHDECK_SECRET_KEY changed since it was set
+            message, _, fix = str(exc).partition("; fix: ")
+            raise Conflict(message, fix) from None
+        return NO_TARGET if found is None else found.public_json()
+
+    @app.put("/v1/settings/backup-target")
+    def set_backup_target(request: Request, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
+        setting = target(request)
+        if not isinstance(body, dict):
+            raise Invalid(
+                "the body should be a JSON object with bucket, prefix, endpoint, region, "
+                "access_key_id and secret_access_key",
+                "e.g. launchdeck db backups target set --bucket shop-backups",
+            )
+        parsed = parse_target(body)
+        setting.set(parsed)
+        return parsed.public_json()
+
+    @app.delete("/v1/settings/backup-target")
+    def unset_backup_target(request: Request) -> dict[str, Any]:
+        removed = target(request).unset()
+        return {**NO_TARGET, "removed": removed}
+
 
 def may_manage_database(who: Principal, env: str) -> None:
     if who.role is Role.ADMIN:
@@ -104,9 +152,9 @@ def may_manage_database(who: Principal, env: str) -> None:
         )
 
 
-def admin_only(who: Principal) -> None:
+def admin_only(who: Principal, what: str = "prune databases") -> None:
     if who.role is not Role.ADMIN:
         raise Forbidden(
-            f"{who.name} (role {who.role}) may not prune databases",
+            f"{who.name} (role {who.role}) may not {what}",
             "use an admin token (launchdeck tokens create --role admin)",
         )

@@ -36,6 +36,7 @@ class Permission(enum.Enum):
     REVEAL_SECRETS = "reveal secrets"
     MANAGE_TOKENS = "manage tokens"
     READ_AUDIT = "read the audit log"
+    MANAGE_SETTINGS = "manage control-plane settings"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def permission_for(
         return Permission.MANAGE_TOKENS, None
     if path.startswith("/v1/audit"):
         return Permission.READ_AUDIT, None
+    if path.startswith("/v1/settings"):  # backup destinations and their credentials: admin only
+        return Permission.MANAGE_SETTINGS, None
     if method in ("GET", "HEAD"):
         return Permission.READ, env
     if method == "POST" and path == "/v1/apps":

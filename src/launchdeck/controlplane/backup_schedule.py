@@ -3,14 +3,15 @@ backup records and the time, so the scheduler's behaviour is tested with a fake 
 
 One cluster serves several environments, each with its own `[addons.postgres] backups`: the
 cluster is backed up as often as the most demanding one asks and its backups are kept as long
-as the longest `keep`; each verified backup is copied to every bucket one of them names.
+as the longest `keep`. Where copies go is not theirs to say: the host's backup target is an
+admin's setting (backup_target).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from launchdeck.domain import BackupCopy, BackupPolicy, PostgresAddon
+from launchdeck.domain import BackupPolicy, PostgresAddon
 from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
 
 RETRY_AFTER = 3600.0  # a failed backup is tried again after this long (or `every`, if sooner)
@@ -22,11 +23,6 @@ def policy_for(settings: Iterable[PostgresAddon]) -> BackupPolicy:
     if not policies:
         return BackupPolicy()
     return BackupPolicy(every=min(p.every for p in policies), keep=max(p.keep for p in policies))
-
-
-def copy_targets(settings: Iterable[PostgresAddon]) -> tuple[BackupCopy, ...]:
-    """Every bucket the cluster's environments asked their backups to be copied to, once each."""
-    return tuple(dict.fromkeys(s.backups.s3 for s in settings if s.backups.s3 is not None))
 
 
 def backup_due(

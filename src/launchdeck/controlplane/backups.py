@@ -6,8 +6,10 @@ told when one fails: a Notice (`<app>/<env>: backup failed`, the reason as its d
 `[notify] webhooks` of the environment's current release, as deploy failures are. One lock per
 cluster keeps a scheduled backup and `db backup` from running their steps interleaved.
 
-A verified backup is copied to the buckets of `[addons.postgres] backups.s3` (backup_copies);
-a failed copy is alerted the same way, and the backup stays verified: it is still restorable.
+A verified backup is copied to the host's backup target (backup_target: a control-plane setting
+only an admin sets, never an app's manifest, since a cluster holds every app's data), with the
+target's access key or the control plane's own AWS credentials (backup_copies). A failed copy is
+alerted the same way, and the backup stays verified: it is still restorable.
 """
 
 from __future__ import annotations
@@ -19,16 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from launchdeck.controlplane.backup_schedule import (
-    backup_due,
-    copy_targets,
-    expired,
-    policy_for,
-    unverified,
-)
+from launchdeck.controlplane.backup_schedule import backup_due, expired, policy_for, unverified
+from launchdeck.controlplane.backup_target import BackupTarget
 from launchdeck.controlplane.notify import Notice, Notifier
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.domain import BackupCopy
 from launchdeck.drivers.local.addon_errors import AddonError, BackupFailed, UnknownBackup
 from launchdeck.drivers.local.addons import AddonHost, ClusterUse
 from launchdeck.drivers.local.backup_copies import CopyResult, s3_copies
@@ -49,11 +45,23 @@ class Uploader(Protocol):
     def upload(self, backup_dir: Path, backup_id: str) -> CopyResult: ...
 
 
-Copier = Callable[[BackupCopy, str, Path], Uploader]  # bucket, cluster name, its WAL archive
+class TargetSource(Protocol):
+    def get(self) -> BackupTarget | None: ...  # backup_target.BackupTargetFile
 
 
-def s3_copier(target: BackupCopy, cluster: str, wal_archive: Path) -> Uploader:
-    return s3_copies(target, cluster=cluster, wal_archive=wal_archive)
+class NoTarget:
+    """Backups stay on this host."""
+
+    def get(self) -> BackupTarget | None:
+        return None
+
+
+Copier = Callable[[BackupTarget, str, Path], Uploader]  # target, cluster name, its WAL archive
+
+
+def s3_copier(target: BackupTarget, cluster: str, wal_archive: Path) -> Uploader:
+    return s3_copies(target.where, cluster=cluster, wal_archive=wal_archive,
+                     credentials=target.credentials)  # fmt: skip
 
 
 class BackupService:
@@ -64,9 +72,11 @@ class BackupService:
         notifier: Notifier | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        target: TargetSource | None = None,
         copier: Copier = s3_copier,
     ) -> None:
         self.store, self.addons, self.notifier, self.clock = store, addons, notifier, clock
+        self.target: TargetSource = target or NoTarget()
         self.copier = copier
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._attempts: dict[str, float] = {}  # cluster -> when the scheduler last tried
@@ -183,36 +193,36 @@ class BackupService:
         return self._copy(name, backups, checked, also)
 
     def _copy(self, name: str, backups: Backups, backup: Backup, also: EnvState | None) -> Backup:
-        """Copy a verified backup to the buckets its environments name (not again once it
-        was copied without error); the outcome is noted in its backup.json."""
-        targets = self._targets(name, also)
-        if not targets or (backup.copied_to and not backup.copy_error):
+        """Copy a verified backup to the host's backup target (not again once it was copied
+        without error); the outcome is noted in its backup.json. Only the admin's target is
+        read here: what an environment's manifest or an old release says is never a target."""
+        if backup.copied_to and not backup.copy_error:
             return backup
-        copied, errors = [], []
-        for target in targets:
-            try:
-                uploader = self.copier(target, name, backups.wal_archive)
-                result = uploader.upload(backups.directory(backup), backup.id)
-            except Exception as exc:  # e.g. a bad AWS profile: the backup stays verified
-                result = CopyResult(error=f"copying backup {backup.id} to {target.url} "
-                                    f"failed: {exc}")  # fmt: skip
-            copied += [result.copied_to] if result.ok else []
-            errors += [] if result.ok else [result.error]
-        noted = backups.record_copy(backup.id, copied_to=" ".join(copied),
-                                    copy_error="; ".join(errors))  # fmt: skip
-        if errors:
+        try:
+            target = self.target.get()
+        except Exception as exc:  # a damaged setting: the backup stays verified
+            result = CopyResult(error=f"copying backup {backup.id} failed: {exc}")
+        else:
+            if target is None:
+                return backup
+            result = self._upload(target, name, backups, backup)
+        noted = backups.record_copy(backup.id, copied_to=result.copied_to,
+                                    copy_error=result.error)  # fmt: skip
+        if result.error:
             log.error("PostgreSQL %s: %s", name, noted.copy_error)
             self._tell(name, f"backup {backup.id} of PostgreSQL {name} was verified, but "
                              f"{noted.copy_error}", also)  # fmt: skip
         return noted
 
-    def _targets(self, name: str, also: EnvState | None) -> tuple[BackupCopy, ...]:
-        settings = [s for use in self.addons.clusters_in_use() if use.name == name
-                    for s in use.settings]  # fmt: skip
-        if also is not None:
-            mine = self.addons.postgres_settings(also.app, also.name)
-            settings += [mine] if mine is not None else []
-        return copy_targets(settings)
+    def _upload(
+        self, target: BackupTarget, name: str, backups: Backups, backup: Backup
+    ) -> CopyResult:
+        try:
+            uploader = self.copier(target, name, backups.wal_archive)
+            return uploader.upload(backups.directory(backup), backup.id)
+        except Exception as exc:  # e.g. a bad AWS profile: the backup stays verified
+            return CopyResult(error=f"copying backup {backup.id} to {target.where.url} "
+                              f"failed: {exc}")  # fmt: skip
 
     def _alert(self, name: str, backup_id: str, reason: str, also: EnvState | None) -> None:
         log.error("PostgreSQL %s: backup %s failed: %s", name, backup_id or "(none)", reason)

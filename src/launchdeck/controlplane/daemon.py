@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from launchdeck.controlplane.api import create_api
+from launchdeck.controlplane.owner import Credentials, OwnerToken
 from launchdeck.controlplane.service import ControlPlane
 from launchdeck.controlplane.settings import Settings
 from launchdeck.system import FileLock, atomic_write
@@ -42,13 +44,70 @@ def load_or_create_token(path: Path) -> str:
     return secrets.token_urlsafe(32)
 
 
+def credentials(settings: Settings) -> Credentials:
+    return Credentials(settings.credentials, settings.api_url)
+
+
 def write_credentials(settings: Settings, token: str) -> None:
-    payload = {"url": settings.api_url, "token": token, "pid": os.getpid()}
-    atomic_write(settings.credentials, json.dumps(payload, indent=2) + "\n", mode=0o600)
+    credentials(settings).write(token)
+
+
+PRIVATE = 0o077  # umask: nothing under the home grants the group or others anything
+
+
+def tighten_tree(root: Path) -> list[Path]:
+    """Take the group and other bits (and setuid, setgid, sticky) off every directory and
+    regular file under `root`; return what changed. Symlinks are not followed (fwalk opens a
+    directory only if it is the one listed, a file is opened with O_NOFOLLOW), sockets, FIFOs
+    and devices are left alone, and what cannot be changed is logged and skipped."""
+    changed: list[Path] = []
+    for top, _dirs, files, top_fd in os.fwalk(root, follow_symlinks=False):
+        if _tighten(top_fd, Path(top)):
+            changed.append(Path(top))
+        for name in files:
+            if not _loose_file(name, top_fd):
+                continue
+            try:
+                fd = os.open(name, _NOFOLLOW, dir_fd=top_fd)
+            except OSError:  # swapped for a symlink (ELOOP) or a socket (ENXIO), or gone
+                continue
+            try:
+                if _tighten(fd, Path(top) / name):
+                    changed.append(Path(top) / name)
+            finally:
+                os.close(fd)
+    if changed:
+        log.info("made %d paths under %s private (0700/0600)", len(changed), root)
+    return changed
+
+
+_NOFOLLOW = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def _loose_file(name: str, dir_fd: int) -> bool:
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and bool(stat.S_IMODE(st.st_mode) & ~0o700)
+
+
+def _tighten(fd: int, path: Path) -> bool:
+    """Keep only the owner bits of an open directory or regular file; True if that changed it."""
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)) or not stat.S_IMODE(mode) & ~0o700:
+        return False
+    try:
+        os.fchmod(fd, stat.S_IMODE(mode) & 0o700)
+    except OSError as exc:  # another account's file, under a daemon that is not root
+        log.warning("cannot make %s private: %s", path, exc)
+        return False
+    return True
 
 
 def serve(settings: Settings) -> int:
-    settings.home.mkdir(parents=True, exist_ok=True)
+    os.umask(PRIVATE)  # before anything is created: the database, its WAL, logs, builds
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = FileLock(settings.home / "server.lock")
     if not lock.acquire(blocking=False):
         print(f"launchdeck: a control plane already runs for {settings.home}", file=sys.stderr)
@@ -56,14 +115,16 @@ def serve(settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    tighten_tree(settings.home)  # the home itself, and what an older launchdeck left in it
     token = load_or_create_token(settings.credentials)
     cp = ControlPlane(settings)
     cp.start()
     write_credentials(settings, token)
-    atomic_write(settings.pidfile, f"{os.getpid()}\n")
+    owner = OwnerToken(token, credentials(settings))  # `tokens rotate-owner` replaces it
+    atomic_write(settings.pidfile, f"{os.getpid()}\n", mode=0o600)
     server = _Server(
         uvicorn.Config(
-            create_api(cp, token),
+            create_api(cp, owner),
             host=settings.bind,
             port=settings.api_port,
             log_level="warning",

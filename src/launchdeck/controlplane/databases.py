@@ -1,5 +1,6 @@
-"""The database use cases wired together: backups (with their schedule), restores and prune,
-and `db pull`. The control plane builds one, starts its scheduler and stops it on shutdown."""
+"""The database use cases wired together: backups (with their schedule and the host's backup
+target), restores and prune, and `db pull`. The control plane builds one, starts its scheduler
+and stops it on shutdown."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from launchdeck.build import Builder
 from launchdeck.controlplane.backup_scheduler import BackupScheduler
+from launchdeck.controlplane.backup_target import BackupTargetFile
 from launchdeck.controlplane.backups import BackupService
 from launchdeck.controlplane.db_pull import Pulls
 from launchdeck.controlplane.engine import Engine
@@ -24,6 +26,7 @@ class Databases:
     restores: Restores
     pulls: Pulls
     scheduler: BackupScheduler
+    target: BackupTargetFile
 
     @classmethod
     def wire(
@@ -36,13 +39,17 @@ class Databases:
         driver: LocalDriver,
         notifier: Notifier | None,
         workdir: Path,
+        home: Path | None = None,
     ) -> Databases:
-        backups = BackupService(store, addons, notifier)
+        # the backup target is $LAUNCHDECK_HOME/backup-target.json; workdir is $LAUNCHDECK_HOME/tmp
+        target = BackupTargetFile(home or workdir.parent)
+        backups = BackupService(store, addons, notifier, target=target)
         return cls(
             backups=backups,
             restores=Restores(store, engine, addons, backups),
             pulls=Pulls(store, engine, addons, builder, driver, workdir=workdir),
             scheduler=BackupScheduler(backups),
+            target=target,
         )
 
     def start(self) -> None:

@@ -101,6 +101,8 @@ class Pulls:
         command = Command(("/bin/sh", "-c", scrub), env=environ,
                           cwd=self.builder.get(release.build.digest).app_dir,
                           timeout=SCRUB_TIMEOUT)  # fmt: skip
+        # the target's code, as the target's account (it may be given only the copy's URL)
+        command = self.driver.env_jail(release.app, release.env).confine(command)
         lines: list[str] = []
         result = self.runner.stream(command, lines.append)
         if result.ok:

@@ -15,12 +15,13 @@ from pathlib import Path
 from launchdeck.build import Artifact, Builder, BuildError
 from launchdeck.controlplane.attach import Attacher, changes
 from launchdeck.controlplane.book import StoreBook
-from launchdeck.controlplane.errors import Conflict, Invalid, NotFound, addon_errors
+from launchdeck.controlplane.errors import Conflict, Invalid, NotFound, Unavailable, addon_errors
 from launchdeck.controlplane.journal import Journal
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.phases import Phases
 from launchdeck.controlplane.promotion import Promotion, plan_promotion, scale_of
 from launchdeck.controlplane.redaction import Redactors
+from launchdeck.controlplane.settings import DEFAULT_MAX_SCALE
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.controlplane.workers import Workers
 from launchdeck.domain import (
@@ -34,6 +35,7 @@ from launchdeck.domain import (
 )
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver
+from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.execution import Executor, RolloutFailed
 from launchdeck.planning import Desired, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner
@@ -42,6 +44,7 @@ log = logging.getLogger("launchdeck.engine")
 
 
 ADDON_VARS = ("DATABASE_URL", "REDIS_URL")  # set by add-ons, not by releases
+CRASH_RETRY_FIRST, CRASH_RETRY_MAX = 0.5, 30.0  # seconds between tries to record a crash
 
 
 def new_instance_id(service: str, release: int) -> str:
@@ -79,14 +82,32 @@ class Engine:
         def run() -> None:
             try:
                 job()
-            except Exception as exc:  # a bug must not leave a deployment running forever
+            except Exception as exc:  # a bug or a failing database must not leave it running
                 log.exception("deployment %s crashed", dep.id)
-                current = self.store.deployment(dep.id)
-                if current is not None and not current.state.finished:
-                    self.journal.finish(current, DeploymentState.FAILED, f"internal error: {exc}")
+                self._end_crashed(dep.id, exc)
 
         self.workers[(dep.app, dep.env)].submit(run)
         return dep
+
+    def _end_crashed(self, dep_id: int, exc: Exception) -> None:
+        """Record a crashed deployment as failed. The crash may have been the database itself
+        (locked or failing): then wait for it, backing off, rather than leave the deployment
+        unfinished; the environment's worker holds its next jobs meanwhile."""
+        if isinstance(exc, Unavailable):
+            reason = f"{exc.message}; the deployment stopped where it was: {exc.fix}"
+        else:
+            reason = f"internal error: {exc}"
+        delay = CRASH_RETRY_FIRST
+        while True:
+            try:
+                current = self.store.deployment(dep_id)
+                if current is not None and not current.state.finished:
+                    self.journal.finish(current, DeploymentState.FAILED, reason)
+                return
+            except Unavailable as down:
+                log.warning("deployment %s: failure not recorded yet (%s)", dep_id, down)
+                self.clock.sleep(delay)
+                delay = min(delay * 2, CRASH_RETRY_MAX)
 
     # -- use cases ---------------------------------------------------------------------------
 
@@ -107,8 +128,9 @@ class Engine:
                 manifest.build,
                 log=lambda line: self.journal.event(dep, "build", line),
                 git_sha=git_sha,
+                jail=self.driver.build_jail(dep.app),
             )
-        except BuildError as exc:
+        except (BuildError, IsolationError) as exc:
             self.journal.finish(dep, DeploymentState.FAILED, f"build failed: {exc}")
             return
         finally:
@@ -282,12 +304,22 @@ class Engine:
             dep, lambda: self._rollout(dep, current, replace_services=frozenset(services))
         )
 
-    def scale(self, env: EnvState, counts: dict[str, int]) -> Deployment:
+    def scale(
+        self, env: EnvState, counts: dict[str, int], *, max_scale: int = DEFAULT_MAX_SCALE
+    ) -> Deployment:
+        """`max_scale`: the server's cap on instances per service (LAUNCHDECK_MAX_SCALE)."""
         current = self._current(env)
         self._check_services(current, list(counts))
         for name, count in counts.items():
             if count < 0:
                 raise Invalid(f"scale {name}={count}: count should be 0 or more", f"e.g. {name}=2")
+            if count > max_scale:
+                raise Invalid(
+                    f"scale {name}={count}: this server runs at most {max_scale} instances "
+                    "per service",
+                    f"use {name}={max_scale} or less, or raise the cap: set LAUNCHDECK_MAX_SCALE "
+                    "on the server and restart it",
+                )
         env = replace(env, formation={**env.formation, **counts})
         self.store.save_env(env)
         dep = self.journal.begin(env, DeploymentKind.SCALE, to_release=current.version)

@@ -36,6 +36,16 @@ class Invalid(ApiError):
     status = 422
 
 
+class TooLarge(ApiError):
+    status = 413
+
+
+class Unavailable(ApiError):
+    """The control plane cannot serve this now (its database is locked or failing): retry."""
+
+    status = 503
+
+
 def unknown_app(app: str) -> NotFound:
     return NotFound(f"app {app!r} not found", f"create it with: launchdeck apps create {app}")
 

@@ -3,8 +3,10 @@ out of every one), and the notices its start and its end send to the webhooks.""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
+from launchdeck.controlplane.errors import Unavailable
 from launchdeck.controlplane.notify import Notice, Notifier
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
@@ -50,7 +52,16 @@ class Journal:
                 **fields,  # type: ignore[arg-type]
             )
         )
-        self.event(dep, "started", f"{kind.value} of {env.app}/{env.name} started")
+        try:
+            self.event(dep, "started", f"{kind.value} of {env.app}/{env.name} started")
+        except Unavailable:  # the caller gets a 503; the deployment must not stay pending
+            with contextlib.suppress(Unavailable):
+                reason = "the control plane's database was busy: nothing was done; retry"
+                failed = DeploymentState.FAILED
+                self.store.save_deployment(
+                    replace(dep, state=failed, reason=reason, finished_at=self.clock.now())
+                )
+            raise
         if notify is not None:
             self._notify_specs[dep.id] = notify
         self._notify(dep, "started")

@@ -17,6 +17,7 @@ from launchdeck.domain import (
     TestSpec,
 )
 from launchdeck.drivers.local.driver import LocalDriver
+from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.manifest.units import format_duration
 from launchdeck.system import Command, Result, Runner
 
@@ -37,6 +38,11 @@ class Phases:
             cwd=artifact.app_dir,
             timeout=spec.timeout,
         )
+        try:  # as the build account: tests see no environment's config, nor its processes
+            command = self.driver.build_jail(dep.app).confine(command)
+        except IsolationError as exc:
+            self.journal.finish(dep, DeploymentState.FAILED, str(exc))
+            return False
         result = self._stream(dep, command, "test_output")
         if result.ok:
             self.journal.event(dep, "tested", "tests passed")
@@ -61,6 +67,11 @@ class Phases:
             cwd=artifact.app_dir,
             timeout=spec.timeout,
         )
+        try:  # as the environment's account, like its instances
+            command = self.driver.env_jail(release.app, release.env).confine(command)
+        except IsolationError as exc:
+            self.journal.finish(dep, DeploymentState.FAILED, str(exc))
+            return False
         result = self._stream(dep, command, "release_output")
         if result.ok:
             return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from launchdeck.build import Builder
+from launchdeck.controlplane import uploads
 from launchdeck.controlplane.databases import Databases
 from launchdeck.controlplane.engine import Engine
 from launchdeck.controlplane.errors import NotFound
@@ -27,6 +29,7 @@ from launchdeck.domain import Deployment, Event, Instance
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, app_host
 from launchdeck.drivers.local.haproxy import Router
+from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.ports import PortAllocator
 
 
@@ -70,7 +73,15 @@ class ControlPlane:
         self.home = settings.home
         self.store = Store(settings.db, Keyring(self.home))
         self.redactors = Redactors(self.store)
-        self.builder = Builder(self.home / "builds", keep=settings.keep_builds)
+        self.isolation = Isolation(settings.apps, home=self.home)
+        self.isolation.prepare()
+        environ = self.isolation.environ(os.environ)  # never the daemon's own environment
+        self.builder = Builder(
+            self.isolation.store,
+            keep=settings.keep_builds,
+            python=self.isolation.python(),
+            environ=environ,
+        )
         self.router = Router(self.home / "router", http_port=settings.http_port, bind=settings.bind)
         ports = PortAllocator(*settings.port_range)
         self.addons = AddonHost(settings.addons, ports=ports, in_use=self.store.ports_in_use)
@@ -80,6 +91,8 @@ class ControlPlane:
             router=self.router,
             ports=ports,
             reserved=self.addons.reserved_ports,
+            environ=environ,
+            isolation=self.isolation,
         )
         self.notifier = Notifier()
         self.engine = Engine(
@@ -93,7 +106,7 @@ class ControlPlane:
         self.reconciler = Reconciler(self.engine, interval=settings.reconcile_interval)
         self.databases = Databases.wire(
             store=self.store, engine=self.engine, addons=self.addons, builder=self.builder,
-            driver=self.driver, notifier=self.notifier, workdir=self.home / "tmp",
+            driver=self.driver, notifier=self.notifier, workdir=self.home / "tmp", home=self.home,
         )  # fmt: skip
         self.logs = LogStore(self.home / "logs", redact=self.redactors)
         # the hook runs this interpreter's console script: the CLI that came with this daemon
@@ -103,6 +116,7 @@ class ControlPlane:
 
     def start(self) -> None:
         """Adopt what runs, resume interrupted deployments, then start the loops."""
+        uploads.sweep(self.home / "tmp")  # before the API serves: nothing of ours is in flight
         self.router.ensure_running()
         for dep in self.store.unfinished_deployments():
             self.engine.resume(dep)
@@ -189,6 +203,7 @@ class ControlPlane:
             "resource_limits": self.driver.cgroups.support.detail
             if self.driver.cgroups.support.enabled
             else f"not enforced: {self.driver.cgroups.support.detail}",
+            "isolation": self.isolation.support.detail,
         }
 
     def releases_json(self, env: EnvState) -> list[dict[str, Any]]:
@@ -220,6 +235,7 @@ class ControlPlane:
             "resource_limits": self.driver.cgroups.support.detail
             if self.driver.cgroups.support.enabled
             else f"not enforced: {self.driver.cgroups.support.detail}",
+            "isolation": self.isolation.support.detail,
         }
 
     # -- destroy ------------------------------------------------------------------------------
@@ -232,6 +248,7 @@ class ControlPlane:
         shutil.rmtree(self.logs.root / name, ignore_errors=True)
         shutil.rmtree(self.home / "logs" / "raw" / name, ignore_errors=True)
         self.git.remove(name)
+        self.isolation.forget(name)
         return {"name": name, "destroyed": True, "instances_stopped": stopped}
 
     def _stop_app(self, name: str) -> int:

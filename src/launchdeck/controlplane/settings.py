@@ -14,6 +14,9 @@ class SettingsError(ValueError):
     pass
 
 
+DEFAULT_MAX_SCALE = 64
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -24,6 +27,9 @@ class Settings:
     reconcile_interval: float = 0.5
     keep_builds: int = 10
     addons_dir: Path | None = None  # add-on servers' data; default: see `addons`
+    apps_dir: Path | None = None  # builds and app accounts' homes; default: see `apps`
+    max_scale: int = DEFAULT_MAX_SCALE  # most instances `scale` (or a manifest) gives a service
+    api_docs: bool = False  # serve /docs, /redoc and /openapi.json: the API's shape, no data
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -34,9 +40,10 @@ class Settings:
             api_port=_port(env, "LAUNCHDECK_API_PORT", 7070),
             http_port=_port(env, "LAUNCHDECK_HTTP_PORT", 8080),
             port_range=_range(env.get("LAUNCHDECK_PORT_RANGE") or "20000-29999"),
-            addons_dir=Path(env["LAUNCHDECK_ADDONS_DIR"]).expanduser().resolve()
-            if env.get("LAUNCHDECK_ADDONS_DIR")
-            else None,
+            addons_dir=_dir(env, "LAUNCHDECK_ADDONS_DIR"),
+            apps_dir=_dir(env, "LAUNCHDECK_APPS_DIR"),
+            max_scale=_max_scale(env.get("LAUNCHDECK_MAX_SCALE") or str(DEFAULT_MAX_SCALE)),
+            api_docs=_switch(env, "LAUNCHDECK_API_DOCS"),
         )
 
     @property
@@ -49,8 +56,18 @@ class Settings:
         inside = self.home / "addons"
         if os.geteuid() != 0 or _searchable_by_others(self.home):
             return inside
-        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
-        return Path("/var/lib/launchdeck") / f"addons-{digest}"
+        return Path("/var/lib/launchdeck") / f"addons-{_home_id(self.home)}"
+
+    @property
+    def apps(self) -> Path:
+        """Builds and the homes of app accounts: `LAUNCHDECK_APPS_DIR` if set. App code may not
+        pass through the home (0700), so as root they live under /var/lib/launchdeck; as
+        another user, app code runs as that user and the home's `apps` does."""
+        if self.apps_dir is not None:
+            return self.apps_dir
+        if os.geteuid() != 0:
+            return self.home / "apps"
+        return Path("/var/lib/launchdeck") / f"apps-{_home_id(self.home)}"
 
     @property
     def api_url(self) -> str:
@@ -71,6 +88,14 @@ class Settings:
     @property
     def server_log(self) -> Path:
         return self.home / "server.log"
+
+
+def _home_id(home: Path) -> str:
+    return hashlib.sha256(str(home).encode()).hexdigest()[:12]
+
+
+def _dir(env: Mapping[str, str], name: str) -> Path | None:
+    return Path(env[name]).expanduser().resolve() if env.get(name) else None
 
 
 def _searchable_by_others(path: Path) -> bool:
@@ -99,3 +124,19 @@ def _range(raw: str) -> tuple[int, int]:
             f"LAUNCHDECK_PORT_RANGE: should be FIRST-LAST within 1024-65535 (got {raw!r})"
         )
     return int(first), int(last)
+
+
+def _max_scale(raw: str) -> int:
+    if not (raw.isascii() and raw.isdecimal() and int(raw) >= 1):
+        raise SettingsError(
+            f"LAUNCHDECK_MAX_SCALE: should be a whole number of instances, 1 or more (got {raw!r})"
+        )
+    return int(raw)
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    """`1` turns it on; `0` or unset leaves it off. Nothing else, so a typo is not read as on."""
+    raw = env.get(name) or "0"
+    if raw not in ("0", "1"):
+        raise SettingsError(f"{name}: should be 1 (on) or 0 (off) (got {raw!r})")
+    return raw == "1"

@@ -1,14 +1,19 @@
 """SQLite store: apps, environments, releases, deployments and their events, instances.
 
 Rows hold frozen domain objects as JSON (pydantic's TypeAdapter does the round trip), plus the
-columns we query by. One connection, serialized by a lock; WAL so readers never block. Secret
-config values are sealed on the way in and opened on the way out: the file holds ciphertext."""
+columns we query by. Writes go through one connection, one at a time; reads through another, so
+a write waiting on a lock never holds them up (WAL: readers never block). A database another
+process holds locked, or one that fails, raises StoreUnavailable (a 503 with a fix) after a brief
+retry, never a bare sqlite3 error. Secret config values are sealed on the way in and opened on
+the way out: the file holds ciphertext."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -17,6 +22,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from launchdeck.controlplane.errors import Unavailable
 from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import Deployment, DeploymentState, Event, Instance, Release
 
@@ -44,6 +50,48 @@ CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, who TEXT NOT NULL,
     role TEXT NOT NULL, action TEXT NOT NULL, status INTEGER NOT NULL);
 """
+
+
+BUSY_TIMEOUT = 1.0  # seconds SQLite waits for another process's lock, per attempt
+WRITE_ATTEMPTS = 3  # a write still locked after this many tries fails with StoreUnavailable
+_RETRY_PAUSE = 0.05
+
+
+class StoreUnavailable(Unavailable):
+    """The database is locked by another process, or failing: the write did not happen."""
+
+
+@contextmanager
+def _unavailable_on_failure() -> Iterator[None]:
+    """sqlite3 errors that come from the database (locked, I/O, disk full, a damaged file) as
+    StoreUnavailable; the others are bugs in a statement and stay what they are."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if not isinstance(exc, sqlite3.OperationalError) and type(exc) is not sqlite3.DatabaseError:
+            raise
+        if _locked(exc):
+            raise StoreUnavailable(
+                f"the control plane's database is locked by another process ({exc})",
+                "retry in a few seconds; if it stays locked, find what holds "
+                "$LAUNCHDECK_HOME/launchdeck.db open (e.g. an sqlite3 shell) and close it",
+            ) from exc
+        raise StoreUnavailable(
+            f"the control plane's database failed ({exc})",
+            "retry in a few seconds; if it keeps failing, check the disk and "
+            "$LAUNCHDECK_HOME/server.log",
+        ) from exc
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    text = str(exc)
+    return "database is locked" in text or "database is busy" in text
+
+
+def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    return sqlite3.connect(
+        path, timeout=busy_timeout, check_same_thread=False, isolation_level=None
+    )
 
 
 @dataclass(frozen=True)
@@ -85,14 +133,25 @@ _env = TypeAdapter(EnvState)
 
 
 class Store:
-    def __init__(self, path: Path, keyring: Keyring | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        keyring: Keyring | None = None,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT,
+        write_attempts: int = WRITE_ATTEMPTS,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._keyring = keyring or Keyring(path.parent)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._write_attempts = max(1, write_attempts)
+        self._db = _connect(path, busy_timeout)  # writes, one at a time (under _lock)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._reader = _connect(path, busy_timeout)  # reads (under _read_lock)
+        self._reader.execute("PRAGMA query_only=ON")
         self._lock = threading.RLock()
+        self._read_lock = threading.Lock()
         self._deployments_changed = threading.Condition()
 
     def wait_for_deployment_change(self, timeout: float) -> None:
@@ -107,21 +166,37 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE, the caller's statements, COMMIT; all or nothing. Raises
+        StoreUnavailable when the database stays locked or fails (nothing is written then)."""
+        with self._lock, _unavailable_on_failure():
+            self._retry_locked("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._retry_locked("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # none may be open: BEGIN failed
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+
+    def _retry_locked(self, statement: str) -> None:
+        """SQLite's busy timeout waits for another process's lock; a few more tries cover the
+        cases where it answers "locked" without waiting (e.g. while a WAL is recovered)."""
+        for attempt in range(1, self._write_attempts + 1):
+            try:
+                self._db.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc) or attempt == self._write_attempts:
+                    raise
+                time.sleep(_RETRY_PAUSE * attempt)
 
     def _all(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        with self._read_lock, _unavailable_on_failure():
+            return self._reader.execute(sql, args).fetchall()
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
+            self._reader.close()
             self._db.close()
 
     # -- secret config values -----------------------------------------------------------------

@@ -40,7 +40,7 @@ class EnvWorker:
             try:
                 with self.lock:
                     job()
-            except Exception:
+            except BaseException:  # even SystemExit: a dead thread would strand every next job
                 log.exception("job for %s/%s failed", *self.key)
             finally:
                 with self._count_lock:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}\Z")  # \Z: "$" would let a trailing newline in
 NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
 
 

@@ -12,7 +12,6 @@ from launchdeck.domain import (
     Addons,
     AwsOverride,
     AwsSettings,
-    BackupCopy,
     BackupPolicy,
     BuildSpec,
     CloudFront,
@@ -65,9 +64,8 @@ def to_addons(table: AddonsTable) -> Addons:
 
 
 def to_backup_policy(table: BackupsTable) -> BackupPolicy:
-    s3 = table.s3
-    copy = BackupCopy(s3.bucket, s3.prefix, s3.endpoint, s3.region) if s3 else None
-    return BackupPolicy(every=table.every, keep=table.keep, s3=copy)
+    # never a copy target: `backups.s3` is refused (the host's backup target is an admin's)
+    return BackupPolicy(every=table.every, keep=table.keep)
 
 
 def to_aws(table: AwsTable) -> AwsSettings:

@@ -183,7 +183,7 @@ def _row(key: str, field: FieldInfo, sections: dict[type[BaseModel], str]) -> st
         _type_text(core, metadata, sections),
         _default_text(field),
         field.description or "",
-        f"`{example}`",
+        f"`{example}`" if field.examples else "",
     ]
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 

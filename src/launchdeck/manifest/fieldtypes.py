@@ -28,10 +28,10 @@ from launchdeck.manifest.units import (
 )
 
 MIN_MEMORY = 4 * 1024**2
-CONFIG_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CONFIG_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")
-_BRANCH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$")
+HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+\Z")
+_BRANCH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}\Z")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _from_units(kind: str, parse: Callable[[object], Any]) -> Callable[[object],
 
 
 def _name(value: str) -> str:
-    if NAME_RE.match(value):
+    if NAME_RE.fullmatch(value):
         return value
     suggestion = to_name(value)
     fix = f"use {suggestion!r}" if suggestion else "pick a name like 'web'"
@@ -103,6 +103,9 @@ def _port(value: object) -> bool:
 
 
 def _health_path(value: str) -> str:
+    if any(char.isspace() or char in "\"'" or not char.isprintable() for char in value):
+        fix = "use a plain path such as '/health'"
+        raise _error("path", "should contain no spaces, quotes or control characters", fix)
     if value.startswith("/"):
         return value
     path = urlsplit(value).path if "://" in value else value
@@ -110,7 +113,7 @@ def _health_path(value: str) -> str:
 
 
 def _config_key(value: str) -> str:
-    if CONFIG_KEY_RE.match(value):
+    if CONFIG_KEY_RE.fullmatch(value):
         return value
     fixed = re.sub(r"[^A-Za-z0-9_]", "_", value)
     fixed = f"_{fixed}" if fixed[:1].isdigit() else fixed
@@ -122,18 +125,20 @@ def _config_key(value: str) -> str:
 
 
 def _hostname(value: str) -> str:
-    if HOSTNAME_RE.match(value):
+    if HOSTNAME_RE.fullmatch(value):
         return value
     host = (urlsplit(value).hostname if "//" in value else value.split("/")[0]) or ""
     host = host.split(":")[0].lower()
-    fix = f"use {host!r}" if HOSTNAME_RE.match(host) else "use a hostname like 'api.example.com'"
+    fix = (
+        f"use {host!r}" if HOSTNAME_RE.fullmatch(host) else "use a hostname like 'api.example.com'"
+    )
     raise _error("hostname", "should be a hostname like 'api.example.com'", fix)
 
 
 def _is_branch(value: str) -> bool:
     # The subset of git's ref-name rules a branch someone pushes can break.
     return (
-        bool(_BRANCH_RE.match(value))
+        bool(_BRANCH_RE.fullmatch(value))
         and ".." not in value
         and not value.endswith(".")
         and all(p and not p.startswith(".") and not p.endswith(".lock") for p in value.split("/"))
@@ -162,33 +167,33 @@ def _min_memory(value: int) -> int:
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}\Z")
 _ACM_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z]{2}(-[a-z]+)+-\d{1,2}):\d{12}:certificate/[0-9a-f-]{36}$"
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z]{2}(-[a-z]+)+-\d{1,2}):\d{12}:certificate/[0-9a-f-]{36}\Z"
 )
-_GITHUB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
-_INSTANCE_CLASS = r"^{prefix}\.[a-z0-9-]+\.[a-z0-9-]+$"
-_HOSTED_ZONE_RE = re.compile(r"^Z[A-Z0-9]{1,32}$")
-_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+_GITHUB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}\Z")
+_INSTANCE_CLASS = r"^{prefix}\.[a-z0-9-]+\.[a-z0-9-]+\Z"
+_HOSTED_ZONE_RE = re.compile(r"^Z[A-Z0-9]{1,32}\Z")
+_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}\Z")
 
 
 def _region(value: str) -> str:
-    if _REGION_RE.match(value):
+    if _REGION_RE.fullmatch(value):
         return value
     lowered = value.strip().lower().replace("_", "-")
-    fix = f"use {lowered!r}" if _REGION_RE.match(lowered) else "use a code like 'us-east-1'"
+    fix = f"use {lowered!r}" if _REGION_RE.fullmatch(lowered) else "use a code like 'us-east-1'"
     raise _error("region", "should be an AWS region code like 'us-east-1'", fix)
 
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+\Z")
 
 
 def _bucket(value: str) -> str:
-    if _BUCKET_RE.match(value) and ".." not in value and not _IP_RE.match(value):
+    if _BUCKET_RE.fullmatch(value) and ".." not in value and not _IP_RE.fullmatch(value):
         return value
     lowered = re.sub(r"[^a-z0-9.-]+", "-", value.strip().lower()).strip(".-")[:63]
-    ok = _BUCKET_RE.match(lowered) and ".." not in lowered and not _IP_RE.match(lowered)
+    ok = _BUCKET_RE.fullmatch(lowered) and ".." not in lowered and not _IP_RE.fullmatch(lowered)
     raise _error(
         "bucket",
         "should be an S3 bucket name: 3-63 lowercase letters, digits, '-' and '.', starting "
@@ -220,7 +225,7 @@ def _endpoint(value: str) -> str:
 
 
 def _acm_arn(value: str) -> str:
-    if _ACM_ARN_RE.match(value):
+    if _ACM_ARN_RE.fullmatch(value):
         return value
     raise _error(
         "acm_arn",
@@ -230,7 +235,7 @@ def _acm_arn(value: str) -> str:
 
 
 def _us_east_1_arn(value: str) -> str:
-    match = _ACM_ARN_RE.match(_acm_arn(value))
+    match = _ACM_ARN_RE.fullmatch(_acm_arn(value))
     if match and match["region"] == "us-east-1":
         return value
     raise _error(
@@ -241,11 +246,11 @@ def _us_east_1_arn(value: str) -> str:
 
 
 def _github_repo(value: str) -> str:
-    if _GITHUB_RE.match(value):
+    if _GITHUB_RE.fullmatch(value):
         return value
     path = urlsplit(value).path if "://" in value else value
     repo = "/".join(path.strip("/").removesuffix(".git").split("/")[-2:])
-    fix = f"use {repo!r}" if _GITHUB_RE.match(repo) else "use 'org/repo', e.g. 'shop-inc/shop'"
+    fix = f"use {repo!r}" if _GITHUB_RE.fullmatch(repo) else "use 'org/repo', e.g. 'shop-inc/shop'"
     raise _error("github", "should be a GitHub repository as 'org/repo'", fix)
 
 
@@ -253,9 +258,9 @@ def _instance_class(prefix: str, example: str) -> Callable[[str], str]:
     pattern = re.compile(_INSTANCE_CLASS.format(prefix=re.escape(prefix)))
 
     def validate(value: str) -> str:
-        if pattern.match(value):
+        if pattern.fullmatch(value):
             return value
-        guess = f"{prefix}.{value}" if pattern.match(f"{prefix}.{value}") else example
+        guess = f"{prefix}.{value}" if pattern.fullmatch(f"{prefix}.{value}") else example
         raise _error(
             "instance_class", f"should be an instance class like {example!r}", f"use {guess!r}"
         )
@@ -264,19 +269,19 @@ def _instance_class(prefix: str, example: str) -> Callable[[str], str]:
 
 
 def _hosted_zone(value: str) -> str:
-    if _HOSTED_ZONE_RE.match(value):
+    if _HOSTED_ZONE_RE.fullmatch(value):
         return value
     zone = value.rsplit("/", 1)[-1]
     fix = (
         f"use {zone!r}"
-        if _HOSTED_ZONE_RE.match(zone)
+        if _HOSTED_ZONE_RE.fullmatch(zone)
         else "use the zone's ID, e.g. 'Z0123456789ABCDEFGHIJ'"
     )
     raise _error("hosted_zone", "should be a Route 53 hosted zone ID", fix)
 
 
 def _secret_name(value: str) -> str:
-    if _SECRET_NAME_RE.match(value):
+    if _SECRET_NAME_RE.fullmatch(value):
         return value
     fixed = re.sub(r"[^A-Za-z0-9/_+=.@-]", "-", value)[:512] or "launchdeck/shop/slack-webhook"
     raise _error(

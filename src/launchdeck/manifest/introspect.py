@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 
 from launchdeck.manifest.fieldtypes import Doc
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def split(annotation: Any) -> tuple[Any, list[object]]:
@@ -105,7 +105,7 @@ def locate(root: type[BaseModel], loc: Sequence[str | int]) -> Slot | None:
 
 
 def toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
 
 
 def toml_value(value: object) -> str:

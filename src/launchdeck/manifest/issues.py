@@ -78,7 +78,7 @@ def _position(order: Mapping[Loc, int], loc: Loc) -> int:
 
 def _issue(detail: ErrorDetails, raw: Mapping[str, Any], root: type[BaseModel]) -> Issue:
     loc = tuple(part for part in detail["loc"] if part != _KEY_SUFFIX)
-    path = ".".join(str(part) for part in loc)
+    path = ".".join(_shown(part) for part in loc)
     slot = locate(root, loc)
     kind, ctx = detail["type"], detail.get("ctx", {})
     in_key = _KEY_SUFFIX in detail["loc"]
@@ -95,9 +95,17 @@ def _issue(detail: ErrorDetails, raw: Mapping[str, Any], root: type[BaseModel]) 
     if kind == "literal_error":
         return _choice_issue(path, value, slot)
     if "fix" in ctx:  # raised by fieldtypes with its own message and (maybe) fix
-        return Issue(path, value, detail["msg"], ctx.get("fix") or _example_fix("use", slot))
+        shown = MISSING if ctx.get("hide_value") else value  # e.g. a whole refused table
+        return Issue(path, shown, detail["msg"], ctx.get("fix") or _example_fix("use", slot))
     message = detail["msg"][:1].lower() + detail["msg"][1:]
     return Issue(path, value, message, "see docs/manifest.md")
+
+
+def _shown(part: str | int) -> str:
+    """A path part as written; a key with a newline or other control character is quoted, so
+    the message stays on one line and shows what the file said."""
+    text = str(part)
+    return text if text.isprintable() else json.dumps(text, ensure_ascii=False)
 
 
 def _lookup(raw: Any, loc: Sequence[str | int], default: object) -> object:

@@ -48,7 +48,7 @@ def _parse_line(
         fix = f"write it as '{name}: {rest.strip()}'" if rest.strip() else "write 'web: <command>'"
         return Issue(path, entry, "should be 'name: command'", fix), None
     name, command = match[1], match[2].strip()
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         fix = f"use {suggested!r}" if (suggested := to_name(name)) else "use a name like 'worker'"
         message = "process type should be lowercase letters, digits and '-', starting with a letter"
         return Issue(path, name, message, fix), None

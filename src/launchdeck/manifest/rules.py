@@ -35,6 +35,36 @@ def check(manifest: Manifest) -> list[Issue]:
     return issues + _aws_issues(manifest)
 
 
+def scale_cap_issues(manifest: Manifest, cap: int) -> list[Issue]:
+    """Scale values above the server's cap on instances per service (LAUNCHDECK_MAX_SCALE).
+    The cap is the server's, not the file's, so this runs where it is known: at deploy. An
+    environment's value is reported only where it differs from the service's own."""
+    issues: list[Issue] = []
+    for name, spec in manifest.services.items():
+        issues += _over_cap(f"services.{name}.scale", spec.scale, cap)
+    for env, override in manifest.environments.items():
+        for name, scale in override.scale.items():
+            own = manifest.services[name].scale if name in manifest.services else None
+            issues += _over_cap(f"environments.{env}.scale.{name}", scale, cap, own)
+    return issues
+
+
+def _over_cap(path: str, scale: Scale, cap: int, inherited: Scale | None = None) -> list[Issue]:
+    fix = "use {key} = {cap} or less, or ask an admin to raise LAUNCHDECK_MAX_SCALE on the server"
+    return [
+        Issue(
+            f"{path}.{key}",
+            value,
+            f"should be at most {cap}: this server runs at most {cap} instances per service",
+            fix.format(key=key, cap=cap),
+        )
+        for key in ("count", "min", "max")
+        if (value := getattr(scale, key)) is not None
+        and value > cap
+        and (inherited is None or getattr(inherited, key) != value)
+    ]
+
+
 def _secret_config_issues(
     prefix: str, config: Mapping[str, str], secrets: tuple[str, ...]
 ) -> list[Issue]:

@@ -8,28 +8,27 @@ Defaults come from the domain dataclasses so the two cannot drift.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal, NoReturn
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from launchdeck.domain import AwsSettings, BackupPolicy, PostgresAddon, RedisAddon
 from launchdeck.manifest.fieldtypes import (
-    BucketName,
     CacheNodeType,
     CertificateArn,
     Command,
     ConfigKey,
     DbInstanceClass,
+    Doc,
     GithubRepo,
     HostedZoneId,
     Hostname,
-    KeyPrefix,
     LogRetention,
     MajorVersion,
     PathPattern,
     Region,
-    S3Endpoint,
     SecretName,
     UsEast1CertificateArn,
 )
@@ -38,34 +37,7 @@ from launchdeck.manifest.table import Table
 
 _AWS = AwsSettings()
 _BACKUPS = BackupPolicy()
-
-
-class BackupCopyTable(Table):
-    """A bucket each verified backup is copied to, with the WAL archive (so a point-in-time
-    restore is possible from the bucket alone): `<prefix><cluster>/<backup id>/` and
-    `<prefix><cluster>/wal/`. The control plane signs in with its own AWS credentials
-    (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...), never with the manifest's.
-    A failed copy is posted to the `[notify]` webhooks; the backup itself stays verified."""
-
-    bucket: BucketName = Field(
-        examples=["shop-backups"], description="The bucket; it must exist already."
-    )
-    prefix: KeyPrefix = Field(
-        default="",
-        examples=["launchdeck/"],
-        description="Object keys start with this (e.g. 'launchdeck/'; a '/' is added when "
-        "missing).",
-    )
-    endpoint: S3Endpoint | None = Field(
-        default=None,
-        examples=["http://127.0.0.1:9000"],
-        description="An S3-compatible store's URL (MinIO, R2, ...); default AWS S3.",
-    )
-    region: Region | None = Field(
-        default=None,
-        examples=["eu-west-1"],
-        description="The bucket's region; default the control plane's AWS configuration.",
-    )
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 class BackupsTable(Table):
@@ -97,15 +69,42 @@ class BackupsTable(Table):
             raise PydanticCustomError(
                 "keep_too_short",
                 "should be at least `every` ({every}), or the restorable window would have gaps",
-                {"every": format_period(every), "fix": f"use keep = \"{format_period(every)}\""
-                 " or more, or take backups more often"},
+                {
+                    "every": format_period(every),
+                    "fix": f'use keep = "{format_period(every)}"'
+                    " or more, or take backups more often",
+                },
             )
         return keep
 
-    s3: BackupCopyTable | None = Field(
+    s3: Annotated[object, Doc("refused")] | None = Field(
         default=None,
-        examples=[{"bucket": "shop-backups", "prefix": "launchdeck/"}],
-        description="Copy each verified backup and the WAL archive to this bucket.",
+        description="Not allowed here. Where backups are copied is a control-plane setting "
+        "an admin sets (`launchdeck db backups target set --bucket ...`): the backup holds "
+        "every app's data on this host.",
+    )
+
+    @field_validator("s3", mode="before")
+    @classmethod
+    def _no_destination_in_the_app(cls, value: object) -> NoReturn:
+        raise refused_destination(value)
+
+
+def refused_destination(value: object) -> PydanticCustomError:
+    """`backups.s3` in a manifest: a deployer could send every app's data to their own bucket,
+    signed with the control plane's credentials. The fix names the admin's command, with the
+    bucket the manifest gave when it is a plain bucket name (the admin may paste it)."""
+    bucket = value.get("bucket") if isinstance(value, dict) else None
+    shown = bucket if isinstance(bucket, str) and _BUCKET.fullmatch(bucket) else "BUCKET"
+    return PydanticCustomError(
+        "control_plane_setting",
+        "backup destinations are control-plane settings, not part of the app (the backup "
+        "holds every app's data on this host)",
+        {
+            "fix": f"remove it and ask an admin to run: launchdeck db backups target set "
+            f"--bucket {shown}",
+            "hide_value": True,
+        },
     )
 
 

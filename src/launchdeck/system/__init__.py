@@ -1,5 +1,5 @@
 """Thin seams over the operating system: Command values and the Runner that runs them, a Clock,
-atomic file writes and file locks.
+atomic file writes, file locks, and the Jail protocol that confines untrusted commands.
 
 Owns: every direct use of subprocess, time and file replacement that other layers need.
 Must not import: anything else of launchdeck.
@@ -7,16 +7,21 @@ Must not import: anything else of launchdeck.
 
 from launchdeck.system.clock import SYSTEM_CLOCK, Clock, SystemClock
 from launchdeck.system.commands import Command, CommandFailed, Result, Runner
-from launchdeck.system.files import FileLock, atomic_write
+from launchdeck.system.files import FileLock, atomic_write, passable_dirs
+from launchdeck.system.jail import OPEN, Jail, OpenJail
 
 __all__ = [
+    "OPEN",
     "SYSTEM_CLOCK",
     "Clock",
     "Command",
     "CommandFailed",
     "FileLock",
+    "Jail",
+    "OpenJail",
     "Result",
     "Runner",
     "SystemClock",
     "atomic_write",
+    "passable_dirs",
 ]

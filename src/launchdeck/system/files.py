@@ -9,8 +9,9 @@ from pathlib import Path
 from types import TracebackType
 
 
-def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over `path`."""
+def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o600) -> None:
+    """Write to a temporary file in the same directory, fsync, then rename over `path`
+    (private unless `mode` says otherwise)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -24,6 +25,19 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def passable_dirs(path: Path) -> None:
+    """Create `path` and its missing parents, each 0711: another account (a database server's,
+    an app's) may pass through to what it owns below them, but not list them."""
+    missing: list[Path] = []
+    for directory in (path, *path.parents):
+        if directory.is_dir():
+            break
+        missing.append(directory)
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        os.chmod(directory, 0o711)
 
 
 class FileLock:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
 from launchdeck.cli.client import Client, CliError, Endpoint, home
+from tests.harness import CLI, free_port
+from tests.unit.cli.listener import listener as listener
 
 URL = "http://127.0.0.1:7070"
 
@@ -48,15 +52,76 @@ def test_find_reads_api_json_in_launchdeck_home(tmp_path: Path) -> None:
     )
 
 
-def test_one_variable_overrides_its_half_of_api_json(tmp_path: Path) -> None:
+def test_a_token_alone_goes_to_the_url_in_api_json(tmp_path: Path) -> None:
     creds(tmp_path)
 
     assert Endpoint.find(
         {"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_TOKEN": "from-env"}
     ) == Endpoint("http://127.0.0.1:7171", "from-env")
-    assert Endpoint.find(
-        {"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_API_URL": "http://h:1/"}
-    ) == Endpoint("http://h:1", "from-file")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:7171", "http://127.0.0.1:7171/v1", "HTTP://127.0.0.1:7171/"]
+)
+def test_the_owner_token_goes_to_its_own_server_under_any_spelling(
+    tmp_path: Path, url: str
+) -> None:
+    creds(tmp_path)
+
+    found = Endpoint.find({"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_API_URL": url})
+
+    assert found.token == "from-file"
+
+
+def test_a_default_port_is_the_same_port(tmp_path: Path) -> None:
+    creds(tmp_path, url="https://ld.example.com")
+
+    found = Endpoint.find(
+        {"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_API_URL": "https://ld.example.com:443/"}
+    )
+
+    assert found == Endpoint("https://ld.example.com:443", "from-file")
+
+
+NO_TOKEN_FIX = (
+    "set LAUNCHDECK_TOKEN to a token made for {url}: an admin there runs "
+    "launchdeck tokens create --role ROLE --name YOU"
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil:7070",  # another host
+        "http://127.0.0.1:7070",  # another port
+        "https://127.0.0.1:7171",  # another scheme
+        "http://localhost:7171",  # another name for it: still not what api.json says
+        "http://127.0.0.1:7171@evil:7171",  # userinfo: the host is evil
+        "not a url",
+    ],
+)
+def test_the_owner_token_is_never_sent_to_another_url(tmp_path: Path, url: str) -> None:
+    creds(tmp_path)
+
+    with pytest.raises(CliError) as err:
+        Endpoint.find({"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_API_URL": url})
+
+    assert err.value.message == (
+        f"LAUNCHDECK_API_URL is {url} but LAUNCHDECK_TOKEN is not set "
+        f"(the token in {tmp_path.resolve() / 'api.json'} is only sent to http://127.0.0.1:7171)"
+    )
+    assert err.value.fix == NO_TOKEN_FIX.format(url=url)
+
+
+def test_a_url_without_a_token_or_api_json_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(CliError) as err:
+        Endpoint.find({"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_API_URL": "http://evil:1"})
+
+    assert err.value.message == (
+        "LAUNCHDECK_API_URL is http://evil:1 but LAUNCHDECK_TOKEN is not set "
+        f"({tmp_path.resolve() / 'api.json'} is missing)"
+    )
+    assert err.value.fix == NO_TOKEN_FIX.format(url="http://evil:1")
 
 
 def test_find_reads_os_environ_when_given_nothing(monkeypatch, tmp_path: Path) -> None:
@@ -212,3 +277,42 @@ def test_stream_connection_error_says_the_control_plane_is_unreachable() -> None
         list(client_for(refuse).stream("/v1/deployments/1/events", {}))
 
     assert err.value.message == f"cannot reach the control plane at {URL} (refused)"
+
+
+# -- through the CLI: what a listener at another URL receives ----------------------------------
+
+
+def cli(home_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHDECK_")}
+    environ.update(LAUNCHDECK_HOME=str(home_dir), NO_COLOR="1", COLUMNS="1000", **env)
+    return subprocess.run(
+        [CLI, "apps", "list", "--json"], env=environ, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_cli_sends_no_token_to_a_url_other_than_api_json(tmp_path: Path, listener) -> None:
+    own = f"http://127.0.0.1:{free_port()}"  # the local control plane (not listening)
+    creds(tmp_path, url=own, token="owner-secret")
+
+    refused = cli(tmp_path, LAUNCHDECK_API_URL=listener.url)
+
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"error: LAUNCHDECK_API_URL is {listener.url} but LAUNCHDECK_TOKEN is not set "
+        f"(the token in {tmp_path.resolve() / 'api.json'} is only sent to {own})",
+        f"fix: {NO_TOKEN_FIX.format(url=listener.url)}",
+    ]
+    assert listener.seen == []
+
+    allowed = cli(tmp_path, LAUNCHDECK_API_URL=listener.url, LAUNCHDECK_TOKEN="made-for-it")
+
+    assert allowed.returncode == 0, allowed.stderr
+    assert listener.seen == ["Bearer made-for-it"]
+
+
+def test_the_cli_sends_the_owner_token_to_the_url_in_api_json(tmp_path: Path, listener) -> None:
+    creds(tmp_path, url=listener.url + "/", token="owner-secret")
+
+    assert cli(tmp_path).returncode == 0
+    assert cli(tmp_path, LAUNCHDECK_API_URL=listener.url).returncode == 0
+    assert listener.seen == ["Bearer owner-secret", "Bearer owner-secret"]

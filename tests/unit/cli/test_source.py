@@ -125,6 +125,17 @@ def test_pack_paths_are_relative_to_the_app_directory(tmp_path: Path) -> None:
         assert data.read() == b"web: serve\n"
 
 
+def test_pack_stores_each_name_of_a_hard_linked_file_whole(tmp_path: Path) -> None:
+    # the control plane refuses hard-link members (they can point outside the tree)
+    (tmp_path / "a.txt").write_text("same")
+    (tmp_path / "b.txt").hardlink_to(tmp_path / "a.txt")
+
+    with tarfile.open(fileobj=io.BytesIO(pack(tmp_path))) as tar:
+        members = {m.name: (m.isreg(), tar.extractfile(m).read()) for m in tar}  # type: ignore[union-attr]
+
+    assert members == {"a.txt": (True, b"same"), "b.txt": (True, b"same")}
+
+
 def test_pack_of_an_empty_directory_is_an_empty_tarball(tmp_path: Path) -> None:
     assert names_in(pack(tmp_path)) == []
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from launchdeck.controlplane.api import create_api
 from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Manifest
 
@@ -56,6 +57,7 @@ class FakeControlPlane:
 
     def __init__(self, home: Path) -> None:
         self.home = home
+        self.settings = Settings(home=home)
         self.store = Store(home / "launchdeck.db")
         self.logs = LogStore(home / "logs")
         self.engine = RecordingEngine()
@@ -333,6 +335,19 @@ def test_a_deploy_of_an_app_without_procfile_or_manifest_is_422(
     assert response.json()["fix"] == "fix the app, then deploy again"
     assert leftovers(cp) == []
     assert cp.engine.deploys == []
+
+
+def test_a_manifest_error_never_names_where_the_server_unpacked_the_app(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    app = tarball({"launchdeck.toml": '[services.web]\ncommand = "serve"\nport = 80\n'})
+
+    response = client.post("/v1/apps/shop/envs/staging/deploys", content=app, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("launchdeck.toml: services.web.port: ")
+    assert str(cp.home) not in response.json()["error"]
 
 
 def test_a_deploy_to_an_unknown_app_is_404(client: TestClient) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from launchdeck.controlplane.backup_schedule import (
     RETRY_AFTER,
     backup_due,
-    copy_targets,
     expired,
     policy_for,
     unverified,
 )
-from launchdeck.domain import BackupCopy, BackupPolicy, PostgresAddon
+from launchdeck.domain import BackupPolicy, PostgresAddon
 from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
 
 HOUR, DAY = 3600.0, 86400.0
@@ -86,11 +85,3 @@ def test_nothing_expires_inside_keep() -> None:
 def test_taken_backups_are_the_ones_left_to_verify() -> None:
     backups = [backup("a", DAY), backup("b", HOUR, BackupStatus.TAKEN)]
     assert [b.id for b in unverified(backups)] == ["b"]
-
-
-def test_a_cluster_is_copied_to_each_bucket_its_environments_name_once() -> None:
-    a, b = BackupCopy("shop-backups", "prod/"), BackupCopy("shop-backups", "staging/")
-    settings = [PostgresAddon("15", BackupPolicy(s3=a)), PostgresAddon("15"),
-                PostgresAddon("15", BackupPolicy(s3=b)), PostgresAddon("15", BackupPolicy(s3=a))]  # fmt: skip
-    assert copy_targets(settings) == (a, b)
-    assert copy_targets([PostgresAddon("15")]) == ()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from launchdeck.controlplane.backup_scheduler import BackupScheduler
+from launchdeck.controlplane.backup_target import BackupTarget, TargetUnreadable
 from launchdeck.controlplane.backups import BackupService
 from launchdeck.controlplane.notify import Notice
 from launchdeck.controlplane.store import EnvState
@@ -22,7 +23,7 @@ from launchdeck.domain import (
 )
 from launchdeck.drivers.local.addon_errors import AddonQueryFailed
 from launchdeck.drivers.local.addons import ClusterUse
-from launchdeck.drivers.local.backup_copies import CopyResult
+from launchdeck.drivers.local.backup_copies import CopyResult, S3Credentials
 from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
 from launchdeck.drivers.local.postgres_places import Stint
 
@@ -130,9 +131,9 @@ class RecordingCopier:
     """Uploads nothing; says it copied each backup, or fails with `error` when it is set."""
 
     error: str = ""
-    uploads: list[tuple[BackupCopy, str, Path, Path, str]] = field(default_factory=list)
+    uploads: list[tuple[BackupTarget, str, Path, Path, str]] = field(default_factory=list)
 
-    def __call__(self, target: BackupCopy, cluster: str, wal_archive: Path) -> RecordingCopier:
+    def __call__(self, target: BackupTarget, cluster: str, wal_archive: Path) -> RecordingCopier:
         self._target, self._cluster, self._wal = target, cluster, wal_archive
         return self
 
@@ -140,8 +141,20 @@ class RecordingCopier:
         self.uploads.append((self._target, self._cluster, self._wal, backup_dir, backup_id))
         if self.error:
             return CopyResult(error=self.error)
-        return CopyResult(f"s3://{self._target.bucket}/{self._target.prefix}{self._cluster}/"
-                          f"{backup_id}/")  # fmt: skip
+        return CopyResult(f"{self._target.where.url}{self._cluster}/{backup_id}/")
+
+
+@dataclass
+class FixedTarget:
+    """The admin's setting as BackupTargetFile gives it (None: not set; an exception: damaged)."""
+
+    target: BackupTarget | None = None
+    error: Exception | None = None
+
+    def get(self) -> BackupTarget | None:
+        if self.error is not None:
+            raise self.error
+        return self.target
 
 
 class RecordingNotifier:
@@ -157,13 +170,14 @@ def service(
     envs: tuple[tuple[str, str], ...] = (("shop", "staging"),),
     settings: PostgresAddon = POLICY,
     copier: RecordingCopier | None = None,
+    target: FixedTarget | None = None,
 ) -> Any:
     clock = FakeClock()
     backups = FakeBackups(clock)
     use = ClusterUse("15", object(), envs, (settings,))  # type: ignore[arg-type]
     notifier = RecordingNotifier()
     svc = BackupService(FakeStore(*envs), FakeAddons({"15": backups}, [use]), notifier, clock=clock,  # type: ignore[arg-type]
-                        copier=copier or RecordingCopier())  # fmt: skip
+                        target=target or FixedTarget(), copier=copier or RecordingCopier())  # fmt: skip
     return svc, use, backups, notifier, clock
 
 
@@ -254,21 +268,24 @@ def test_the_scheduler_goes_on_to_the_next_cluster_when_one_fails() -> None:
     assert [b.id for b in backups.list()] == ["b0"]
 
 
-COPIED = PostgresAddon(
-    "15", BackupPolicy(every=DAY, keep=3 * DAY, s3=BackupCopy("shop-backups", "launchdeck/"))
+ADMIN = FixedTarget(BackupTarget(BackupCopy("shop-backups", "launchdeck/")))
+WITH_KEYS = BackupTarget(
+    BackupCopy("shop-backups", "launchdeck/", "http://127.0.0.1:9000", "eu-west-1"),
+    S3Credentials("AKIDADMIN", "admin-secret"),
 )
 
 
-def test_a_verified_backup_is_copied_to_the_bucket_and_the_record_says_where() -> None:
+def test_a_verified_backup_is_copied_to_the_admin_s_target_and_the_record_says_where() -> None:
     copier = RecordingCopier()
-    svc, use, backups, notifier, _ = service(settings=COPIED, copier=copier)
+    svc, use, backups, notifier, _ = service(target=FixedTarget(WITH_KEYS), copier=copier)
 
     svc.tend(use)
 
     [backup] = backups.list()
     assert backup.status is BackupStatus.VERIFIED
     assert backup.copied_to == "s3://shop-backups/launchdeck/15/b0/" and backup.copy_error == ""
-    assert copier.uploads == [(COPIED.backups.s3, "15", Path("/pg/15/archive"),
+    # the target as the admin set it, with its access key: the copier signs with it
+    assert copier.uploads == [(WITH_KEYS, "15", Path("/pg/15/archive"),
                                Path("/pg/15/backups/b0"), "b0")]  # fmt: skip
     assert notifier.sent == []
     [shown] = svc.listing(EnvState("shop", "staging"))["backups"]
@@ -277,10 +294,25 @@ def test_a_verified_backup_is_copied_to_the_bucket_and_the_record_says_where() -
     assert len(copier.uploads) == 1
 
 
+def test_a_bucket_an_environment_names_is_never_a_target() -> None:
+    # settings recorded from a release made before `backups.s3` was refused still carry it
+    theirs = PostgresAddon("15", BackupPolicy(every=DAY, keep=3 * DAY,
+                           s3=BackupCopy("exfil", "", "http://10.0.0.9:9000")))  # fmt: skip
+    copier = RecordingCopier()
+    svc, use, backups, _, _ = service(settings=theirs, copier=copier)
+
+    svc.tend(use)
+
+    assert copier.uploads == [] and backups.list()[0].copied_to == ""
+    svc, use, backups, _, _ = service(settings=theirs, target=ADMIN, copier=copier)
+    svc.tend(use)
+    assert [upload[0] for upload in copier.uploads] == [ADMIN.target]
+
+
 def test_a_failed_copy_alerts_but_the_backup_stays_verified() -> None:
     copier = RecordingCopier(error="copying backup b0 to s3://shop-backups/launchdeck/15/b0/ "
                              "failed: bucket shop-backups does not exist")  # fmt: skip
-    svc, use, backups, notifier, _ = service(settings=COPIED, copier=copier)
+    svc, use, backups, notifier, _ = service(target=ADMIN, copier=copier)
 
     svc.tend(use)
 
@@ -296,13 +328,13 @@ def test_a_failed_copy_alerts_but_the_backup_stays_verified() -> None:
     )
 
 
-def test_no_copy_is_made_without_an_s3_table_nor_of_a_failed_backup() -> None:
+def test_no_copy_is_made_without_a_target_nor_of_a_failed_backup() -> None:
     copier = RecordingCopier()
     svc, use, backups, _, _ = service(copier=copier)
     svc.tend(use)
     assert copier.uploads == [] and backups.list()[0].copied_to == ""
 
-    svc, use, backups, _, _ = service(settings=COPIED, copier=copier)
+    svc, use, backups, _, _ = service(target=ADMIN, copier=copier)
     backups.damaged.add("b0")
     svc.tend(use)
     assert copier.uploads == []
@@ -310,10 +342,10 @@ def test_no_copy_is_made_without_an_s3_table_nor_of_a_failed_backup() -> None:
 
 def test_a_copier_that_raises_is_a_copy_error_not_a_failed_pass() -> None:
     class Unconfigured(RecordingCopier):
-        def __call__(self, target: BackupCopy, cluster: str, wal: Path) -> RecordingCopier:
+        def __call__(self, target: BackupTarget, cluster: str, wal: Path) -> RecordingCopier:
             raise ValueError("The config profile (nope) could not be found")
 
-    svc, use, backups, notifier, _ = service(settings=COPIED, copier=Unconfigured())
+    svc, use, backups, notifier, _ = service(target=ADMIN, copier=Unconfigured())
 
     svc.tend(use)
 
@@ -322,5 +354,22 @@ def test_a_copier_that_raises_is_a_copy_error_not_a_failed_pass() -> None:
     assert backup.copy_error == (
         "copying backup b0 to s3://shop-backups/launchdeck/ failed: The config profile (nope) "
         "could not be found"
+    )
+    assert len(notifier.sent) == 1
+
+
+def test_a_target_that_cannot_be_read_is_a_copy_error_with_its_fix() -> None:
+    damaged = TargetUnreadable("/home/.launchdeck/backup-target.json is damaged (Expecting "
+                               "value); fix: set the target again")  # fmt: skip
+    copier = RecordingCopier()
+    svc, use, backups, notifier, _ = service(target=FixedTarget(error=damaged), copier=copier)
+
+    svc.tend(use)
+
+    [backup] = backups.list()
+    assert backup.status is BackupStatus.VERIFIED and copier.uploads == []
+    assert backup.copy_error == (
+        "copying backup b0 failed: /home/.launchdeck/backup-target.json is damaged (Expecting "
+        "value); fix: set the target again"
     )
     assert len(notifier.sent) == 1

@@ -28,7 +28,7 @@ from launchdeck.domain import (
     Scale,
     ServiceSpec,
 )
-from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from tests.unit.controlplane.engine_fakes import InlineWorkers, OpenJails, RecordingEngine
 from tests.unit.controlplane.test_api import AUTH, FakeControlPlane
 from tests.unit.controlplane.test_api import client as client
 from tests.unit.controlplane.test_api import cp as cp
@@ -86,7 +86,7 @@ class HeldWorkers:
         self.jobs.append(job)
 
 
-class EnvOnlyDriver:
+class EnvOnlyDriver(OpenJails):
     """The one driver call a release phase makes: the environment an instance would get."""
 
     def instance_env(self, inst: Instance, release: Release) -> dict[str, str]:

@@ -21,7 +21,8 @@ from launchdeck.domain import (
     Manifest,
 )
 from launchdeck.manifest import parse_manifest
-from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from launchdeck.system import Jail
+from tests.unit.controlplane.engine_fakes import InlineWorkers, OpenJails, RecordingEngine
 
 DIGEST = "sha256:" + "ef" * 32
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -39,7 +40,13 @@ class OneBuildBuilder:
         self.artifact = Artifact(ref=ref, app_dir=app_dir, env={}, deps_key=None, reused_deps=False)
 
     def build(
-        self, source: Path, spec: BuildSpec, *, log: Callable[[str], None], git_sha: str | None
+        self,
+        source: Path,
+        spec: BuildSpec,
+        *,
+        log: Callable[[str], None],
+        git_sha: str | None,
+        jail: Jail,
     ) -> Artifact:
         log(f"-----> Build {DIGEST} ready")
         return self.artifact
@@ -48,7 +55,7 @@ class OneBuildBuilder:
         return self.artifact
 
 
-class BuildEnvDriver:
+class BuildEnvDriver(OpenJails):
     """The driver's test environment: the host's PATH, CI and the commit, and who asked."""
 
     def __init__(self) -> None:

@@ -1,5 +1,6 @@
 """BackupCopies against a real S3-compatible HTTP endpoint (moto's server on a free loopback
-port): keys, sizes read back, WAL uploaded once, and the error a missing bucket gives."""
+port): keys, sizes read back, WAL uploaded once, the error a missing bucket gives, and whose
+keys sign the requests (the admin's target's access key when it has one, else the daemon's)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from launchdeck.domain import BackupCopy
-from launchdeck.drivers.local.backup_copies import BackupCopies, s3_copies
+from launchdeck.drivers.local.backup_copies import BackupCopies, S3Credentials, s3_copies
 
 BUCKET = f"shop-backups-{uuid.uuid4().hex[:8]}"  # moto keeps buckets per process: ours alone
 
@@ -113,7 +115,7 @@ def test_a_missing_bucket_is_a_copy_error_naming_the_bucket_and_a_fix(
     assert result.error == (
         "copying backup b1 to s3://no-such-bucket/launchdeck/15/b1/ failed: bucket "
         f"no-such-bucket does not exist at {endpoint}; fix: create it (aws s3 mb "
-        "s3://no-such-bucket) or correct addons.postgres.backups.s3.bucket"
+        "s3://no-such-bucket) or name another: launchdeck db backups target set --bucket NAME"
     )
 
 
@@ -158,4 +160,83 @@ def test_an_object_whose_size_differs_after_upload_is_a_copy_error(
         f"copying backup b3 to s3://{BUCKET}/15/b3/ failed: s3://{BUCKET}/15/b3/"
         f"base.tar.gz holds 2999 bytes after the upload, {backup / 'base.tar.gz'} has 3000; fix: "
         "check that the endpoint is S3-compatible, then copy it again with `launchdeck db verify ID`"
+    )
+
+
+def signers(copies: BackupCopies) -> list[str]:
+    """The access key id of each request the client sends, from its SigV4 Authorization header."""
+    seen: list[str] = []
+
+    def note(request: Any, **_: Any) -> None:
+        auth = request.headers.get("Authorization", b"")
+        auth = auth.decode() if isinstance(auth, bytes) else auth
+        seen.append(auth.split("Credential=")[1].split("/")[0] if "Credential=" in auth else "")
+
+    copies.client.meta.events.register("before-send.s3.*", note)
+    return seen
+
+
+def test_the_target_s_access_key_signs_every_request_not_the_daemon_s(
+    client: Any, endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "DAEMONKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "daemon-secret")
+    backup, wal = fake_backup(tmp_path)
+    keys = S3Credentials("AKIDADMIN", "admin-secret")
+    copies = s3_copies(BackupCopy(BUCKET, "ld/", endpoint, "us-east-1"), cluster="15",
+                       wal_archive=wal, credentials=keys)  # fmt: skip
+    seen = signers(copies)
+
+    result = copies.upload(backup, "b4")
+
+    assert result.ok, result.error
+    assert seen and set(seen) == {"AKIDADMIN"}
+    assert "admin-secret" not in repr(keys)
+
+    daemon = s3_copies(BackupCopy(BUCKET, "ld/", endpoint, "us-east-1"), cluster="15",
+                       wal_archive=wal)  # fmt: skip
+    seen = signers(daemon)
+    assert daemon.upload(backup, "b5").ok
+    assert seen and set(seen) == {"DAEMONKEY"}
+
+
+def test_the_target_s_key_is_enough_when_the_daemon_has_none(
+    client: Any, endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    backup, wal = fake_backup(tmp_path)
+    where = BackupCopy(BUCKET, "ld/", endpoint, "us-east-1")
+
+    keyed = s3_copies(where, cluster="15", wal_archive=wal,
+                      credentials=S3Credentials("AKIDADMIN", "admin-secret"))  # fmt: skip
+    bare = s3_copies(where, cluster="15", wal_archive=wal)
+
+    assert keyed.upload(backup, "b6").ok
+    assert bare.upload(backup, "b7").error == (
+        f"copying backup b7 to s3://{BUCKET}/ld/15/b7/ failed: the control plane has no AWS "
+        "credentials; fix: give the backup target an access key (launchdeck db backups target "
+        "set ... --access-key-id ID --secret-access-key-stdin), or set AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the control plane's environment"
+    )
+
+
+def test_a_denied_copy_names_whose_keys_need_the_permissions() -> None:
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "HeadBucket")
+
+    def explained(own_keys: bool) -> str:
+        copies = BackupCopies(object(), "shop-backups", cluster="15", wal_archive=Path("/none"),
+                              own_keys=own_keys)  # fmt: skip
+        return copies.explain("head_bucket", denied)
+
+    assert explained(own_keys=True) == (
+        "access to bucket shop-backups was denied (AccessDenied); fix: give the backup target's "
+        "access key s3:ListBucket, s3:PutObject and s3:GetObject on it"
+    )
+    assert explained(own_keys=False).endswith(
+        "fix: give the control plane's AWS credentials s3:ListBucket, s3:PutObject and "
+        "s3:GetObject on it"
     )

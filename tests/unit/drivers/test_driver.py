@@ -56,8 +56,7 @@ def test_the_test_env_is_the_builds_env_and_who_it_is_for(tmp_path: Path) -> Non
 
     assert env == {
         "PATH": "/builds/venv/bin:/usr/bin:/bin",
-        "HOME": "/home/deploy",
-        "LANG": "C.UTF-8",
+        "LANG": "C.UTF-8",  # HOME is the account's, set by its jail
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "VIRTUAL_ENV": "/builds/venv",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from launchdeck.domain import BackupCopy, BackupPolicy, PostgresAddon
+from launchdeck.domain import BackupPolicy, PostgresAddon
 from launchdeck.manifest import ManifestError, parse_manifest
 from launchdeck.manifest.periods import BadPeriod, format_period, parse_period
 
@@ -83,56 +83,41 @@ def test_bad_backup_settings_name_the_key_the_value_and_a_fix() -> None:
     ]
 
 
-def test_backups_can_be_copied_to_an_s3_bucket() -> None:
+REFUSED = (
+    "{path}: backup destinations are control-plane settings, not part of the app (the backup "
+    "holds every app's data on this host); fix: remove it and ask an admin to run: launchdeck "
+    "db backups target set --bucket {bucket}"
+)
+
+
+def test_a_backup_destination_in_the_manifest_is_refused_with_the_admin_s_command() -> None:
+    # the backup is the whole cluster: a deployer's own bucket would get every app's rows
+    assert issues(
+        '[addons.postgres]\nbackups = { every = "24h", s3 = { bucket = "shop-backups", '
+        'prefix = "launchdeck/", endpoint = "https://attacker.example", region = "eu-west-1" } }\n'
+    ) == [REFUSED.format(path="addons.postgres.backups.s3", bucket="shop-backups")]
+    assert issues('[addons.postgres.backups.s3]\nbucket = "Not A Bucket; rm -rf /"\n') == [
+        REFUSED.format(path="addons.postgres.backups.s3", bucket="BUCKET")
+    ]
+    assert issues('[addons.postgres]\nbackups = { s3 = "s3://mine" }\n') == [
+        REFUSED.format(path="addons.postgres.backups.s3", bucket="BUCKET")
+    ]
+
+
+def test_an_environment_cannot_name_a_backup_destination_either() -> None:
+    text = (
+        "[environments.production.addons.postgres]\n"
+        'backups = { s3 = { bucket = "exfil", endpoint = "http://10.0.0.9:9000" } }\n'
+    )
+    assert issues(text) == [
+        REFUSED.format(path="environments.production.addons.postgres.backups.s3", bucket="exfil")
+    ]
+
+
+def test_the_schedule_stays_the_app_s_to_set() -> None:
     manifest = parse_manifest(
-        SERVICES
-        + '[addons.postgres]\nbackups = { every = "24h", keep = "7d", s3 = { bucket = '
-        + '"shop-backups", prefix = "launchdeck/", endpoint = "https://s3.eu-west-1.amazonaws.com", '
-        + 'region = "eu-west-1" } }\n'
+        SERVICES + '[addons.postgres]\nbackups = { every = "12h", keep = "14d" }\n'
     )
     assert manifest.addons.postgres is not None
-    assert manifest.addons.postgres.backups.s3 == BackupCopy(
-        "shop-backups", "launchdeck/", "https://s3.eu-west-1.amazonaws.com", "eu-west-1"
-    )
-    only_bucket = parse_manifest(
-        SERVICES + '[addons.postgres]\nbackups = { s3 = { bucket = "shop-backups" } }\n'
-    )
-    assert only_bucket.addons.postgres is not None
-    assert only_bucket.addons.postgres.backups == BackupPolicy(s3=BackupCopy("shop-backups"))
-    no_slash = parse_manifest(
-        SERVICES + '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", prefix = "ld" } }\n'
-    )
-    assert no_slash.addons.postgres is not None and no_slash.addons.postgres.backups.s3
-    assert no_slash.addons.postgres.backups.s3.prefix == "ld/"
-
-
-def test_bad_s3_settings_name_the_key_the_rule_and_a_fix() -> None:
-    assert issues('[addons.postgres]\nbackups = { s3 = { bucket = "Shop_Backups" } }\n') == [
-        "addons.postgres.backups.s3.bucket: should be an S3 bucket name: 3-63 lowercase letters, "
-        "digits, '-' and '.', starting and ending with a letter or digit (got 'Shop_Backups'); "
-        "fix: use 'shop-backups'"
-    ]
-    assert issues('[addons.postgres]\nbackups = { s3 = { bucket = "ab" } }\n') == [
-        "addons.postgres.backups.s3.bucket: should be an S3 bucket name: 3-63 lowercase letters, "
-        "digits, '-' and '.', starting and ending with a letter or digit (got 'ab'); fix: use a "
-        "name like 'shop-backups'"
-    ]
-    assert issues('[addons.postgres]\nbackups = { s3 = { prefix = "x/" } }\n') == [
-        "addons.postgres.backups.s3.bucket: is required; fix: add bucket = \"shop-backups\""
-    ]
-    assert issues(
-        '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", prefix = "/launchdeck/" } }\n'
-    ) == [
-        "addons.postgres.backups.s3.prefix: should be an S3 key prefix like 'launchdeck/' (no "
-        "leading '/', no '//') (got '/launchdeck/'); fix: use 'launchdeck/'"
-    ]
-    assert issues(
-        '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", endpoint = "minio:9000" } }\n'
-    ) == [
-        "addons.postgres.backups.s3.endpoint: should be the http(s) URL of an S3-compatible "
-        "endpoint, without a path (got 'minio:9000'); fix: use e.g. "
-        "'https://s3.eu-west-1.amazonaws.com' or 'http://127.0.0.1:9000' (MinIO)"
-    ]
-    assert issues(
-        '[addons.postgres]\nbackups = { s3 = { bucket = "b-1", access_key = "AKIA" } }\n'
-    )[0].startswith("addons.postgres.backups.s3.access_key: unknown key (got 'access_key')")
+    assert manifest.addons.postgres.backups == BackupPolicy(every=43200.0, keep=1209600.0)
+    assert manifest.addons.postgres.backups.s3 is None

@@ -15,6 +15,7 @@ Everything here is serialized by one lock: the reconciler's `ensure_running` and
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable, Collection
@@ -44,7 +45,7 @@ from launchdeck.drivers.local.postgres_restores import (
     restore_environment,
 )
 from launchdeck.drivers.local.redis import RedisServer
-from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write
+from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write, passable_dirs
 
 __all__ = ["AddonError", "AddonHost", "Attachment", "ClusterUse", "Database", "Prunable"]
 
@@ -93,6 +94,8 @@ class AddonHost:
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.root = root
+        passable_dirs(root)  # the server accounts pass through to their own directories
+        os.chmod(root, 0o711)  # also when an older version made it with our umask
         self._ports = ports
         self._in_use = in_use
         self._runner = runner
@@ -163,7 +166,7 @@ class AddonHost:
             server = self._redis.get(key)
             if server is None:
                 root = self.root / "redis" / key
-                root.mkdir(parents=True, exist_ok=True)
+                passable_dirs(root)
                 server = RedisServer(root, port=self._port(root), runner=self._runner)
                 self._redis[key] = server
             server.ensure_running()

@@ -7,15 +7,17 @@ needs, so the bucket alone can rebuild the database if the host is lost. Every o
 is read back (head_object) after it is written. A copy never raises: `upload` returns a
 CopyResult whose `error` says what went wrong and what to do.
 
-The raw boto3 client is passed in; `s3_copies` makes one from the control plane's own AWS
-credential chain (environment keys, profile, instance role), never from the manifest.
+The raw boto3 client is passed in; `s3_copies` makes one for the host's backup target (an
+admin's control-plane setting, controlplane/backup_target.py), signed with the target's own
+access key when it has one, else with the control plane's AWS credential chain (environment
+keys, profile, instance role). Never from an app's manifest: a cluster holds every app's data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,15 @@ from botocore.exceptions import (
 from launchdeck.domain import BackupCopy
 
 MANIFEST = "backup.json"  # postgres_backup.MANIFEST; uploaded last
-FIELD = "addons.postgres.backups.s3"
+SET_TARGET = "launchdeck db backups target set"  # how an admin names the bucket and its keys
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """An access key of the backup target; the secret never shows in a repr or a log line."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,17 @@ class CopyFailed(Exception):
 
 class BackupCopies:
     def __init__(
-        self, client: Any, bucket: str, prefix: str = "", *, cluster: str, wal_archive: Path
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str = "",
+        *,
+        cluster: str,
+        wal_archive: Path,
+        own_keys: bool = False,
     ) -> None:
         self.client = client
+        self.own_keys = own_keys  # signed with the target's access key, not the daemon's
         self.bucket = bucket
         self.prefix = prefix
         self.cluster = cluster
@@ -127,23 +145,32 @@ class BackupCopies:
             exc = exc.__context__
         if isinstance(exc, NoCredentialsError):
             return (
-                "the control plane has no AWS credentials; fix: set AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the control plane's environment"
+                "the control plane has no AWS credentials; fix: give the backup target an "
+                f"access key ({SET_TARGET} ... --access-key-id ID --secret-access-key-stdin), "
+                "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the "
+                "control plane's environment"
             )
         if isinstance(exc, EndpointConnectionError):
-            return f"{exc}; fix: check {FIELD}.endpoint and that the store is reachable"
+            return (
+                f"{exc}; fix: check that the store is reachable, or correct the endpoint: "
+                f"{SET_TARGET} --bucket {self.bucket} --endpoint URL"
+            )
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in ("404", "NoSuchBucket"):
                 return (
                     f"bucket {self.bucket} does not exist{self._at}; fix: create it (aws s3 mb "
-                    f"s3://{self.bucket}) or correct {FIELD}.bucket"
+                    f"s3://{self.bucket}) or name another: {SET_TARGET} --bucket NAME"
                 )
             if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                whose = (
+                    "the backup target's access key"
+                    if self.own_keys
+                    else "the control plane's AWS credentials"
+                )
                 return (
                     f"access to bucket {self.bucket} was denied{self._at} ({code}); fix: give "
-                    "the control plane's AWS credentials s3:ListBucket, s3:PutObject and "
-                    "s3:GetObject on it"
+                    f"{whose} s3:ListBucket, s3:PutObject and s3:GetObject on it"
                 )
             return f"{operation}: {code} {exc.response.get('Error', {}).get('Message', '')}"
         return f"{operation}: {exc}"
@@ -167,10 +194,22 @@ def _wal_files(archive: Path) -> Iterator[Path]:
             yield path
 
 
-def s3_copies(target: BackupCopy, *, cluster: str, wal_archive: Path) -> BackupCopies:
-    """BackupCopies to `target`, signed with the control plane's AWS credential chain."""
-    client = boto3.session.Session().client(
-        "s3", endpoint_url=target.endpoint, region_name=target.region
-    )
+def s3_copies(
+    target: BackupCopy,
+    *,
+    cluster: str,
+    wal_archive: Path,
+    credentials: S3Credentials | None = None,
+) -> BackupCopies:
+    """BackupCopies to `target`, signed with `credentials` when given (and nothing else: no
+    fallback to the daemon's own), else with the control plane's AWS credential chain."""
+    if credentials is None:
+        session = boto3.session.Session()
+    else:
+        session = boto3.session.Session(
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+        )
+    client = session.client("s3", endpoint_url=target.endpoint, region_name=target.region)
     return BackupCopies(client, target.bucket, target.prefix, cluster=cluster,
-                        wal_archive=wal_archive)  # fmt: skip
+                        wal_archive=wal_archive, own_keys=credentials is not None)  # fmt: skip

@@ -24,7 +24,7 @@ def environment_key(app: str, env: str) -> str:
     """`<app>_<env>`: the role, database and Redis user of one app environment. Unambiguous,
     since names never contain '_'."""
     for what, value in (("app", app), ("environment", env)):
-        if not NAME_RE.match(value):
+        if not NAME_RE.fullmatch(value):
             raise InvalidAddonInput(
                 f"{what} name {value!r} cannot name an add-on user: use 1-30 lowercase letters, "
                 "digits and '-', starting with a letter"
@@ -63,7 +63,7 @@ class CredentialStore:
     def names(self) -> list[str]:
         if not self.directory.is_dir():
             return []
-        return sorted(p.name for p in self.directory.iterdir() if _NAME.match(p.name))
+        return sorted(p.name for p in self.directory.iterdir() if _NAME.fullmatch(p.name))
 
     def copy_to(self, directory: Path) -> CredentialStore:
         """A copy for a restored server: its catalog holds the same password hashes."""
@@ -78,7 +78,7 @@ class CredentialStore:
         self.directory.chmod(0o700)
 
     def _path(self, name: str) -> Path:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise InvalidAddonInput(
                 f"credential name {name!r} is not valid: use lowercase letters, digits, '-' and '_'"
             )

@@ -13,10 +13,13 @@ from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
 from launchdeck.drivers.local.cgroups import Cgroups
 from launchdeck.drivers.local.haproxy import Backend, Router
 from launchdeck.drivers.local.health import probe
+from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.processes import Launch, Proc, Processes
+from launchdeck.system import OPEN, Jail
 
-BASE_ENV_KEYS = ("PATH", "HOME", "LANG", "TZ")
+# What app code gets of the daemon's environment (HOME is its account's, from its jail)
+BASE_ENV_KEYS = ("PATH", "LANG", "TZ")
 
 
 def backend_name(app: str, env: str, service: str) -> str:
@@ -57,6 +60,7 @@ class LocalDriver:
         cgroups: Cgroups | None = None,
         environ: dict[str, str] | None = None,
         reserved: Callable[[], Collection[int]] = frozenset,
+        isolation: Isolation | None = None,
     ) -> None:
         self.paths = Paths(root)
         self.builder = builder
@@ -66,6 +70,17 @@ class LocalDriver:
         self.cgroups = cgroups or Cgroups()
         self._environ = environ if environ is not None else dict(os.environ)
         self._reserved = reserved  # ports that are not instances' to take (add-on servers)
+        self.isolation = isolation  # None: app code runs as we do (unit tests)
+
+    # -- jails -----------------------------------------------------------------------------
+
+    def build_jail(self, app: str) -> Jail:
+        """Where an app's builds and tests run: its build account, which sees no config."""
+        return self.isolation.builder(app) if self.isolation is not None else OPEN
+
+    def env_jail(self, app: str, env: str) -> Jail:
+        """Where an environment's release command, instances and one-off commands run."""
+        return self.isolation.runtime(app, env) if self.isolation is not None else OPEN
 
     # -- instances -------------------------------------------------------------------------
 
@@ -125,6 +140,7 @@ class LocalDriver:
             log=self.paths.log(inst),
             pidfile=self.paths.pidfile(inst),
             cgroup_procs=self.cgroups.prepare(inst.id, service.resources),
+            jail=self.env_jail(inst.app, inst.env),
         )
         proc = self.processes.start(launch)
         return replace(inst, pid=proc.pid, started_at=proc.started_at)

@@ -186,7 +186,7 @@ class RouterPaths:
 
 
 def validate_name(what: str, name: str) -> None:
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise InvalidRouterInput(
             f"{what}: should be 1-100 letters, digits, '-', '_', '.' or ':' starting with a "
             f"letter or digit (got {name!r})"
@@ -201,13 +201,13 @@ def validate_port(what: str, port: int) -> None:
 def normalize_host(host: str) -> str:
     """`Shop-Staging.localhost:8080` -> `shop-staging.localhost`, as the frontend looks it up."""
     name = host.strip().lower().split(":", 1)[0]
-    if not _HOST_RE.match(name):
+    if not _HOST_RE.fullmatch(name):
         raise InvalidRouterInput(f"hosts: {host!r} is not a valid host name")
     return name
 
 
 def validate_health(where: str, health: HealthCheck) -> None:
-    if not _PATH_RE.match(health.path):
+    if not _PATH_RE.fullmatch(health.path):
         raise InvalidRouterInput(
             f"{where}.health.path: should start with '/' and contain no spaces or quotes "
             f"(got {health.path!r})"

@@ -74,7 +74,7 @@ def installed_versions(lib_root: Path = DEBIAN_LIB_ROOT) -> list[str]:
 
 
 def find_postgres(version: str, *, lib_root: Path = DEBIAN_LIB_ROOT) -> PostgresBinaries:
-    if not _VERSION.match(version):
+    if not _VERSION.fullmatch(version):
         raise InvalidAddonInput(
             f"postgres version {version!r} is not a major version: use one like '15' or '16'"
         )

@@ -41,7 +41,7 @@ from launchdeck.drivers.local.postgres_backup_record import (
 from launchdeck.drivers.local.postgres_config import SUPERUSER, Recovery
 from launchdeck.drivers.local.postgres_restore import Restorer, free_loopback_port
 from launchdeck.drivers.local.psql import client_env, first_error
-from launchdeck.system import Command, atomic_write
+from launchdeck.system import Command, atomic_write, passable_dirs
 
 MANIFEST = "backup.json"
 _START = re.compile(r"write-ahead log start point: ([0-9A-F]+/[0-9A-F]+) on timeline (\d+)")
@@ -101,7 +101,7 @@ class Backups:
         started = self.clock.now()
         backup_id = self._new_id(started)
         partial = self.root / f".{backup_id}.partial"
-        self.root.mkdir(parents=True, exist_ok=True)
+        passable_dirs(self.root)
         self.root.chmod(0o700)
         command = Command(self._basebackup_argv(partial, backup_id), env=client_env(),
                           timeout=timeout)  # fmt: skip
@@ -198,9 +198,7 @@ class Backups:
             recovery = Recovery(self.cluster.layout.archive)  # to the end of the backup
             scratch = self.restorer.recover(layout, port=free_loopback_port(), recovery=recovery,
                                             archive=False, timeout=timeout)  # fmt: skip
-            return compare_counts(
-                backup.row_counts, scratch.row_counts(), backup.row_counts_before
-            )
+            return compare_counts(backup.row_counts, scratch.row_counts(), backup.row_counts_before)
         except AddonError as exc:
             return str(exc)
         finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import threading
@@ -24,7 +25,7 @@ from launchdeck.drivers.local.addon_errors import AddonError, InvalidAddonInput
 from launchdeck.drivers.local.postgres import PostgresCluster, open_cluster
 from launchdeck.drivers.local.postgres_backup import Backups
 from launchdeck.drivers.local.postgres_config import ClusterLayout
-from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write
+from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write, passable_dirs
 
 RESTORE_FILE = "restore.json"
 BACKUPS_DIR = "backups"
@@ -89,7 +90,7 @@ class Fleet:
             cluster = self._clusters.get(major)
             if cluster is None:
                 root = self.path(major)
-                root.mkdir(parents=True, exist_ok=True)
+                passable_dirs(root)
                 cluster = self._open(major, self._port_of(root))
             return cluster
 
@@ -145,7 +146,9 @@ class Fleet:
         name = f"{major}/restores/{stamp}-{secrets.token_hex(2)}"
         root = self.path(name)
         check_socket_path(ClusterLayout(root).run)
-        root.mkdir(parents=True)
+        passable_dirs(root.parent)
+        root.mkdir()
+        os.chmod(root, 0o711)
         return name, root, self._port_of(root)
 
     def adopt_restore(self, name: str, cluster: PostgresCluster, record: RestoreRecord) -> None:

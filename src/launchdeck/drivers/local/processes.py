@@ -1,5 +1,6 @@
 """Instance processes: each runs in its own session (so it outlives the control plane), with its
-output appended to a log file and its pid written by itself before it execs the app."""
+output appended to a log file and its pid written by itself before it execs the app, in its jail
+(the cgroup and the pid are ours to set up, so they are done before the jail is entered)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner
+from launchdeck.system import OPEN, SYSTEM_CLOCK, Clock, Command, Jail, Runner
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ class Launch:
     log: Path
     pidfile: Path
     cgroup_procs: tuple[Path, ...] = ()  # cgroup.procs files the instance joins before exec
+    jail: Jail = OPEN
+
+    def confined(self) -> Command:
+        """The user's line (run as a whole: `a && b`, `cd x; y`, `FOO=1 cmd`, as Heroku does),
+        as the jail runs it."""
+        command = Command(("/bin/sh", "-c", self.command), env=self.env, cwd=self.cwd)
+        return self.jail.confine(command)
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,7 @@ def wrapper_script(launch: Launch) -> str:
     """The shell prologue: join cgroups, record our pid, then become the app (exec)."""
     steps = [f"echo $$ > {shlex.quote(str(p))} 2>/dev/null" for p in launch.cgroup_procs]
     steps.append(f"echo $$ > {shlex.quote(str(launch.pidfile))}")
-    # the user's line runs as a whole (`a && b`, `cd x; y`, `FOO=1 cmd`), as Heroku does
-    steps.append(f"exec /bin/sh -c {shlex.quote(launch.command)}")
+    steps.append(f"exec {shlex.join(launch.confined().argv)}")
     return "; ".join(steps)
 
 
@@ -54,7 +61,8 @@ class Processes:
 
     def start(self, launch: Launch) -> Proc:
         launch.pidfile.parent.mkdir(parents=True, exist_ok=True)
-        command = Command(("/bin/sh", "-c", wrapper_script(launch)), env=launch.env, cwd=launch.cwd)
+        env = launch.confined().env
+        command = Command(("/bin/sh", "-c", wrapper_script(launch)), env=env, cwd=launch.cwd)
         popen = self._runner.spawn(command, log=launch.log)
         self._children[popen.pid] = popen
         return Proc(popen.pid, _create_time(popen.pid) or self._clock.now())

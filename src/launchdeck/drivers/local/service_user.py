@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from launchdeck.drivers.local.addon_errors import DataDirUnreachable, ServiceUserMissing
+from launchdeck.system import passable_dirs
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class ServiceUser:
     def make_dirs(self, *paths: Path, mode: int = 0o700) -> None:
         """Create `paths` (and missing parents) and give each to this account with `mode`."""
         for path in paths:
-            path.mkdir(parents=True, exist_ok=True)
+            passable_dirs(path.parent)  # our umask would make new parents 0700: out of its reach
+            path.mkdir(exist_ok=True)
             path.chmod(mode)
             self.own(path)
 
