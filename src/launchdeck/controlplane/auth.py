@@ -12,7 +12,6 @@ import enum
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from launchdeck.controlplane.errors import Forbidden
@@ -37,6 +36,8 @@ class Permission(enum.Enum):
     MANAGE_TOKENS = "manage tokens"
     READ_AUDIT = "read the audit log"
     MANAGE_SETTINGS = "manage control-plane settings"
+    MANAGE_DATABASE = "reach a database"  # backups, restores, pulls: the data itself
+    PRUNE_DATABASES = "prune databases"  # may drop copies of any environment's database
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,21 @@ class Principal:
     role: Role
 
 
-_DEPLOYER = {Permission.READ, Permission.CHANGE_ENV, Permission.PROMOTE, Permission.CREATE_APP}
+_DEPLOYER = {
+    Permission.READ,
+    Permission.CHANGE_ENV,
+    Permission.PROMOTE,
+    Permission.CREATE_APP,
+    Permission.MANAGE_DATABASE,
+}
 
 
 def authorize(who: Principal, permission: Permission, env: str | None = None) -> None:
     """Return if `who` may; raise Forbidden naming the role and what would be allowed."""
     if who.role is Role.ADMIN or permission is Permission.READ:
         return
+    if permission is Permission.MANAGE_DATABASE:
+        return _database(who, env)
     if who.role is Role.DEPLOYER and permission in _DEPLOYER:
         if permission is Permission.CHANGE_ENV and env in PROTECTED_ENVS:
             raise Forbidden(
@@ -79,23 +88,12 @@ def same_token(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def permission_for(
-    method: str, path: str, params: Mapping[str, str]
-) -> tuple[Permission, str | None]:
-    """What a request needs, from its method, path and path parameters."""
-    env = params.get("env")
-    if path.startswith("/v1/tokens"):
-        return Permission.MANAGE_TOKENS, None
-    if path.startswith("/v1/audit"):
-        return Permission.READ_AUDIT, None
-    if path.startswith("/v1/settings"):  # backup destinations and their credentials: admin only
-        return Permission.MANAGE_SETTINGS, None
-    if method in ("GET", "HEAD"):
-        return Permission.READ, env
-    if method == "POST" and path == "/v1/apps":
-        return Permission.CREATE_APP, None
-    if method == "DELETE" and "env" not in params and path.startswith("/v1/apps/"):
-        return Permission.DESTROY_APP, None
-    if path.endswith("/promotions"):
-        return Permission.PROMOTE, env
-    return Permission.CHANGE_ENV, env
+def _database(who: Principal, env: str | None) -> None:
+    """A protected environment's database is an admin's; another's, a deployer's too."""
+    if who.role is Role.DEPLOYER and env not in PROTECTED_ENVS:
+        return
+    if who.role is Role.DEPLOYER or env in PROTECTED_ENVS:
+        fix = "use an admin token (launchdeck tokens create --role admin)"
+    else:
+        fix = "use a deployer or admin token (launchdeck tokens create --role deployer)"
+    raise Forbidden(f"{who.name} (role {who.role}) may not reach {env}'s database", fix)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
-from launchdeck.controlplane.api import create_api
+from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.owner import Credentials, OwnerToken
 from launchdeck.controlplane.service import ControlPlane
 from launchdeck.controlplane.settings import Settings

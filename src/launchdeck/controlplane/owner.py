@@ -10,9 +10,6 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from fastapi import FastAPI
 
 from launchdeck.controlplane.auth import new_token, same_token
 from launchdeck.system import atomic_write
@@ -55,12 +52,3 @@ class OwnerToken:
                 self.credentials.write(fresh)
             self._value = fresh
             return fresh
-
-
-def add_owner_routes(app: FastAPI, owner: OwnerToken) -> None:
-    @app.post("/v1/tokens/owner")
-    def rotate_owner() -> dict[str, Any]:
-        """Replace the owner token (admin only, as everything under /v1/tokens)."""
-        token = owner.rotate()
-        where = owner.credentials
-        return {"token": token, "role": "admin", "credentials": str(where.path) if where else None}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.api import create_api
+from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.logs import LogStore
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
@@ -63,7 +63,10 @@ class FakeControlPlane:
         self.engine = RecordingEngine()
 
     def app_json(self, name: str) -> dict[str, Any]:
-        return {"name": name, "envs": [e.name for e in self.store.envs(name)]}
+        """The real shape, with empty environments (nothing deployed in these tests)."""
+        empty = {"release": None, "build": None, "instances": 0, "healthy": 0,
+                 "last_deployment": None, "url": "http://x/"}  # fmt: skip
+        return {"name": name, "envs": {e.name: empty for e in self.store.envs(name)}}
 
 
 @pytest.fixture
@@ -139,9 +142,8 @@ def test_create_app_makes_staging_and_production(client: TestClient, cp: FakeCon
     assert response.status_code == 201
     assert response.json() == {"name": "shop", "envs": ["staging", "production"]}
     assert [e.name for e in cp.store.envs("shop")] == ["production", "staging"]
-    assert client.get("/v1/apps", headers=AUTH).json() == [
-        {"name": "shop", "envs": ["production", "staging"]}
-    ]
+    [listed] = client.get("/v1/apps", headers=AUTH).json()
+    assert (listed["name"], sorted(listed["envs"])) == ("shop", ["production", "staging"])
 
 
 @pytest.mark.parametrize("name", ["Shop", "1shop", "shop_app", "", "a" * 31, "shop app", "-shop"])

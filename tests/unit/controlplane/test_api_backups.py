@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.api import create_api
+from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.restores import Restores
 from launchdeck.controlplane.store import EnvState
 from launchdeck.drivers.local.addon_errors import RestoreTargetOutOfRange, UnknownBackup

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.api import INVALID_REQUEST_FIX, create_api
+from launchdeck.controlplane.http import INVALID_REQUEST_FIX, create_api
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane
 from tests.unit.controlplane.test_api import client as client
 from tests.unit.controlplane.test_api import cp as cp

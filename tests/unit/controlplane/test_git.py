@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.api import create_api
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.git import GitRepos, GitUnavailable, environment_for
+from launchdeck.controlplane.http import create_api
 from launchdeck.domain import GitSpec
 from launchdeck.system import Command, CommandFailed, Result, Runner
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.api import create_api
 from launchdeck.controlplane.domains import add_domain
 from launchdeck.controlplane.errors import Conflict, Invalid
+from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.store import EnvState, Store
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball
 from tests.unit.controlplane.test_api import cp as cp

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.api import create_api
+from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.settings import Settings, SettingsError
 from launchdeck.controlplane.store import EnvState
 from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine

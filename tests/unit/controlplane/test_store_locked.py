@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.api import create_api
 from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.journal import Journal
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store, StoreUnavailable

@@ -22,9 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import ClientDisconnect, Request
 
-import launchdeck.controlplane.api as api_module
-from launchdeck.controlplane.api import create_api
+import launchdeck.controlplane.http.deploys as api_module
 from launchdeck.controlplane.errors import ApiError, Invalid, TooLarge
+from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.uploads import (
     LEAVE_OUT,
     MiB,
@@ -524,7 +524,9 @@ def test_sweep_without_a_tmp_directory_does_nothing(tmp_path: Path) -> None:
 
 class StatusPlane(FakeControlPlane):
     def server_status(self) -> dict[str, Any]:
-        return {"home": str(self.home)}
+        return {"home": str(self.home), "api_url": "http://x", "http_port": 1,
+                "router": {"running": True, "pid": 1}, "apps": 0, "instances": 0,
+                "resource_limits": "-", "isolation": "-"}  # fmt: skip
 
 
 @pytest.fixture

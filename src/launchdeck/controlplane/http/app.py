@@ -1,0 +1,113 @@
+"""The API assembled: authentication for every call, one router per resource, the audit of every
+change and every reveal, and errors as `{"error": ..., "fix": ...}`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from launchdeck.controlplane.errors import ApiError, Unavailable
+from launchdeck.controlplane.http import (
+    addons,
+    apps,
+    config,
+    databases,
+    deploys,
+    domains,
+    envs,
+    settings,
+    tokens,
+)
+from launchdeck.controlplane.http.security import Authenticate, check_declared
+from launchdeck.controlplane.owner import OwnerToken
+from launchdeck.controlplane.service import ControlPlane
+
+INVALID_REQUEST_FIX = (
+    "check the request's fields against the API's shape (served at /docs when the server runs "
+    "with LAUNCHDECK_API_DOCS=1)"
+)
+
+log = logging.getLogger("launchdeck.api")
+
+
+def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
+    owner = OwnerToken.of(token)  # the daemon passes one it can rotate; tests, a plain string
+    # /docs, /redoc and /openapi.json show the API's shape (routes, fields), never data, and
+    # answer without a token: off unless the server is started with LAUNCHDECK_API_DOCS=1
+    docs = cp.settings.api_docs
+    app = FastAPI(
+        title="launchdeck",
+        dependencies=[Depends(Authenticate(owner, cp.store))],
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    for resource in (apps, deploys, envs, config, addons, domains, databases, settings):
+        app.include_router(resource.router(cp))
+    app.include_router(tokens.router(cp, owner))
+    check_declared(app.routes)
+    app.middleware("http")(Audit(cp))
+    add_error_handlers(app)
+    return app
+
+
+class Audit:
+    """Every change and every reveal of secrets, allowed or refused: who, role, what, the
+    answer's status. A reveal whose record cannot be written is not answered."""
+
+    def __init__(self, cp: ControlPlane) -> None:
+        self.cp = cp
+
+    async def __call__(self, request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        reveal = getattr(request.state, "reveal", False)  # set by the route, from reveal_flag
+        if request.method in ("GET", "HEAD") and not reveal:
+            return response
+        who = getattr(request.state, "principal", None)
+        entry = (
+            time.time(),
+            who.name if who else "unknown",
+            who.role.value if who else "-",
+            f"{request.method} {request.url.path}" + ("?reveal=true" if reveal else ""),
+            response.status_code,
+        )
+        try:
+            await run_in_threadpool(self.cp.store.add_audit, *entry)
+        except Unavailable as exc:
+            log.error("audit record not written (%s): %s", exc.message, entry)
+            if reveal:  # no secret leaves without a record of who read it
+                return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=503)
+        return response
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        return JSONResponse(
+            {"error": f"invalid request: {problems}", "fix": INVALID_REQUEST_FIX}, status_code=422
+        )
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=exc.status)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
+        # a bug still answers in the API's shape (the traceback goes to the server log)
+        return JSONResponse(
+            {
+                "error": f"internal error ({type(exc).__name__})",
+                "fix": "retry; if it keeps failing, see $LAUNCHDECK_HOME/server.log",
+            },
+            status_code=500,
+        )

@@ -1,0 +1,118 @@
+"""An environment's releases, rollback, promotion, instances, scale, restart and logs."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.errors import Invalid
+from launchdeck.controlplane.http import models
+from launchdeck.controlplane.http.deploys import ndjson
+from launchdeck.controlplane.http.lookup import check_deployable, env_of
+from launchdeck.controlplane.http.security import needs
+from launchdeck.controlplane.logs import LogQuery
+from launchdeck.controlplane.promotion import promotion_json
+from launchdeck.controlplane.service import ControlPlane, deployment_json
+
+
+class Rollback(BaseModel):
+    version: int | None = None
+
+
+class Promote(BaseModel):
+    source: str = Field(alias="from")
+
+
+class Scale(BaseModel):
+    counts: dict[str, int]
+
+
+class Restart(BaseModel):
+    service: str | None = None
+
+
+ENV = "/v1/apps/{name}/envs/{env}"
+
+
+def router(cp: ControlPlane) -> APIRouter:
+    api = APIRouter()
+    read = [needs(Permission.READ)]
+    change = [needs(Permission.CHANGE_ENV)]
+
+    @api.get(f"{ENV}/releases", dependencies=read, response_model=list[models.Release])
+    def releases(name: str, env: str) -> list[dict[str, Any]]:
+        return cp.releases_json(env_of(cp, name, env))
+
+    @api.post(
+        f"{ENV}/rollback", status_code=202, dependencies=change, response_model=models.Deployment
+    )
+    def rollback(name: str, env: str, body: Rollback) -> dict[str, Any]:
+        return deployment_json(cp.engine.rollback(env_of(cp, name, env), body.version))
+
+    @api.get("/v1/apps/{name}/promotion", dependencies=read, response_model=models.Promotion)
+    def promotion(
+        name: str,
+        source: Annotated[str, Query(alias="from")],
+        target: Annotated[str, Query(alias="to")],
+    ) -> dict[str, Any]:
+        preview = cp.engine.promotion(env_of(cp, name, source), env_of(cp, name, target))
+        return promotion_json(preview)
+
+    @api.post(
+        f"{ENV}/promotions",
+        status_code=202,
+        dependencies=[needs(Permission.PROMOTE)],
+        response_model=models.Deployment,
+    )
+    def promote(name: str, env: str, body: Promote) -> dict[str, Any]:
+        source, target = env_of(cp, name, body.source), env_of(cp, name, env)
+        check_deployable(cp, target, cp.engine.promotion(source, target).manifest)
+        return deployment_json(cp.engine.promote(source, target))
+
+    @api.get(f"{ENV}/instances", dependencies=read, response_model=list[models.Instance])
+    def instances(name: str, env: str) -> list[dict[str, Any]]:
+        return cp.instances_json(env_of(cp, name, env))
+
+    @api.post(
+        f"{ENV}/scale", status_code=202, dependencies=change, response_model=models.Deployment
+    )
+    def scale(name: str, env: str, body: Scale) -> dict[str, Any]:
+        state = env_of(cp, name, env)
+        return deployment_json(cp.engine.scale(state, body.counts, max_scale=cp.settings.max_scale))
+
+    @api.post(
+        f"{ENV}/restart", status_code=202, dependencies=change, response_model=models.Deployment
+    )
+    def restart(name: str, env: str, body: Restart) -> dict[str, Any]:
+        return deployment_json(cp.engine.restart(env_of(cp, name, env), body.service))
+
+    @api.get(f"{ENV}/logs", dependencies=read)
+    def logs(
+        name: str,
+        env: str,
+        since: float | None = None,
+        grep: str | None = None,
+        service: str | None = None,
+        follow: bool = False,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    ) -> StreamingResponse:
+        """One log line per NDJSON line, secrets redacted; `follow` keeps the stream open."""
+        env_of(cp, name, env)
+        try:
+            pattern = re.compile(grep) if grep else None
+        except re.error as exc:
+            raise Invalid(
+                f"--grep {grep!r} is not a valid regular expression: {exc}",
+                "escape special characters, e.g. 'GET /health'",
+            ) from None
+        q = LogQuery(since=since, grep=pattern, service=service, limit=limit)
+        if follow:
+            return ndjson(cp.logs.follow(name, env, q))
+        return ndjson(iter(cp.logs.query(name, env, q)))
+
+    return api
