@@ -8,6 +8,7 @@ demo: setup
 
 lint: setup
 	.venv/bin/ruff check src tests scripts bench
+	.venv/bin/ruff format --check src tests scripts bench
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 	.venv/bin/python -m launchdeck.manifest.docs --check docs/manifest.md

@@ -24,7 +24,7 @@ from launchdeck.drivers.local.postgres import PostgresCluster, installed_version
 from launchdeck.drivers.local.postgres_backup import Backups
 from launchdeck.drivers.local.postgres_config import Recovery
 from launchdeck.drivers.local.postgres_restore import free_loopback_port
-from launchdeck.drivers.local.psql import Endpoint
+from launchdeck.drivers.local.psql import Endpoint, query, scalar
 
 TARGET_BYTES = 100 * 1000 * 1000
 ROWS_PER_BATCH = 200_000  # ~28 MB of heap each
@@ -40,7 +40,7 @@ def measure() -> dict[str, float]:
         source.ensure_running()
         creds = source.ensure_database("bench", "production")
         endpoint = source.endpoint(creds)
-        source.psql.query(endpoint, "CREATE TABLE big (id bigint PRIMARY KEY, body text)")
+        query(endpoint, "CREATE TABLE big (id bigint PRIMARY KEY, body text)")
         _fill(source, endpoint, TARGET_BYTES)
         backups = Backups(source, base / "backups")
 
@@ -53,15 +53,15 @@ def measure() -> dict[str, float]:
                                           port=free_loopback_port())  # fmt: skip
         pg_restore_s = time.perf_counter() - began
         started.append(restored)
-        assert restored.psql.scalar(restored.endpoint(creds), "SELECT count(*) FROM big") != "0"
+        assert scalar(restored.endpoint(creds), "SELECT count(*) FROM big") != 0
         restored.stop(mode="immediate")
 
         _fill(source, endpoint, 2 * TARGET_BYTES)  # ~100 MB of WAL after the backup
         target = datetime.now(UTC)
-        target_lsn = source.psql.scalar(source.admin(), "SELECT pg_current_wal_lsn()")
+        target_lsn = scalar(source.admin(), "SELECT pg_current_wal_lsn()")
         source.archive_wal()  # a commit after the target, and everything archived
-        replay_bytes = float(source.psql.scalar(
-            source.admin(), f"SELECT pg_wal_lsn_diff('{target_lsn}', '{backup.wal_start_lsn}')"
+        replay_bytes = float(scalar(
+            source.admin(), "SELECT pg_wal_lsn_diff(%s, %s)", (target_lsn, backup.wal_start_lsn)
         ))  # fmt: skip
         layout = backups.restorer.unpack(backups.directory(backup), base / "pitr")
         recovery = Recovery(source.layout.archive, target_time=target.isoformat())
@@ -79,12 +79,12 @@ def measure() -> dict[str, float]:
 
 def _fill(cluster: PostgresCluster, endpoint: Endpoint, size: int) -> None:
     """Insert batches until the database holds `size` bytes."""
-    count = int(cluster.psql.scalar(endpoint, "SELECT count(*) FROM big"))
-    while int(cluster.psql.scalar(endpoint, "SELECT pg_database_size(current_database())")) < size:
-        cluster.psql.query(
+    count = int(scalar(endpoint, "SELECT count(*) FROM big"))
+    while int(scalar(endpoint, "SELECT pg_database_size(current_database())")) < size:
+        query(
             endpoint,
-            "INSERT INTO big SELECT i, repeat(md5(i::text), 3) "
-            f"FROM generate_series({count + 1}, {count + ROWS_PER_BATCH}) i",
+            "INSERT INTO big SELECT i, repeat(md5(i::text), 3) FROM generate_series(%s, %s) i",
+            (count + 1, count + ROWS_PER_BATCH),
         )
         count += ROWS_PER_BATCH
 

@@ -1,13 +1,40 @@
-"""The `launchdeck` console script: the control-plane verbs of cli/ plus `launchdeck aws`."""
+"""The `launchdeck` console script: the control-plane verbs of cli/ plus `launchdeck aws`.
+
+The aws group (troposphere, boto3) takes longer to import than the whole rest of the CLI, so it
+is added only when it is asked for, or when help may list it: `launchdeck deploy` starts fast.
+"""
 
 from __future__ import annotations
 
-from launchdeck.awscli.main import app as aws_app
+import sys
+from typing import Any
+
+import typer
+
 from launchdeck.cli import main as cli
 
-cli.app.add_typer(aws_app, name="aws")
-app = cli.app
+
+def with_aws() -> typer.Typer:
+    """The CLI with its `aws` group (added once)."""
+    if not any(group.name == "aws" for group in cli.app.registered_groups):
+        from launchdeck.awscli.main import app as aws_app
+
+        cli.app.add_typer(aws_app, name="aws")
+    return cli.app
+
+
+def needs_aws(args: list[str]) -> bool:
+    words = [arg for arg in args if not arg.startswith("-")]
+    return not words or words[0] == "aws" or "--help" in args or "-h" in args
 
 
 def main() -> None:
+    if needs_aws(sys.argv[1:]):
+        with_aws()
     cli.main()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # tests drive the whole CLI, aws group included
+        return with_aws()
+    raise AttributeError(name)

@@ -102,7 +102,9 @@ def test_notes_keep_their_rows_through_restarts_and_a_killed_postmaster(cp, tmp_
     assert len(acknowledged) > 30
 
     # production gets its own database; staging's login cannot open it
-    cp.cli("promote", "--app", "notes", "--from", "staging", "--to", "production", "--yes", timeout=300)
+    cp.cli(
+        "promote", "--app", "notes", "--from", "staging", "--to", "production", "--yes", timeout=300
+    )
     assert notes(cp.http_port, env="production") == []
     staging_url = cp.cli("db", "url", "--app", "notes").out.strip()
     production_db = staging_url.rsplit("/", 1)[0] + "/notes_production"

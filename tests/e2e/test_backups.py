@@ -62,7 +62,9 @@ class Plane:
         return self.cp.cli("db", "url", "--app", "notes", "--env", env).out.strip()
 
     def sql(self, env: str, statement: str) -> None:
-        subprocess.run(["psql", self.url(env), "-c", statement], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            ["psql", self.url(env), "-c", statement], check=True, capture_output=True, timeout=30
+        )
 
     def db(self, *args: str, check: bool = True):
         return self.cp.cli("db", *args, "--app", "notes", check=check, timeout=300)
@@ -116,10 +118,19 @@ def test_a_point_in_time_restore_brings_back_exactly_the_notes_of_that_moment(pl
 
     # bad requests say why and change nothing
     refusals = {
-        ("--to", "2999-01-01T00:00:00Z"): "cannot restore to 2999-01-01T00:00:00Z: it is in the future; the restorable window is ",
-        ("--to", "2020-01-01T00:00:00Z"): "cannot restore to 2020-01-01T00:00:00Z: it is before the oldest backup; the restorable window is ",
+        (
+            "--to",
+            "2999-01-01T00:00:00Z",
+        ): "cannot restore to 2999-01-01T00:00:00Z: it is in the future; the restorable window is ",
+        (
+            "--to",
+            "2020-01-01T00:00:00Z",
+        ): "cannot restore to 2020-01-01T00:00:00Z: it is before the oldest backup; the restorable window is ",
         ("--backup", "nope"): "no backup 'nope'; known backups (oldest first): ",
-        ("--to", "yesterday"): "--to 'yesterday' is not a time: use ISO 8601 with a timezone, e.g. 2026-11-22T10:15:00Z",
+        (
+            "--to",
+            "yesterday",
+        ): "--to 'yesterday' is not a time: use ISO 8601 with a timezone, e.g. 2026-11-22T10:15:00Z",
         ("--to", noted, "--backup", backup["id"]): "give either --to TIME or --backup ID, not both",
         (): "give either --to TIME or --backup ID",
     }
@@ -127,7 +138,10 @@ def test_a_point_in_time_restore_brings_back_exactly_the_notes_of_that_moment(pl
         refused = plane.db("restore", "--env", "production", *args, "--yes", check=False)
         assert refused.code == 1, refused
         assert message in refused.err, refused.err
-    assert backup["id"] in plane.db("restore", "--env", "production", "--backup", "nope", "--yes", check=False).err
+    assert (
+        backup["id"]
+        in plane.db("restore", "--env", "production", "--backup", "nope", "--yes", check=False).err
+    )
     assert plane.url("production") == url
     assert not list(plane.cp.addons.glob("postgres/*/restores/*"))
     # production asks first
@@ -141,7 +155,9 @@ def test_a_point_in_time_restore_brings_back_exactly_the_notes_of_that_moment(pl
     assert set(plane.notes("production")) == then == {"a0", "a1", "a2", "b0", "b1", "b2"}
     assert plane.url("production") != url
     listed = plane.db("backups", "--env", "production", "--json").json()["backups"]
-    assert {"id": backup["id"], "status": "verified"}.items() <= next(b for b in listed if b["id"] == backup["id"]).items()
+    assert {"id": backup["id"], "status": "verified"}.items() <= next(
+        b for b in listed if b["id"] == backup["id"]
+    ).items()
     assert any(b["cluster"].startswith("15/restores/") for b in listed)  # its own first backup
 
     # the database production left behind goes with prune; production keeps serving
@@ -164,7 +180,10 @@ def test_a_corrupted_backup_fails_verification_and_alerts_the_webhook(plane: Pla
     checked = plane.db("verify", backup_id, "--env", "staging", check=False)
 
     assert checked.code == 1
-    assert f"backup {backup_id} failed verification: base.tar.gz does not match the checksum" in checked.err
+    assert (
+        f"backup {backup_id} failed verification: base.tar.gz does not match the checksum"
+        in checked.err
+    )
     listed = plane.db("backups", "--env", "staging", "--json").json()["backups"]
     assert next(b for b in listed if b["id"] == backup_id)["status"] == "failed"
     assert "FAILED: base.tar.gz does not match" in plane.db("backups", "--env", "staging").out

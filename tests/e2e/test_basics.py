@@ -170,7 +170,9 @@ def test_an_instance_failing_its_health_check_is_replaced_without_failed_request
     cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
     web = [i for i in cp.cli("ps", "--app", "hello", "--json").json() if i["service"] == "web"]
     victim = web[0]
-    with Load(cp.http_port, "hello-staging.localhost", clients=2, max_requests=5000, max_seconds=60) as load:
+    with Load(
+        cp.http_port, "hello-staging.localhost", clients=2, max_requests=5000, max_seconds=60
+    ) as load:
         load.wait_for(50)
         conn = http.client.HTTPConnection("127.0.0.1", victim["port"], timeout=2)
         conn.request("GET", "/_sicken")
@@ -179,8 +181,10 @@ def test_an_instance_failing_its_health_check_is_replaced_without_failed_request
         while time.monotonic() < deadline:
             ps = cp.cli("ps", "--app", "hello", "--json").json()
             web = [i for i in ps if i["service"] == "web"]
-            if victim["id"] not in {i["id"] for i in web} and len(web) == 2 and all(
-                i["state"] == "running" for i in web
+            if (
+                victim["id"] not in {i["id"] for i in web}
+                and len(web) == 2
+                and all(i["state"] == "running" for i in web)
             ):
                 break
             time.sleep(0.3)

@@ -83,7 +83,10 @@ def test_notifications_reach_the_webhooks_and_never_hold_up_a_deploy(cp, tmp_pat
     succeeded = hooks.received["/ok"][1]
     assert succeeded["blocks"][0] == {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": "*:white_check_mark: hello/staging v1: deploy succeeded*"},
+        "text": {
+            "type": "mrkdwn",
+            "text": "*:white_check_mark: hello/staging v1: deploy succeeded*",
+        },
     }
     assert succeeded["blocks"][-1]["type"] == "context"
     started = hooks.texts("/ok")[0]

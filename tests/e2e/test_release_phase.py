@@ -17,12 +17,10 @@ def with_release_command(app, command: str) -> None:
     text = manifest.read_text().replace(
         'command = "python app.py"', 'command = "date +%s.%N >> $STARTS && exec python app.py"'
     )
-    manifest.write_text(text + f"\n[release]\ncommand = {json.dumps(command)}\ntimeout = \"30s\"\n")
+    manifest.write_text(text + f'\n[release]\ncommand = {json.dumps(command)}\ntimeout = "30s"\n')
 
 
-def test_the_release_command_runs_before_new_instances_and_a_failure_changes_nothing(
-    cp, tmp_path
-):
+def test_the_release_command_runs_before_new_instances_and_a_failure_changes_nothing(cp, tmp_path):
     # app code writes only its account's home: the release command and the instances share it
     home = Path(cp.env["LAUNCHDECK_APPS_DIR"]) / "homes" / "hello" / "envs" / "staging"
     marker, starts = home / "migrated", home / "starts"
@@ -30,7 +28,9 @@ def test_the_release_command_runs_before_new_instances_and_a_failure_changes_not
     cp.cli("config", "set", f"MARKER={marker}", f"STARTS={starts}", "--app", "hello")
 
     app = copy_example(tmp_path, "good")
-    with_release_command(app, "sleep 0.5; echo migrating $LAUNCHDECK_RELEASE; date +%s.%N > $MARKER")
+    with_release_command(
+        app, "sleep 0.5; echo migrating $LAUNCHDECK_RELEASE; date +%s.%N > $MARKER"
+    )
     out = cp.cli("deploy", str(app), "--app", "hello").out
 
     assert "migrating v1" in out

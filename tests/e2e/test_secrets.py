@@ -17,11 +17,14 @@ def test_a_secret_reaches_the_instances_and_nothing_that_stores_or_shows(cp, tmp
     app = copy_example(tmp_path)
     manifest = app / "launchdeck.toml"
     text = manifest.read_text().replace(
-        'command = "python app.py"', 'command = "echo booting with $API_TOKEN && exec python app.py"'
+        'command = "python app.py"',
+        'command = "echo booting with $API_TOKEN && exec python app.py"',
     )
     manifest.write_text(text + '\n[release]\ncommand = "echo migrating as $API_TOKEN"\n')
     cp.cli("apps", "create", "hello")
-    cp.cli("config", "set", "--secret", f"API_TOKEN={TOKEN}", f"GREETING={GREETING}", "--app", "hello")
+    cp.cli(
+        "config", "set", "--secret", f"API_TOKEN={TOKEN}", f"GREETING={GREETING}", "--app", "hello"
+    )
     cp.cli("config", "set", "PLAIN=visible", "--app", "hello")
 
     deployed = cp.cli("deploy", str(app), "--app", "hello")

@@ -55,11 +55,13 @@ ENVIRONMENT = {
             "Type": "AWS::ECS::TaskDefinition",
             "Properties": {
                 "Family": "shop-staging-web",
-                "ContainerDefinitions": [{
-                    "Name": "web",
-                    "Image": {"Fn::Sub": f"{REGISTRY}/launchdeck/shop/web@${{ImageDigest}}"},
-                    "Memory": 512,
-                }],
+                "ContainerDefinitions": [
+                    {
+                        "Name": "web",
+                        "Image": {"Fn::Sub": f"{REGISTRY}/launchdeck/shop/web@${{ImageDigest}}"},
+                        "Memory": 512,
+                    }
+                ],
             },
         },
         "WebService": {
@@ -139,21 +141,33 @@ def push(endpoint: str, digest: str) -> None:
     manifest = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                   "size": 1, "digest": digest},
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 1,
+            "digest": digest,
+        },
         "layers": [],
     }
     raw(endpoint, "ecr").put_image(
-        repositoryName="launchdeck/shop/web", imageManifest=json.dumps(manifest),
-        imageTag=digest[7:19], imageDigest=digest,
+        repositoryName="launchdeck/shop/web",
+        imageManifest=json.dumps(manifest),
+        imageTag=digest[7:19],
+        imageDigest=digest,
     )
 
 
 def run(aws: AwsApis, digest: str, events: list[DeployEvent]):
     return deploy(
-        aws, APP, ENV, SERVICES, json.dumps(SHARED), json.dumps(ENVIRONMENT),
+        aws,
+        APP,
+        ENV,
+        SERVICES,
+        json.dumps(SHARED),
+        json.dumps(ENVIRONMENT),
         f"{REGISTRY}/launchdeck/shop/web@{digest}",
-        confirm=lambda summary: True, on_event=events.append, waits=Waits(poll=0.05),
+        confirm=lambda summary: True,
+        on_event=events.append,
+        waits=Waits(poll=0.05),
     )
 
 
@@ -180,7 +194,9 @@ def test_create_then_update_through_the_deploy_path(aws: AwsApis, endpoint: str)
     assert created.url == "https://shop-staging.example"
     assert created.task_definitions == {"web": "shop-staging-web:1"}
     ssm = raw(endpoint, "ssm")
-    assert ssm.get_parameter(Name="/launchdeck/shop/staging/image")["Parameter"]["Value"] == DIGEST_1
+    assert (
+        ssm.get_parameter(Name="/launchdeck/shop/staging/image")["Parameter"]["Value"] == DIGEST_1
+    )
 
     push(endpoint, DIGEST_2)
     updated = run(aws, DIGEST_2, events)
@@ -189,7 +205,9 @@ def test_create_then_update_through_the_deploy_path(aws: AwsApis, endpoint: str)
     stack = aws.stacks.describe("launchdeck-shop-staging")
     assert stack is not None and stack.status == "UPDATE_COMPLETE"
     assert stack.parameters == {"ImageDigest": DIGEST_2}
-    assert ssm.get_parameter(Name="/launchdeck/shop/staging/image")["Parameter"]["Value"] == DIGEST_2
+    assert (
+        ssm.get_parameter(Name="/launchdeck/shop/staging/image")["Parameter"]["Value"] == DIGEST_2
+    )
 
     again = run(aws, DIGEST_2, events)  # moto, too, fails an empty change set: a no-op
     assert (again.outcome, again.shared) == (Outcome.UNCHANGED, Outcome.UNCHANGED)
@@ -205,11 +223,17 @@ def test_logs_read_through_filter_log_events(aws: AwsApis, endpoint: str) -> Non
     client.create_log_stream(logGroupName="/launchdeck/shop-staging/web", logStreamName="web/1")
     now_ms = int(time.time() * 1000)
     client.put_log_events(
-        logGroupName="/launchdeck/shop-staging/web", logStreamName="web/1",
-        logEvents=[{"timestamp": now_ms - 2000, "message": "booted"},
-                   {"timestamp": now_ms - 1000, "message": "GET / 200"}],
+        logGroupName="/launchdeck/shop-staging/web",
+        logStreamName="web/1",
+        logEvents=[
+            {"timestamp": now_ms - 2000, "message": "booted"},
+            {"timestamp": now_ms - 1000, "message": "GET / 200"},
+        ],
     )
 
     lines = list(logs(aws, APP, ENV, SERVICES, since=timedelta(minutes=5)))
 
-    assert [(line.service, line.message) for line in lines] == [("web", "booted"), ("web", "GET / 200")]
+    assert [(line.service, line.message) for line in lines] == [
+        ("web", "booted"),
+        ("web", "GET / 200"),
+    ]

@@ -18,6 +18,7 @@ from tests.integration.addon_support import free_port, kill_pids, newest_postgre
 
 from launchdeck.drivers.local.addon_errors import (
     AddonNotInstalled,
+    AddonQueryFailed,
     AddonStartFailed,
     InvalidAddonInput,
     VersionMismatch,
@@ -29,7 +30,7 @@ from launchdeck.drivers.local.postgres import (
     open_cluster,
 )
 from launchdeck.drivers.local.postgres_config import ClusterLayout, archive_command
-from launchdeck.drivers.local.psql import Endpoint
+from launchdeck.drivers.local.psql import Endpoint, query, scalar
 from launchdeck.system import Command, Runner
 
 VERSION = newest_postgres()
@@ -80,11 +81,11 @@ def test_cluster_listens_on_loopback_in_a_session_of_its_own(cluster: PostgresCl
         "ORDER BY name"
     )
     assert settings == [
-        ["archive_mode", "on"],
-        ["listen_addresses", "127.0.0.1"],
-        ["password_encryption", "scram-sha-256"],
-        ["port", str(cluster.port)],
-        ["wal_level", "replica"],
+        ("archive_mode", "on"),
+        ("listen_addresses", "127.0.0.1"),
+        ("password_encryption", "scram-sha-256"),
+        ("port", str(cluster.port)),
+        ("wal_level", "replica"),
     ]
 
 
@@ -101,7 +102,7 @@ def test_the_server_outlives_the_process_that_started_it(cluster: PostgresCluste
     done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True)
 
     assert cluster.pid() == int(done.stdout)  # adopted through postmaster.pid
-    assert cluster.query("SELECT 1") == [["1"]]
+    assert cluster.query("SELECT 1") == [(1,)]
 
 
 def test_each_environment_opens_only_its_own_database(cluster: PostgresCluster) -> None:
@@ -110,20 +111,55 @@ def test_each_environment_opens_only_its_own_database(cluster: PostgresCluster) 
     assert (staging.role, staging.database) == ("shop_staging", "shop_staging")
     assert cluster.ensure_database("shop", "staging") == staging  # idempotent, same password
     for creds in (staging, production):
-        rows = cluster.psql.query(cluster.endpoint(creds), "SELECT current_user, current_database()")
-        assert rows == [[creds.role, creds.database]]
+        rows = query(cluster.endpoint(creds), "SELECT current_user, current_database()")
+        assert rows == [(creds.role, creds.database)]
 
     for creds, other in ((staging, production), (production, staging)):
         wrong_db = Endpoint("127.0.0.1", cluster.port, creds.role, other.database, creds.password)
-        refused = cluster.psql.run(wrong_db, "SELECT 1")
-        assert not refused.ok
-        assert f'permission denied for database "{other.database}"' in refused.output
+        with pytest.raises(AddonQueryFailed) as refused:
+            query(wrong_db, "SELECT 1")
+        assert str(refused.value) == (
+            f"SQL as {creds.role!r} on database {other.database!r} (127.0.0.1:{cluster.port}) "
+            f'failed: FATAL:  permission denied for database "{other.database}"'
+        )
 
     maintenance = Endpoint("127.0.0.1", cluster.port, staging.role, "postgres", staging.password)
-    assert 'permission denied for database "postgres"' in cluster.psql.run(maintenance, "SELECT 1").output
+    with pytest.raises(AddonQueryFailed) as refused:
+        query(maintenance, "SELECT 1")
+    assert 'permission denied for database "postgres"' in str(refused.value)
     bad_password = Endpoint("127.0.0.1", cluster.port, staging.role, staging.database, "wrong")
-    refused = cluster.psql.run(bad_password, "SELECT 1")
-    assert 'password authentication failed for user "shop_staging"' in refused.output
+    with pytest.raises(AddonQueryFailed) as refused:
+        query(bad_password, "SELECT 1")
+    assert 'password authentication failed for user "shop_staging"' in str(refused.value)
+
+
+def set_log_statement(cluster: PostgresCluster, value: str | None) -> None:
+    """`value` for every new session; None: back to the default."""
+    change = "RESET log_statement" if value is None else f"SET log_statement = '{value}'"
+    cluster.query(f"ALTER SYSTEM {change}")
+    cluster.query("SELECT pg_reload_conf()")
+    expected = [(value or "none",)]
+    wait_until(lambda: cluster.query("SHOW log_statement") == expected, 10, "the reload")
+
+
+def test_a_role_password_reaches_the_server_only_as_a_scram_verifier(
+    cluster: PostgresCluster,
+) -> None:
+    set_log_statement(cluster, "all")
+    try:
+        with cluster.layout.log.open("rb") as log:
+            log.seek(0, 2)
+            creds = cluster.ensure_database("shop", "audit")  # CREATE ROLE
+            cluster.ensure_database("shop", "audit")  # ALTER ROLE
+            logged = log.read().decode(errors="replace")
+    finally:
+        set_log_statement(cluster, None)
+
+    assert "CREATE ROLE" in logged and "ALTER ROLE" in logged  # every statement was logged...
+    assert creds.password not in logged  # ...but the password never was
+    stored = cluster.query("SELECT rolpassword FROM pg_authid WHERE rolname = %s", (creds.role,))
+    assert stored[0][0].startswith("SCRAM-SHA-256$4096:")
+    assert scalar(cluster.endpoint(creds), "SELECT current_user") == "shop_audit"
 
 
 def test_database_url_is_what_an_app_connects_with(cluster: PostgresCluster) -> None:
@@ -143,18 +179,20 @@ def test_killed_postmaster_is_restarted_and_no_committed_row_is_lost(
 ) -> None:
     creds = cluster.ensure_database("shop", "crash")
     endpoint = cluster.endpoint(creds)
-    cluster.psql.query(endpoint, "CREATE TABLE orders (id int PRIMARY KEY)")
+    query(endpoint, "CREATE TABLE orders (id int PRIMARY KEY)")
     committed: list[int] = []
     stop = threading.Event()
 
-    def traffic() -> None:  # one committed insert per psql call, through the outage
+    def traffic() -> None:  # one committed insert per connection, through the outage
         for n in range(1, 100_000):
             if stop.is_set():
                 return
-            if cluster.psql.run(endpoint, f"INSERT INTO orders VALUES ({n})").ok:
-                committed.append(n)
-            else:
+            try:
+                query(endpoint, "INSERT INTO orders VALUES (%s)", (n,))
+            except AddonQueryFailed:
                 time.sleep(0.02)
+            else:
+                committed.append(n)
 
     writer = threading.Thread(target=traffic, daemon=True)
     writer.start()
@@ -173,7 +211,7 @@ def test_killed_postmaster_is_restarted_and_no_committed_row_is_lost(
     finally:
         stop.set()
         writer.join(timeout=30)
-    stored = {int(row[0]) for row in cluster.psql.query(endpoint, "SELECT id FROM orders")}
+    stored = {row[0] for row in query(endpoint, "SELECT id FROM orders")}
     assert set(committed) <= stored
 
 
@@ -231,7 +269,10 @@ def test_a_taken_port_is_reported_with_the_fix(cluster: PostgresCluster, base: P
     try:
         with pytest.raises(AddonStartFailed) as info:
             other.ensure_running(timeout=20)
-        assert f"is another program using port {cluster.port}? fix: give the cluster a free port" in str(info.value)
+        assert (
+            f"is another program using port {cluster.port}? fix: give the cluster a free port"
+            in str(info.value)
+        )
     finally:
         kill_pids(p.pid for p in other.processes())
 
@@ -240,11 +281,12 @@ def test_dropping_a_database_drops_its_role(cluster: PostgresCluster) -> None:
     creds = cluster.ensure_database("shop", "review-7")
     cluster.drop_database("shop", "review-7")
     assert "shop_review-7" not in cluster.app_databases()
-    refused = cluster.psql.run(cluster.endpoint(creds), "SELECT 1")
-    assert 'password authentication failed for user "shop_review-7"' in refused.output
+    with pytest.raises(AddonQueryFailed) as refused:
+        query(cluster.endpoint(creds), "SELECT 1")
+    assert 'password authentication failed for user "shop_review-7"' in str(refused.value)
     again = cluster.ensure_database("shop", "review-7")
     assert again.password != creds.password
-    assert cluster.psql.scalar(cluster.endpoint(again), "SELECT current_database()") == "shop_review-7"
+    assert scalar(cluster.endpoint(again), "SELECT current_database()") == "shop_review-7"
 
 
 def test_wal_is_archived_continuously(cluster: PostgresCluster) -> None:

@@ -28,6 +28,7 @@ from launchdeck.drivers.local.addon_errors import (
 from launchdeck.drivers.local.postgres import Credentials, PostgresCluster, open_cluster
 from launchdeck.drivers.local.postgres_backup import MANIFEST, Backups, sha256, wal_segment
 from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
+from launchdeck.drivers.local.psql import Session, scalar
 
 VERSION = newest_postgres()
 
@@ -48,9 +49,9 @@ class Source:
     creds: Credentials
     base: Path
 
-    def sql(self, statement: str, cluster: PostgresCluster | None = None) -> str:
+    def sql(self, statement: str, cluster: PostgresCluster | None = None) -> object:
         pg = cluster or self.cluster
-        return pg.psql.scalar(pg.endpoint(self.creds), statement)
+        return scalar(pg.endpoint(self.creds), statement)
 
 
 class FixedClock:
@@ -75,13 +76,15 @@ def source() -> Iterator[Source]:
         cluster.ensure_running()
         try:
             creds = cluster.ensure_database("shop", "production")
-            cluster.psql.query(
-                cluster.endpoint(creds),
-                "CREATE TABLE items (id int PRIMARY KEY, body text NOT NULL);"
-                "INSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 1000) i;"
-                "CREATE TABLE users (id int PRIMARY KEY, body text NOT NULL);"
-                "INSERT INTO users SELECT i, 'user ' || i FROM generate_series(1, 10) i;",
-            )
+            with Session(cluster.endpoint(creds)) as session:
+                session.execute("CREATE TABLE items (id int PRIMARY KEY, body text NOT NULL)")
+                session.execute(
+                    "INSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 1000) i"
+                )
+                session.execute("CREATE TABLE users (id int PRIMARY KEY, body text NOT NULL)")
+                session.execute(
+                    "INSERT INTO users SELECT i, 'user ' || i FROM generate_series(1, 10) i"
+                )
             yield Source(cluster, Backups(cluster, base / "backups"), creds, base)
         finally:
             pids = [p.pid for p in cluster.processes()]
@@ -222,7 +225,7 @@ def test_point_in_time_restore_has_exactly_the_rows_present_then(source: Source)
     try:
         assert restored.port != source.cluster.port
         assert source.sql(CHECKSUM.format(table="ledger"), restored) == then
-        assert source.sql("SELECT count(*) FROM ledger", restored) == "300"
+        assert source.sql("SELECT count(*) FROM ledger", restored) == 300
         # a primary of its own, with the same credentials; the source is untouched
         assert restored.ensure_database("shop", "production") == source.creds
         source.sql("INSERT INTO ledger VALUES (1000, 'after the restore')", restored)
@@ -235,7 +238,7 @@ def test_a_backup_restores_by_id(source: Source) -> None:
     first = source.backups.list()[0]
     restored = source.backups.restore_backup(first.id, root=source.base / "by-id", port=free_port())
     try:
-        assert source.sql("SELECT count(*) FROM items", restored) == "1000"
+        assert source.sql("SELECT count(*) FROM items", restored) == 1000
     finally:
         stop(restored)
 
@@ -290,9 +293,9 @@ def test_a_changed_file_inside_a_sound_archive_fails_verification(source: Source
     checked = source.backups.verify(backup.id)
 
     assert checked.status is BackupStatus.FAILED
-    assert checked.reason.startswith(
-        "the unpacked backup does not match its backup_manifest: "
-    ), checked.reason
+    assert checked.reason.startswith("the unpacked backup does not match its backup_manifest: "), (
+        checked.reason
+    )
     assert victim in checked.reason
 
 
@@ -319,9 +322,13 @@ def test_a_backup_of_a_server_that_is_down_is_recorded_as_failed(source: Source)
     backups = Backups(down, source.base / "down-backups")
     with pytest.raises(BackupFailed) as info:
         backups.take()
-    assert str(info.value).startswith(f"no backup of {pg.layout.root} was taken: pg_basebackup failed: ")
+    assert str(info.value).startswith(
+        f"no backup of {pg.layout.root} was taken: pg_basebackup failed: "
+    )
     [failed] = backups.list()
-    assert failed.status is BackupStatus.FAILED and failed.reason.startswith("pg_basebackup failed: ")
+    assert failed.status is BackupStatus.FAILED and failed.reason.startswith(
+        "pg_basebackup failed: "
+    )
     assert not [p for p in backups.root.iterdir() if p.name.startswith(".")]  # no partial left
 
 
@@ -356,8 +363,7 @@ def test_restore_outside_the_window_is_refused_and_shows_the_window(source: Sour
     with pytest.raises(InvalidAddonInput) as naive:
         backups.restore_to_time(datetime(2026, 11, 22, 10, 15), root=source.base / "never", port=1)
     assert str(naive.value) == (
-        "restore time 2026-11-22T10:15:00 has no timezone; fix: give one, e.g. "
-        "2026-11-22T10:15:00Z"
+        "restore time 2026-11-22T10:15:00 has no timezone; fix: give one, e.g. 2026-11-22T10:15:00Z"
     )
     assert not (source.base / "never").exists()  # nothing was changed
 
@@ -394,7 +400,9 @@ def test_expiry_keeps_the_newest_backup_and_the_wal_it_needs(source: Source) -> 
     segments = [p.name for p in pg.layout.archive.iterdir() if len(p.name) == 24]
     assert segments and min(segments) == oldest_needed
     restored = backups.restore_to_time(
-        datetime.now(UTC) - timedelta(seconds=1), root=source.base / "after-expiry", port=free_port()
+        datetime.now(UTC) - timedelta(seconds=1),
+        root=source.base / "after-expiry",
+        port=free_port(),
     )
     stop(restored)
 

@@ -27,6 +27,7 @@ from launchdeck.drivers.local.addon_errors import (
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres_backup_record import BackupStatus
+from launchdeck.drivers.local.psql import query, scalar
 
 VERSION = newest_postgres()
 
@@ -47,9 +48,9 @@ class Host:
     def open(self) -> AddonHost:
         return AddonHost(self.base / "addons", ports=self.ports)
 
-    def sql(self, addons: AddonHost, env: str, statement: str) -> str:
+    def sql(self, addons: AddonHost, env: str, statement: str) -> object:
         db = addons.database("shop", env)
-        return db.cluster.psql.scalar(db.cluster.endpoint(db.creds), statement)
+        return scalar(db.cluster.endpoint(db.creds), statement)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,9 @@ def test_a_restored_environment_lives_in_its_own_cluster_from_then_on(host: Host
     assert restored.cluster.app_databases() == ["shop_staging"]  # production's copy is dropped
     moved = addons.move("shop", "staging", restored.name)
     assert moved.url != staging.url and f":{restored.cluster.port}/" in moved.url
-    assert host.sql(addons, "staging", "SELECT string_agg(n::text, ',' ORDER BY n) FROM t") == "1,2,3"
+    assert (
+        host.sql(addons, "staging", "SELECT string_agg(n::text, ',' ORDER BY n) FROM t") == "1,2,3"
+    )
 
     # a deploy keeps it there; production stays in the main cluster
     [again] = addons.attach("shop", "staging", wanted)
@@ -134,7 +137,7 @@ def test_a_restored_environment_lives_in_its_own_cluster_from_then_on(host: Host
     while restored.cluster.alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert f"PostgreSQL {restored.name}" in later.ensure_running()
-    assert host.sql(later, "staging", "SELECT count(*) FROM t") == "3"
+    assert host.sql(later, "staging", "SELECT count(*) FROM t") == 3
 
     # what staging left in the main cluster can be pruned, unless a DATABASE_URL points at it
     main_port = addons.database("shop", "production").cluster.port
@@ -148,7 +151,9 @@ def test_bad_restore_requests_change_nothing(host: Host) -> None:
     restores = host.base / "addons" / "postgres" / str(VERSION) / "restores"
     before = sorted(p.name for p in restores.glob("*"))
     with pytest.raises(RestoreTargetOutOfRange) as future:
-        addons.restore("shop", "production", source=VERSION, target=datetime(2999, 1, 1, tzinfo=UTC))
+        addons.restore(
+            "shop", "production", source=VERSION, target=datetime(2999, 1, 1, tzinfo=UTC)
+        )
     assert "it is in the future; the restorable window is " in str(future.value)
     with pytest.raises(UnknownBackup):
         addons.restore("shop", "production", source=VERSION, backup_id="nope")
@@ -168,26 +173,35 @@ def test_an_unused_restored_cluster_is_pruned_with_its_backups(host: Host) -> No
 
     assert ("cluster", spare.name) in [(p.kind, p.cluster) for p in pruned]
     assert not root.exists() and addons.cluster(spare.name) is None
-    assert (pid is not None and not psutil.pid_exists(pid)) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert (pid is not None and not psutil.pid_exists(pid)) or psutil.Process(
+        pid
+    ).status() == psutil.STATUS_ZOMBIE
     assert addons.database("shop", "production").cluster_name == VERSION  # untouched
 
 
 def test_a_copy_replaces_the_target_only_when_swapped_in(host: Host) -> None:
     addons = host.open()
     host.sql(addons, "production", "INSERT INTO p VALUES (2), (3);")
-    copy = addons.copy_database(("shop", "production"), ("shop", "staging"), workdir=host.base / "tmp")
+    copy = addons.copy_database(
+        ("shop", "production"), ("shop", "staging"), workdir=host.base / "tmp"
+    )
     copy.load()
     cluster = addons.database("shop", "staging").cluster
     scrub = "UPDATE p SET n = 0 WHERE n = 3;"
-    cluster.psql.query(cluster.endpoint(copy.copy), scrub)  # what a scrub command would do
-    assert host.sql(addons, "staging", "SELECT count(*) FROM t") == "3"  # untouched so far
+    query(cluster.endpoint(copy.copy), scrub)  # what a scrub command would do
+    assert host.sql(addons, "staging", "SELECT count(*) FROM t") == 3  # untouched so far
 
     copy.swap()
 
     rows = host.sql(addons, "staging", "SELECT string_agg(n::text, ',' ORDER BY n) FROM p")
     assert rows == "0,1,2"
-    assert host.sql(addons, "staging", "SELECT to_regclass('t') IS NULL") == "t"
-    assert host.sql(addons, "production", "SELECT string_agg(n::text, ',' ORDER BY n) FROM p") == "1,2,3"
+    assert host.sql(addons, "staging", "SELECT to_regclass('t') IS NULL") is True
+    assert (
+        host.sql(addons, "production", "SELECT string_agg(n::text, ',' ORDER BY n) FROM p")
+        == "1,2,3"
+    )
     owner = host.sql(addons, "staging", "SELECT tableowner FROM pg_tables WHERE tablename = 'p'")
     assert owner == "shop_staging"
-    assert not [d for d in cluster.query("SELECT datname FROM pg_database") if d[0].startswith("ld_")]
+    assert not [
+        d for d in cluster.query("SELECT datname FROM pg_database") if d[0].startswith("ld_")
+    ]

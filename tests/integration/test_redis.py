@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis as redis_py
+from redis.exceptions import AuthenticationError, NoPermissionError
 from tests.integration.addon_support import free_port, kill_pids
 
 from launchdeck.drivers.local.addon_errors import (
@@ -24,7 +26,9 @@ from launchdeck.drivers.local.redis_client import RedisClient, RedisReplyError
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed"),
+    pytest.mark.skipif(
+        shutil.which("redis-server") is None, reason="redis-server is not installed"
+    ),
     pytest.mark.timeout(60),
 ]
 
@@ -53,9 +57,7 @@ def test_runs_on_loopback_in_its_own_session_with_aof(redis: RedisServer) -> Non
     assert pid is not None and pid == int(redis.paths.pidfile.read_text())
     assert os.getsid(pid) == pid != os.getsid(0)
     with redis.client() as admin:
-        config = admin.call("CONFIG", "GET", "*")
-    assert isinstance(config, list)
-    settings = dict(zip(config[::2], config[1::2], strict=True))
+        settings = admin.redis.config_get("*")
     assert settings["bind"] == "127.0.0.1"
     assert settings["port"] == str(redis.port)
     assert settings["appendonly"] == "yes"
@@ -65,9 +67,9 @@ def test_runs_on_loopback_in_its_own_session_with_aof(redis: RedisServer) -> Non
 
 
 def test_a_password_is_required(redis: RedisServer) -> None:
-    with RedisClient("127.0.0.1", redis.port) as anonymous, pytest.raises(RedisReplyError) as info:
-        anonymous.call("GET", "anything")
-    assert str(info.value).startswith("NOAUTH Authentication required")
+    anonymous = redis_py.Redis("127.0.0.1", redis.port)
+    with anonymous, pytest.raises(AuthenticationError):  # refused before any command runs
+        anonymous.get("anything")
 
     with pytest.raises(RedisAuthFailed) as refused:
         RedisClient("127.0.0.1", redis.port, password="not-the-password")
@@ -76,14 +78,14 @@ def test_a_password_is_required(redis: RedisServer) -> None:
         "username-password pair or user is disabled."
     )
     with redis.client() as admin:
-        assert admin.call("PING") == "PONG"
+        assert admin.ping()
 
 
 def test_writes_survive_sigkill_through_the_aof(redis: RedisServer) -> None:
     with redis.client() as admin:
         for n in range(200):
-            assert admin.call("SET", f"durable:{n}", f"value {n}") == "OK"
-        assert admin.call("RPUSH", "durable:list", "a", "b", "c") == 3
+            assert admin.redis.set(f"durable:{n}", f"value {n}")
+        assert admin.redis.rpush("durable:list", "a", "b", "c") == 3
     old = redis.pid()
     assert old is not None
     os.kill(old, signal.SIGKILL)
@@ -93,9 +95,9 @@ def test_writes_survive_sigkill_through_the_aof(redis: RedisServer) -> None:
 
     assert new != old
     with redis.client() as admin:
-        assert admin.call("GET", "durable:0") == "value 0"
-        assert admin.call("GET", "durable:199") == "value 199"
-        assert admin.call("LRANGE", "durable:list", 0, -1) == ["a", "b", "c"]
+        assert admin.redis.get("durable:0") == "value 0"
+        assert admin.redis.get("durable:199") == "value 199"
+        assert admin.redis.lrange("durable:list", 0, -1) == ["a", "b", "c"]
 
 
 def test_environments_only_reach_their_own_keys(redis: RedisServer) -> None:
@@ -108,19 +110,17 @@ def test_environments_only_reach_their_own_keys(redis: RedisServer) -> None:
     )
 
     with redis.client(staging) as s, redis.client(production) as p:
-        assert s.call("SET", "shop:staging:cart", "3 items") == "OK"
-        assert p.call("SET", "shop:production:cart", "1 item") == "OK"
+        assert s.redis.set("shop:staging:cart", "3 items")
+        assert p.redis.set("shop:production:cart", "1 item")
         for client, other in ((s, "shop:production:cart"), (p, "shop:staging:cart")):
             for command in (("GET", other), ("SET", other, "stolen"), ("DEL", other)):
-                with pytest.raises(RedisReplyError) as info:
-                    client.call(*command)
-                assert str(info.value).startswith("NOPERM")
+                with pytest.raises(NoPermissionError):
+                    client.redis.execute_command(*command)
         for dangerous in (("FLUSHALL",), ("KEYS", "*"), ("CONFIG", "GET", "*")):
-            with pytest.raises(RedisReplyError) as info:
-                s.call(*dangerous)
-            assert str(info.value).startswith("NOPERM")
-        assert s.call("GET", "shop:staging:cart") == "3 items"
-        assert p.call("GET", "shop:production:cart") == "1 item"
+            with pytest.raises(NoPermissionError):
+                s.redis.execute_command(*dangerous)
+        assert s.redis.get("shop:staging:cart") == "3 items"
+        assert p.redis.get("shop:production:cart") == "1 item"
 
     with pytest.raises(RedisAuthFailed):
         RedisClient("127.0.0.1", redis.port, user=staging.user, password=production.password)
@@ -129,11 +129,11 @@ def test_environments_only_reach_their_own_keys(redis: RedisServer) -> None:
 def test_provisioning_an_environment_leaves_other_connections_open(redis: RedisServer) -> None:
     staging = redis.ensure_user("shop", "staging")
     with redis.client(staging) as connected:
-        assert connected.call("PING") == "PONG"
+        assert connected.ping()
         redis.ensure_user("shop", "qa")
         redis.ensure_user("shop", "staging")
         redis.drop_user("shop", "qa")
-        assert connected.call("SET", "shop:staging:still", "here") == "OK"
+        assert connected.redis.set("shop:staging:still", "here")
 
 
 def test_users_outlive_a_restart_and_can_be_dropped(redis: RedisServer) -> None:
@@ -142,7 +142,7 @@ def test_users_outlive_a_restart_and_can_be_dropped(redis: RedisServer) -> None:
     wait_dead(redis)
     redis.ensure_running()
     with redis.client(review) as client:
-        assert client.call("SET", "shop:review-3:k", "v") == "OK"
+        assert client.redis.set("shop:review-3:k", "v")
 
     redis.drop_user("shop", "review-3")
 
@@ -166,6 +166,9 @@ def test_bad_input_and_missing_binaries_are_explained(redis: RedisServer, tmp_pa
         "environment name 'Staging' cannot name an add-on user: use 1-30 lowercase letters, "
         "digits and '-', starting with a letter"
     )
+    with redis.client() as admin, pytest.raises(RedisReplyError) as refused:
+        admin.set_user("shop_staging", ("on", "bogus"))
+    assert str(refused.value) == "Error in ACL SETUSER modifier 'bogus': Syntax error"
     other = RedisServer(tmp_path / "other", port=redis.port)
     try:
         with pytest.raises(AddonStartFailed) as taken:

@@ -82,5 +82,3 @@ def config_list(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonO
     secret = set(answer["secrets"])
     rows = [(k, v, "secret" if k in secret else "") for k, v in answer["config"].items()]
     table(("KEY", "VALUE", ""), rows)
-
-

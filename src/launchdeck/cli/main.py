@@ -40,7 +40,6 @@ app.add_typer(db_cmd, name="db")
 app.add_typer(domains_cmd, name="domains")
 
 
-
 def follow(deployment: dict[str, Any]) -> None:
     """Stream a deployment's events; exit non-zero unless it succeeded."""
     follow_deployment(client(), deployment)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 import tarfile
 import tomllib
 from pathlib import Path
 
 from launchdeck.cli.client import CliError
+from launchdeck.manifest.units import BadValue, Durations
 
 SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".launchdeck", ".mypy_cache"}
-DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SINCE = Durations(("s", "m", "h", "d"), "1h", bare_seconds=False, help="30s, 10m, 1h or 2d")
 
 
 def default_app(path: Path) -> str | None:
@@ -66,7 +65,11 @@ class _NoHardLinks(dict[tuple[int, int], str]):
 
 
 def parse_since(text: str) -> float:
-    match = DURATION.match(text.strip())
-    if not match:
+    """`--since 10m`: the manifest's duration grammar, in the units a log search takes."""
+    try:
+        seconds = SINCE.seconds(text)
+    except BadValue:
+        seconds = -1.0
+    if seconds < 0:
         raise CliError(f"--since {text!r} is not a duration", "use e.g. 30s, 10m, 1h or 2d")
-    return float(match.group(1)) * UNITS[match.group(2)]
+    return seconds

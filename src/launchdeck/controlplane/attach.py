@@ -27,19 +27,17 @@ class Attacher:
             return False
         for a in attached:
             self.journal.event(dep, "addon", f"{label(a)} {a.name} ready: {a.var}")
-        env = self.store.env(dep.app, dep.env)
-        if env is not None:
-            self.store_urls(env, {a.var: a.url for a in attached})
+        self.store.update_env(dep.app, dep.env, lambda env: with_urls(env, attached))
+        self.redactors.forget(dep.app, dep.env)
         return True
 
-    def store_urls(self, env: EnvState, urls: dict[str, str]) -> bool:
-        """Set the add-ons' URLs as secret config vars; True when something changed."""
-        if not changes(env, urls):
-            return False
-        config = {**env.config, **urls}
-        self.store.save_env(replace(env, config=config, secrets=env.secrets | set(urls)))
-        self.redactors.forget(env.app, env.name)
-        return True
+
+def with_urls(env: EnvState, attached: list[Attachment]) -> EnvState:
+    """`env` with the add-ons' URLs as secret config vars (itself when it has them already)."""
+    urls = {a.var: a.url for a in attached}
+    if not changes(env, urls):
+        return env
+    return replace(env, config={**env.config, **urls}, secrets=env.secrets | set(urls))
 
 
 def changes(env: EnvState, urls: dict[str, str]) -> bool:

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import uvicorn
 
+from launchdeck.controlplane.errors import ApiError
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.owner import Credentials, OwnerToken
 from launchdeck.controlplane.service import ControlPlane
 from launchdeck.controlplane.settings import Settings
+from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.system import FileLock, atomic_write
 
 log = logging.getLogger("launchdeck")
@@ -117,7 +119,12 @@ def serve(settings: Settings) -> int:
     )
     tighten_tree(settings.home)  # the home itself, and what an older launchdeck left in it
     token = load_or_create_token(settings.credentials)
-    cp = ControlPlane(settings)
+    try:
+        cp = ControlPlane(settings)
+    except (ApiError, IsolationError) as exc:  # a store too new for us, an apps dir out of reach
+        print(f"launchdeck: {exc.message}\nfix: {exc.fix}", file=sys.stderr)
+        lock.release()
+        return 1
     cp.start()
     write_credentials(settings, token)
     owner = OwnerToken(token, credentials(settings))  # `tokens rotate-owner` replaces it

@@ -8,11 +8,14 @@ The hostnames launchdeck generates (`<app>-<env>.localhost`, `<app>-<env>-<servi
 belong to their environment: no other may claim one, by `domains add` or a manifest's
 `domains`, and no other name under `.localhost` may be claimed at all. A deploy whose own
 generated names would be another environment's is refused too (`shop` + `prod-eu` and
-`shop-prod` + `eu` would share `shop-prod-eu.localhost`)."""
+`shop-prod` + `eu` would share `shop-prod-eu.localhost`).
+
+`domains add|remove` check and change inside the environment's update (one transaction holding
+the database's write lock), so two environments cannot both claim one domain at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -39,9 +42,13 @@ def add_domain(engine: Engine, env: EnvState, host: str) -> EnvState:
     host = host.strip().lower().rstrip(".")
     if not HOSTNAME_RE.fullmatch(host):
         raise Invalid(f"domain {host!r} is not a hostname", "use a hostname like 'api.example.com'")
-    if claim(engine.store, (env.app, env.name), host, generated_hosts(engine.store)):
-        return env
-    return _apply(engine, replace(env, domains=(*env.domains, host)))
+
+    def add(state: EnvState) -> EnvState:
+        if claim(engine.store, (state.app, state.name), host, generated_hosts(engine.store)):
+            return state
+        return replace(state, domains=(*state.domains, host))
+
+    return _apply(engine, env, add)
 
 
 def check_manifest_domains(store: Store, env: EnvState, manifest: Manifest) -> None:
@@ -112,17 +119,22 @@ def claim(
 
 
 def remove_domain(engine: Engine, env: EnvState, host: str) -> EnvState:
-    if host not in env.domains:
-        release = engine.store.release(env.app, env.name, env.release) if env.release else None
-        if release is not None and host in release.domains:
-            raise Invalid(
-                f"domain {host!r} comes from launchdeck.toml",
-                f"remove it from [environments.{env.name}] domains and deploy",
-            )
-        raise NotFound(
-            f"{env.app}/{env.name} has no domain {host!r}", "see: launchdeck domains list"
+    def remove(state: EnvState) -> EnvState:
+        if host not in state.domains:
+            raise _not_removable(engine.store, state, host)
+        return replace(state, domains=tuple(d for d in state.domains if d != host))
+
+    return _apply(engine, env, remove)
+
+
+def _not_removable(store: Store, env: EnvState, host: str) -> Invalid | NotFound:
+    release = store.release(env.app, env.name, env.release) if env.release else None
+    if release is not None and host in release.domains:
+        return Invalid(
+            f"domain {host!r} comes from launchdeck.toml",
+            f"remove it from [environments.{env.name}] domains and deploy",
         )
-    return _apply(engine, replace(env, domains=tuple(d for d in env.domains if d != host)))
+    return NotFound(f"{env.app}/{env.name} has no domain {host!r}", "see: launchdeck domains list")
 
 
 def generated_hosts(store: Store) -> dict[str, Owner]:
@@ -154,8 +166,18 @@ def _custom_owner(store: Store, host: str) -> Owner | None:
     return None
 
 
-def _apply(engine: Engine, env: EnvState) -> EnvState:
-    engine.store.save_env(env)
+def _apply(engine: Engine, env: EnvState, change: Callable[[EnvState], EnvState]) -> EnvState:
+    """Change the environment's domains; when they changed and no deployment holds the
+    environment, tell the router now (else the reconciler does once the deployment is done)."""
+    before: list[EnvState] = []
+
+    def recorded(state: EnvState) -> EnvState:
+        before[:] = [state]
+        return change(state)
+
+    env = engine.store.update_env(env.app, env.name, recorded)
+    if before == [env]:
+        return env  # nothing changed: the router has it already
     worker = engine.workers[(env.app, env.name)]
     if env.release is not None and worker.lock.acquire(blocking=False):
         try:

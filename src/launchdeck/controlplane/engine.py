@@ -1,7 +1,12 @@
 """Use cases that change an environment: deploy, rollback, promote, config, restart, scale.
 
 Each creates a Deployment, queues a job on the environment's worker and returns at once; the job
-records events the CLI streams. Every path to new instances goes through `_rollout`."""
+records events the CLI streams. Every path to new instances goes through `_rollout`.
+
+The environment's state changes only through `store.update_env` (read, change, write in one
+transaction): a `config set` landing while a rollout finishes neither loses its change nor moves
+the release pointer back. A job reads the release it builds on when it runs, not when it was
+queued: a deploy queued before it may have moved the environment on."""
 
 from __future__ import annotations
 
@@ -180,9 +185,7 @@ class Engine:
         with addon_errors():
             attached = self.addons.attach(env.app, env.name, addons)
         urls = {a.var: a.url for a in attached}
-        if env.release is None:
-            self.attacher.store_urls(env, urls)
-            return None
+        # before the first deploy set_config only stores them (secret), for the first release
         return self.set_config(env, urls, [], secret=True) if changes(env, urls) else None
 
     def rollback(self, env: EnvState, version: int | None) -> Deployment:
@@ -267,22 +270,24 @@ class Engine:
     ) -> Deployment | None:
         """Set and unset config vars. A secret stays secret when set again without `secret`
         (never downgraded by accident); unset it first to make it plain."""
-        config = {k: v for k, v in env.config.items() if k not in unset}
-        config.update(values)
-        secrets_ = (env.secrets - set(unset)) | (set(values) if secret else set())
-        env = replace(env, config=config, secrets=frozenset(secrets_))
-        self.store.save_env(env)
+
+        def change(state: EnvState) -> EnvState:
+            config = {k: v for k, v in state.config.items() if k not in unset}
+            config.update(values)
+            secrets_ = (state.secrets - set(unset)) | (set(values) if secret else set())
+            return replace(state, config=config, secrets=frozenset(secrets_))
+
+        env = self.store.update_env(env.app, env.name, change)
         self.redactors.forget(env.app, env.name)
         if env.release is None:
             return None  # applies to the first deploy
-        current = self._current(env)
         keys = sorted(set(values) | set(unset))
         dep = self.journal.begin(env, DeploymentKind.CONFIG)
 
         def job() -> None:
             latest = self._env(env.app, env.name)
             release = replace(
-                current,
+                self._current(latest),  # what runs now, with the config as it is now
                 version=self.store.next_release_version(env.app, env.name),
                 config=dict(latest.config),
                 secrets=latest.secrets,
@@ -301,7 +306,10 @@ class Engine:
         self._check_services(current, services)
         dep = self.journal.begin(env, DeploymentKind.RESTART, to_release=current.version)
         return self._submit(
-            dep, lambda: self._rollout(dep, current, replace_services=frozenset(services))
+            dep,
+            lambda: self._rollout(
+                dep, self._running(env.app, env.name), replace_services=frozenset(services)
+            ),
         )
 
     def scale(
@@ -320,10 +328,11 @@ class Engine:
                     f"use {name}={max_scale} or less, or raise the cap: set LAUNCHDECK_MAX_SCALE "
                     "on the server and restart it",
                 )
-        env = replace(env, formation={**env.formation, **counts})
-        self.store.save_env(env)
+        env = self.store.update_env(
+            env.app, env.name, lambda state: replace(state, formation={**state.formation, **counts})
+        )
         dep = self.journal.begin(env, DeploymentKind.SCALE, to_release=current.version)
-        return self._submit(dep, lambda: self._rollout(dep, current))
+        return self._submit(dep, lambda: self._rollout(dep, self._running(env.app, env.name)))
 
     def resume(self, dep: Deployment) -> None:
         """Finish (or roll back) a deployment a control-plane restart interrupted."""
@@ -363,7 +372,9 @@ class Engine:
             )
             self.journal.finish(dep, DeploymentState.ROLLED_BACK, reason)
             return
-        self.store.save_env(replace(self._env(env.app, env.name), release=release.version))
+        self.store.update_env(
+            env.app, env.name, lambda state: replace(state, release=release.version)
+        )
         self.journal.finish(dep, DeploymentState.SUCCEEDED)
         if dep.kind == DeploymentKind.DEPLOY:
             self._prune_builds()
@@ -397,9 +408,7 @@ class Engine:
         domains = tuple(dict.fromkeys((*release.domains, *env.domains)))
         for name in routed:
             primary = name == "web" or len(routed) == 1
-            self.driver.ensure_backend(
-                env.app, env.name, release.services[name], primary, domains
-            )
+            self.driver.ensure_backend(env.app, env.name, release.services[name], primary, domains)
 
     def counts(self, env: EnvState, release: Release) -> dict[str, int]:
         return scale_of(env, release.services)
@@ -418,6 +427,10 @@ class Engine:
             raise KeyError(version)
         return release
 
+    def _running(self, app: str, name: str) -> Release:
+        """The environment's current release as it is now (a job's view, not its caller's)."""
+        return self._current(self._env(app, name))
+
     def _current(self, env: EnvState) -> Release:
         if env.release is None:
             raise Conflict(
@@ -434,4 +447,3 @@ class Engine:
                     f"{release.app}/{release.env} has no service {name!r} (it has: {known})",
                     f"use one of: {known}",
                 )
-

@@ -1,31 +1,45 @@
 """The reconcile loop: desired (current release + formation) vs actual (live processes, router).
 
-It replaces crashed instances with exponential backoff, restarts a killed HAProxy and killed
-add-on servers (PostgreSQL, Redis), puts running instances the router lost back in rotation, and
-leaves an environment alone while a deployment runs on it."""
+Each pass keeps HAProxy and the add-on servers (PostgreSQL, Redis) running, then, for every
+environment no deployment is working on, reads what runs into a snapshot, asks the planner
+(planning/repairs.py) what to repair, logs each decision and runs it: crashed instances are
+replaced with exponential backoff, instances that keep failing their health check are replaced,
+running instances the router lost go back in rotation, instances a restart left are adopted."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import replace
+from typing import assert_never
 
 from launchdeck.controlplane.engine import Engine, new_instance_id
 from launchdeck.controlplane.store import EnvState
-from launchdeck.domain import Instance, InstanceState, ServiceSpec
+from launchdeck.domain import Instance, InstanceState, Release
 from launchdeck.drivers.local.addons import AddonError
 from launchdeck.execution import RolloutFailed
-from launchdeck.planning import Action, Desired, plan_rollout
+from launchdeck.planning import Desired
+from launchdeck.planning.repairs import (
+    AdoptInstance,
+    Converge,
+    EnvRepair,
+    ForgetGone,
+    HoldBack,
+    Observed,
+    RepairState,
+    RetireFailing,
+    RouteInstance,
+    Snapshot,
+    UnrouteServer,
+    describe,
+    plan_repairs,
+    plan_router,
+)
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("launchdeck.reconciler")
 
-BACKOFF_BASE = 1.0
-BACKOFF_MAX = 60.0
-CRASH_WINDOW = 300.0  # crashes older than this no longer lengthen the backoff
+Key = tuple[str, str]  # (app, env)
 
 
 class Reconciler:
@@ -36,8 +50,8 @@ class Reconciler:
         self.store, self.driver = engine.store, engine.driver
         self.interval = interval
         self.clock = clock
-        self._crashes: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-        self._down_since: dict[str, float] = {}
+        self._states: dict[Key, RepairState] = {}
+        self._held: dict[tuple[str, str, str], float] = {}  # the hold last logged per service
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -59,17 +73,26 @@ class Reconciler:
             self._stop.wait(self.interval)
 
     def reconcile_once(self) -> None:
-        if self.driver.router.ensure_running():
-            log.warning("router was not running: restarted HAProxy from its config")
+        self._keep_router_up()
         self._keep_addons_up()
         for env in self.store.envs():
             worker = self.engine.workers[(env.app, env.name)]
             if worker.busy or not worker.lock.acquire(blocking=False):
-                continue
+                continue  # a deployment owns the environment for now
             try:
                 self._repair(env)
+            except Exception:  # one environment's failure must not starve the others
+                log.exception("%s/%s: repair failed; retried on the next pass", env.app, env.name)
             finally:
                 worker.lock.release()
+
+    def _keep_router_up(self) -> None:
+        try:
+            for action in plan_router(self.driver.router.is_running()):
+                log.warning("%s", describe(action))
+                self.driver.router.ensure_running()
+        except Exception:
+            log.exception("HAProxy could not be restarted; retried on the next pass")
 
     def _keep_addons_up(self) -> None:
         if self.engine.addons is None:
@@ -79,125 +102,117 @@ class Reconciler:
                 log.warning("%s was not running: restarted it", name)
         except AddonError as exc:  # retried on the next pass
             log.error("an add-on server could not be restarted: %s", exc)
+        except Exception:
+            log.exception("keeping the add-on servers up failed; retried on the next pass")
+
+    # -- one environment ----------------------------------------------------------------------
 
     def _repair(self, env: EnvState) -> None:
-        checked = [self._check(i) for i in self.store.instances(env.app, env.name)]
-        live = [i for i in checked if i is not None]
-        if env.release is None:
-            return
-        release = self.store.release(env.app, env.name, env.release)
-        if release is None:
-            return
-        self.engine.ensure_backends(env, release)
-        for inst in self._failing(env, release.services.values(), live):
-            live.remove(inst)
-            self._retire_failing(inst, release.services[inst.service])
-        self._fix_routes(env, release.services.values(), live)
-        desired = Desired(release.version, release.services, self.engine.counts(env, release))
-        plan = plan_rollout(
-            desired, live, lambda service: new_instance_id(service, release.version)
+        key = (env.app, env.name)
+        release = None
+        if env.release is not None:
+            release = self.store.release(env.app, env.name, env.release)
+        snapshot = self._observe(env, release)
+        version = release.version if release is not None else 0
+        repairs = plan_repairs(
+            snapshot,
+            self._states.get(key, RepairState()),
+            now=self.clock.monotonic(),
+            new_id=lambda service: new_instance_id(service, version),
         )
-        if not plan or self._backing_off(env, plan.actions):
-            return
-        executor = self.engine.executor(env, None, live)
-        try:
-            executor.run(plan)
-        except RolloutFailed as failed:
-            log.warning("%s/%s: replacement failed: %s", env.app, env.name, failed.reason)
-            for service in {s.service for s in plan.actions}:
-                self._crashes[(env.app, env.name, service)].append(self.clock.monotonic())
+        self._states[key] = repairs.state  # before acting: a crash seen stays counted
+        for action in repairs.actions:
+            self._run(env, action)
 
-    def _check(self, inst: Instance) -> Instance | None:
-        """The instance if its process lives; otherwise record the crash and forget it."""
-        if inst.pid is None:
-            inst = self.driver.adopt(inst)
-            if inst.pid is not None:
-                self.store.save_instance(inst)
-        if self.driver.alive(inst):
-            return inst
-        log.warning("%s/%s: instance %s (pid %s) is gone", inst.app, inst.env, inst.id, inst.pid)
-        if inst.port is not None:
-            with contextlib.suppress(Exception):
-                self.driver.unroute(inst, timeout=0.5)
-        self.driver.stop(inst, timeout=0)
-        self.store.remove_instance(inst)
-        if inst.state in (InstanceState.RUNNING, InstanceState.STARTING):
-            self._crashes[(inst.app, inst.env, inst.service)].append(self.clock.monotonic())
-        return None
-
-    def _failing(
-        self, env: EnvState, specs: Iterable[ServiceSpec], live: list[Instance]
-    ) -> list[Instance]:
-        """Running instances the router has seen DOWN for a whole failure window (`unhealthy`
-        checks `interval` apart) on this loop's watch: they get replaced like crashed ones."""
-        now, failing = self.clock.monotonic(), []
-        for spec in specs:
-            if spec.health is None or not spec.routed:
+    def _observe(self, env: EnvState, release: Release | None) -> Snapshot:
+        instances = tuple(self._observe_one(i) for i in self.store.instances(env.app, env.name))
+        if release is None:
+            return Snapshot(env.app, env.name, instances)
+        self.engine.ensure_backends(env, release)  # the router is read next: its backends first
+        routed: dict[str, frozenset[str]] = {}
+        down: dict[str, frozenset[str]] = {}
+        for spec in release.services.values():
+            if not spec.routed:
                 continue
-            down = self.driver.failing(env.app, env.name, spec.name)
-            window = spec.health.interval * spec.health.unhealthy
-            for inst in live:
-                if inst.service != spec.name or inst.state != InstanceState.RUNNING:
-                    continue
-                if inst.id not in down:
-                    self._down_since.pop(inst.id, None)
-                elif now - self._down_since.setdefault(inst.id, now) >= window:
-                    failing.append(inst)
-        return failing
+            routed[spec.name] = frozenset(self.driver.routed(env.app, env.name, spec.name))
+            if spec.health is not None:
+                down[spec.name] = frozenset(self.driver.failing(env.app, env.name, spec.name))
+        desired = Desired(release.version, release.services, self.engine.counts(env, release))
+        return Snapshot(env.app, env.name, instances, desired, routed, down)
 
-    def _retire_failing(self, inst: Instance, spec: ServiceSpec) -> None:
-        log.warning(
-            "%s/%s: instance %s fails its health check (GET %s): replacing it",
-            inst.app, inst.env, inst.id, spec.health.path if spec.health else "/",
-        )  # fmt: skip
-        self._down_since.pop(inst.id, None)
-        self.store.save_instance(replace(inst, health="unhealthy"))
-        with contextlib.suppress(Exception):
+    def _observe_one(self, inst: Instance) -> Observed:
+        found = self.driver.adopt(inst) if inst.pid is None else inst
+        return Observed(found, self.driver.alive(found), adopted=found.pid != inst.pid)
+
+    # -- acting ---------------------------------------------------------------------------------
+
+    def _run(self, env: EnvState, action: EnvRepair) -> None:
+        self._record(env, action)
+        match action:
+            case AdoptInstance(instance=inst):
+                self.store.save_instance(inst)
+            case ForgetGone(instance=inst):
+                if inst.port is not None:
+                    self._unroute(inst)
+                self.driver.stop(inst, timeout=0)
+                self.store.remove_instance(inst)
+            case RetireFailing(instance=inst, stop_timeout=stop_timeout):
+                self.store.save_instance(replace(inst, health="unhealthy"))
+                self._unroute(inst)
+                self.driver.stop(inst, timeout=stop_timeout)
+                self.store.remove_instance(inst)
+            case RouteInstance(instance=inst):
+                self.driver.route(inst)
+            case UnrouteServer():
+                self.driver.unroute(_server(action), timeout=0.5)
+            case HoldBack():
+                pass  # the rollout waits for a later pass
+            case Converge():
+                self._converge(env, action)
+            case _:
+                assert_never(action)
+
+    def _record(self, env: EnvState, action: EnvRepair) -> None:
+        """Log the decision: trouble as a warning, a hold once rather than once per pass."""
+        where = f"{env.app}/{env.name}"
+        match action:
+            case HoldBack(service=service, retry_at=retry_at):
+                if self._held.get((env.app, env.name, service)) != retry_at:
+                    self._held[(env.app, env.name, service)] = retry_at
+                    log.info("%s: %s", where, describe(action))
+            case ForgetGone() | RetireFailing():
+                log.warning("%s: %s", where, describe(action))
+            case _:
+                log.info("%s: %s", where, describe(action))
+
+    def _unroute(self, inst: Instance) -> None:
+        try:
             self.driver.unroute(inst, timeout=0.5)
-        self.driver.stop(inst, timeout=spec.stop_timeout)
-        self.store.remove_instance(inst)
-        self._crashes[(inst.app, inst.env, inst.service)].append(self.clock.monotonic())
+        except Exception:  # its server has no instance now: a later pass removes it
+            log.warning(
+                "%s/%s: could not take %s out of the router; retried on the next pass",
+                inst.app, inst.env, inst.id, exc_info=True,
+            )  # fmt: skip
 
-    def _fix_routes(
-        self, env: EnvState, specs: Iterable[ServiceSpec], live: list[Instance]
-    ) -> None:
-        """Running instances belong in the router; servers of gone instances do not."""
-        for service in (s.name for s in specs if s.routed):
-            routed = self.driver.routed(env.app, env.name, service)
-            for inst in live:
-                if (
-                    inst.service == service
-                    and inst.state == InstanceState.RUNNING
-                    and inst.id not in routed
-                ):
-                    self.driver.route(inst)
-            known = {i.id for i in live}
-            for name in routed - known:
-                gone = Instance(
-                    id=name,
-                    app=env.app,
-                    env=env.name,
-                    service=service,
-                    release=0,
-                    state=InstanceState.STOPPED,
-                    port=0,
-                )
-                self.driver.unroute(gone, timeout=0.5)
+    def _converge(self, env: EnvState, action: Converge) -> None:
+        executor = self.engine.executor(env, None, list(action.instances))
+        try:
+            executor.run(action.rollout)
+        except RolloutFailed as failed:  # the executor removed what it started
+            log.warning("%s/%s: replacement failed: %s", env.app, env.name, failed.reason)
+            key = (env.app, env.name)
+            state = self._states.get(key, RepairState())
+            self._states[key] = state.crashed(action.services, self.clock.monotonic())
 
-    def _backing_off(self, env: EnvState, actions: tuple[Action, ...]) -> bool:
-        now = self.clock.monotonic()
-        for service in {a.service for a in actions}:
-            crashes = [
-                t for t in self._crashes[(env.app, env.name, service)] if now - t < CRASH_WINDOW
-            ]
-            self._crashes[(env.app, env.name, service)] = crashes
-            if crashes:
-                # the first crash is replaced at once, then 1s, 2s, 4s ... up to a minute
-                delay = (
-                    0.0
-                    if len(crashes) == 1
-                    else min(BACKOFF_BASE * 2 ** (len(crashes) - 2), BACKOFF_MAX)
-                )
-                if now - crashes[-1] < delay:
-                    return True
-        return False
+
+def _server(action: UnrouteServer) -> Instance:
+    """The driver unroutes instances: a stand-in for the one this server belonged to."""
+    return Instance(
+        id=action.server,
+        app=action.app,
+        env=action.env,
+        service=action.service,
+        release=0,
+        state=InstanceState.STOPPED,
+        port=0,
+    )

@@ -5,7 +5,11 @@ columns we query by. Writes go through one connection, one at a time; reads thro
 a write waiting on a lock never holds them up (WAL: readers never block). A database another
 process holds locked, or one that fails, raises StoreUnavailable (a 503 with a fix) after a brief
 retry, never a bare sqlite3 error. Secret config values are sealed on the way in and opened on
-the way out: the file holds ciphertext."""
+the way out: the file holds ciphertext.
+
+An environment's state changes only through `update_env`: read, change and write in one
+transaction, so two changes (a `config set`, the rollout moving the release pointer) never
+overwrite each other. The schema is versioned (migrations.py): opening a store migrates it."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,35 +26,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from launchdeck.controlplane.errors import Unavailable
+from launchdeck.controlplane.errors import NotFound, Unavailable
+from launchdeck.controlplane.migrations import MIGRATIONS, Migration, migrate, schema_version
 from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import Deployment, DeploymentState, Event, Instance, Release
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS apps (name TEXT PRIMARY KEY, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS envs (
-    app TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (app, name));
-CREATE TABLE IF NOT EXISTS releases (
-    app TEXT NOT NULL, env TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (app, env, version));
-CREATE TABLE IF NOT EXISTS deployments (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, env TEXT NOT NULL,
-    state TEXT NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    deployment_id INTEGER NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL, kind TEXT NOT NULL,
-    message TEXT NOT NULL, PRIMARY KEY (deployment_id, seq));
-CREATE TABLE IF NOT EXISTS instances (
-    app TEXT NOT NULL, env TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (app, env, id));
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
-    created_at REAL NOT NULL, revoked_at REAL);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, who TEXT NOT NULL,
-    role TEXT NOT NULL, action TEXT NOT NULL, status INTEGER NOT NULL);
-"""
-
 
 BUSY_TIMEOUT = 1.0  # seconds SQLite waits for another process's lock, per attempt
 WRITE_ATTEMPTS = 3  # a write still locked after this many tries fails with StoreUnavailable
@@ -140,6 +119,7 @@ class Store:
         *,
         busy_timeout: float = BUSY_TIMEOUT,
         write_attempts: int = WRITE_ATTEMPTS,
+        migrations: Sequence[Migration] = MIGRATIONS,  # the schema's history; tests pass theirs
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._keyring = keyring or Keyring(path.parent)
@@ -147,12 +127,23 @@ class Store:
         self._db = _connect(path, busy_timeout)  # writes, one at a time (under _lock)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        try:
+            self._migrate(path, migrations)
+        except BaseException:
+            self._db.close()
+            raise
         self._reader = _connect(path, busy_timeout)  # reads (under _read_lock)
         self._reader.execute("PRAGMA query_only=ON")
-        self._lock = threading.RLock()
         self._read_lock = threading.Lock()
         self._deployments_changed = threading.Condition()
+
+    def _migrate(self, path: Path, migrations: Sequence[Migration]) -> None:
+        with _unavailable_on_failure():
+            current = schema_version(self._db) == len(migrations)
+        if not current:  # only an upgrade (or a refusal) waits for the write lock
+            with self.transaction() as db:
+                migrate(db, path, migrations)
 
     def wait_for_deployment_change(self, timeout: float) -> None:
         """Block until an event is added or a deployment saved (in this process), at most
@@ -259,12 +250,39 @@ class Store:
         rows = self._all("SELECT data FROM envs WHERE app = ? AND name = ?", app, name)
         return self._load_env(rows[0][0]) if rows else None
 
-    def save_env(self, state: EnvState) -> None:
+    def create_env(self, state: EnvState) -> EnvState:
+        """Add an environment unless it exists; the stored state either way (another request's
+        creation wins, unchanged). Change one that exists with `update_env`."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO envs VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO envs VALUES (?, ?, ?)",
                 (state.app, state.name, self._dump_env(state)),
             )
+            return self._env_in(db, state.app, state.name)
+
+    def update_env(self, app: str, name: str, change: Callable[[EnvState], EnvState]) -> EnvState:
+        """Read the environment, apply `change`, write the result: one transaction (BEGIN
+        IMMEDIATE), so no other change, in this process or another, lands in between; never
+        write back a copy read earlier. `change` may raise to refuse (nothing is written) and
+        must not write to the store itself. Returns the state now stored; NotFound when the
+        environment does not exist (any more)."""
+        with self.transaction() as db:
+            before = self._env_in(db, app, name)
+            after = change(before)
+            if (after.app, after.name) != (app, name):
+                raise ValueError(f"a change of {app}/{name} may not rename it")
+            if after != before:
+                db.execute(
+                    "UPDATE envs SET data = ? WHERE app = ? AND name = ?",
+                    (self._dump_env(after), app, name),
+                )
+            return after
+
+    def _env_in(self, db: sqlite3.Connection, app: str, name: str) -> EnvState:
+        row = db.execute("SELECT data FROM envs WHERE app = ? AND name = ?", (app, name)).fetchone()
+        if row is None:
+            raise NotFound(f"environment {app}/{name} not found")
+        return self._load_env(row[0])
 
     # -- releases ---------------------------------------------------------------------------
 

@@ -275,9 +275,7 @@ class Manifest:
             postgres=override.addons.postgres or self.addons.postgres,
             redis=override.addons.redis or self.addons.redis,
         )
-        return replace(
-            self, services=services, aws=override.aws.apply(self.aws), addons=addons
-        )
+        return replace(self, services=services, aws=override.aws.apply(self.aws), addons=addons)
 
 
 @dataclass(frozen=True)

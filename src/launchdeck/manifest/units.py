@@ -7,6 +7,7 @@ BadValue carrying the fix, so the schema can report it without knowing the gramm
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from launchdeck.domain import Amount
 
@@ -18,13 +19,17 @@ class BadValue(ValueError):
         self.fix = fix
 
 
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+# The one duration grammar: a number and a unit. Each use takes the units that make sense for it
+# (timeouts stop at hours; backup periods start at minutes), and a plain number of seconds only
+# where people write one.
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
 # Spellings people reach for first; mapped so the fix can name the right one.
-_DURATION_ALIASES = {
+_UNIT_ALIASES = {
     "msec": "ms", "msecs": "ms", "millis": "ms", "milliseconds": "ms",
     "sec": "s", "secs": "s", "second": "s", "seconds": "s",
     "min": "m", "mins": "m", "minute": "m", "minutes": "m",
-    "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "": "s",
+    "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+    "day": "d", "days": "d", "week": "w", "weeks": "w",
 }  # fmt: skip
 _SIZE_UNITS = {
     "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4,
@@ -39,24 +44,47 @@ DURATION_HELP = "a duration like '500ms', '1s', '1.5s', '5m', '1h' or a number o
 SIZE_HELP = "a size like '512MiB', '1GiB', '256M', '100KiB' or a number of bytes"
 
 
+@dataclass(frozen=True)
+class Durations:
+    """Which units a field takes, the example its fixes show, and whether a plain number means
+    seconds."""
+
+    units: tuple[str, ...]
+    example: str
+    bare_seconds: bool
+    help: str
+
+    def seconds(self, value: object) -> float:
+        if self.bare_seconds and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        match = _NUMBER_UNIT.fullmatch(value) if isinstance(value, str) else None
+        if match and match[2] in self.units:
+            return float(match[1]) * UNIT_SECONDS[match[2]]
+        raise BadValue(f"should be {self.help}", self._fix(value, match))
+
+    def _fix(self, value: object, match: re.Match[str] | None) -> str:
+        listed = f"{', '.join(self.units[:-1])} or {self.units[-1]}"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"write it with a unit, e.g. '{value:g}{self.example[-1]}'"
+        if match is None:
+            return f"write a number and a unit ({listed}), e.g. '{self.example}'"
+        number, unit = match[1], match[2].lower()
+        known = unit if unit in self.units else _UNIT_ALIASES.get(unit)
+        if not unit and self.bare_seconds:  # "30": as a string, it needs its unit
+            return f"use '{number}s'"
+        if not unit:
+            return f"add a unit, e.g. '{number}{self.example[-1]}'"
+        if known is None or known not in self.units:
+            return f"use one of the units {listed}, e.g. '{self.example}'"
+        return f"use {number + known!r}"
+
+
+DURATIONS = Durations(("ms", "s", "m", "h"), "30s", bare_seconds=True, help=DURATION_HELP)
+
+
 def parse_duration(value: object) -> float:
     """Seconds from `"1.5s"`, `"5m"`, `"500ms"`, `"1h"` or a plain number of seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    match = _NUMBER_UNIT.match(value) if isinstance(value, str) else None
-    if match and match[2] in _DURATION_UNITS:
-        return float(match[1]) * _DURATION_UNITS[match[2]]
-    raise BadValue(f"should be {DURATION_HELP}", _duration_fix(match))
-
-
-def _duration_fix(match: re.Match[str] | None) -> str:
-    unit = match[2].lower() if match else None
-    if match is None or unit is None:
-        return "write a number and a unit (ms, s, m or h), e.g. '30s'"
-    known = unit if unit in _DURATION_UNITS else _DURATION_ALIASES.get(unit)
-    if known is None:
-        return "use one of the units ms, s, m or h, e.g. '30s'"
-    return f"use {match[1] + known!r}"
+    return DURATIONS.seconds(value)
 
 
 def parse_size(value: object) -> int:
@@ -100,7 +128,7 @@ def parse_amount(value: object) -> Amount:
 def format_duration(seconds: float) -> str:
     """The shortest spelling parse_duration reads back as `seconds`."""
     for unit in ("h", "m", "s"):
-        count = seconds / _DURATION_UNITS[unit]
+        count = seconds / UNIT_SECONDS[unit]
         if count >= 1 and count == int(count):
             return f"{int(count)}{unit}"
     if seconds < 1 and (seconds * 1000) == int(seconds * 1000):

@@ -35,7 +35,9 @@ def test_the_image_goes_to_every_service_repository_and_leaves_by_digest() -> No
     push = next(s for s in build["steps"] if s.get("id") == "push")
     tags = push["with"]["tags"].split("\n")[:-1]
     assert [t.split(":")[0].rsplit("/", 1)[1] for t in tags] == ["web", "worker"]
-    assert build["outputs"]["image"].endswith("/launchdeck/shop/web@${{ steps.push.outputs.digest }}")
+    assert build["outputs"]["image"].endswith(
+        "/launchdeck/shop/web@${{ steps.push.outputs.digest }}"
+    )
 
 
 def test_credentials_come_from_oidc_not_stored_keys() -> None:

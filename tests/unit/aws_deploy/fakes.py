@@ -4,7 +4,7 @@ CloudFormation would. Every call is logged in `world.calls`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from launchdeck.controlplane.aws.ports import AwsApis
@@ -17,6 +17,7 @@ from launchdeck.drivers.aws.clients import (
     TaskDefinitionArn,
 )
 from launchdeck.drivers.aws.faults import ServiceMissing
+from tests.clock import ManualClock
 from tests.unit.aws_deploy.fakes_stacks import Calls, InMemoryStacks, ScriptedFailure
 from tests.unit.aws_deploy.templates import env_template, shared_template, title
 
@@ -26,25 +27,6 @@ DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.t = start
-        self.on_sleep: list[Callable[[], None]] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += max(seconds, 0.001)
-        for hook in list(self.on_sleep):
-            hook()
-
-
 
 
 # ---------------------------------------------------------------- ECS
@@ -97,8 +79,9 @@ class InMemoryServices:
     def previous(self, family: str, current: str) -> TaskDefinitionArn | None:
         self.calls.append(("previous", (family, current)))
         below = TaskDefinitionArn(current).revision
-        older = sorted((r for r, ok in self.revisions.get(family, []) if ok and r < below),
-                       reverse=True)
+        older = sorted(
+            (r for r, ok in self.revisions.get(family, []) if ok and r < below), reverse=True
+        )
         return TaskDefinitionArn(arn(family, older[0])) if older else None
 
     # -- what CloudFormation (or a test) does to ECS
@@ -113,12 +96,20 @@ class InMemoryServices:
         service.task_definition = task_definition
         old = [replace(d, status="ACTIVE") for d in service.deployments if d.status == "PRIMARY"]
         state = None if self.drop_rollout_state else "IN_PROGRESS"
-        primary = Deployment(f"ecs-svc/{len(service.events)}", "PRIMARY", task_definition, state,
-                             "", 0, service.desired)
+        primary = Deployment(
+            f"ecs-svc/{len(service.events)}",
+            "PRIMARY",
+            task_definition,
+            state,
+            "",
+            0,
+            service.desired,
+        )
         service.deployments = [primary, *old]
         service.polls_to_complete = self.rollout_polls
-        service.events.insert(0, ServiceEvent(f"ev{len(service.events)}",
-                                              f"({name}) has started 2 tasks"))
+        service.events.insert(
+            0, ServiceEvent(f"ev{len(service.events)}", f"({name}) has started 2 tasks")
+        )
 
     def _advance(self, service: _Service) -> None:
         primary = service.deployments[0] if service.deployments else None
@@ -132,13 +123,22 @@ class InMemoryServices:
             service.deployments[0] = replace(primary, rollout_state="FAILED", rollout_reason=reason)
             return
         service.deployments = [replace(primary, rollout_state="COMPLETED", running=service.desired)]
-        service.events.insert(0, ServiceEvent("evs", f"({service.name}) has reached a steady state."))
+        service.events.insert(
+            0, ServiceEvent("evs", f"({service.name}) has reached a steady state.")
+        )
 
     def _state(self, service: _Service) -> ServiceState:
         primary = service.deployments[0] if service.deployments else None
         running = primary.running if primary else 0
-        return ServiceState(service.name, "ACTIVE", service.task_definition, running,
-                            service.desired, tuple(service.deployments), tuple(service.events))
+        return ServiceState(
+            service.name,
+            "ACTIVE",
+            service.task_definition,
+            running,
+            service.desired,
+            tuple(service.deployments),
+            tuple(service.events),
+        )
 
 
 def arn(family: str, revision: int) -> str:
@@ -201,7 +201,7 @@ class World:
         self.app = app
         self.service_names = tuple(services)
         self.calls: Calls = []
-        self.clock = FakeClock()
+        self.clock = ManualClock(1_700_000_000.0, min_sleep=0.001)
         self.stacks = InMemoryStacks(self.calls, self._applied)
         self.services = InMemoryServices(self.calls)
         self.registry = InMemoryRegistry(self.calls)

@@ -16,7 +16,6 @@ NO_CHANGES = (
 )
 
 
-
 @dataclass
 class _Stack:
     name: str
@@ -69,8 +68,9 @@ class InMemoryStacks:
             if event is not None:
                 stack.events.append(event)
             stack.status = status
-        return Stack(stack.name, f"arn:{name}", stack.status, "", dict(stack.parameters),
-                     dict(stack.outputs))
+        return Stack(
+            stack.name, f"arn:{name}", stack.status, "", dict(stack.parameters), dict(stack.outputs)
+        )
 
     def create_change_set(
         self,
@@ -96,8 +96,14 @@ class InMemoryStacks:
         cs_id = f"arn:aws:cloudformation:changeSet/{name}/{self._ids}"
         empty = current.template == template and current.parameters == values
         self.change_sets[cs_id] = _ChangeSet(
-            cs_id, stack, create, template, values,
-            "FAILED" if empty else "CREATE_COMPLETE", NO_CHANGES if empty else "", changes,
+            cs_id,
+            stack,
+            create,
+            template,
+            values,
+            "FAILED" if empty else "CREATE_COMPLETE",
+            NO_CHANGES if empty else "",
+            changes,
         )
         return cs_id
 
@@ -106,8 +112,14 @@ class InMemoryStacks:
         cs = self.change_sets[change_set_id]
         status = "CREATE_IN_PROGRESS" if cs.polls_left > 0 else cs.status
         cs.polls_left -= 1
-        return ChangeSet(cs.id, cs.stack, status, "AVAILABLE", cs.reason if status == cs.status
-                         else "", cs.changes)
+        return ChangeSet(
+            cs.id,
+            cs.stack,
+            status,
+            "AVAILABLE",
+            cs.reason if status == cs.status else "",
+            cs.changes,
+        )
 
     def execute(self, change_set_id: str) -> None:
         self.calls.append(("execute_change_set", (change_set_id,)))
@@ -192,12 +204,20 @@ def _failing(
     rolling = "ROLLBACK_IN_PROGRESS" if verb == "CREATE" else "UPDATE_ROLLBACK_IN_PROGRESS"
     final = "ROLLBACK_COMPLETE" if verb == "CREATE" else "UPDATE_ROLLBACK_COMPLETE"
     stack_type = "AWS::CloudFormation::Stack"
-    steps = [(event(failure.logical_id, failure.resource_type, f"{verb}_FAILED", failure.reason),
-              f"{verb}_IN_PROGRESS")]
+    steps = [
+        (
+            event(failure.logical_id, failure.resource_type, f"{verb}_FAILED", failure.reason),
+            f"{verb}_IN_PROGRESS",
+        )
+    ]
     if failure.cancelled:
         cancelled = f"Resource {verb.lower()} cancelled"
-        steps.append((event(failure.cancelled, "AWS::ECS::Service", f"{verb}_FAILED", cancelled),
-                      f"{verb}_IN_PROGRESS"))
+        steps.append(
+            (
+                event(failure.cancelled, "AWS::ECS::Service", f"{verb}_FAILED", cancelled),
+                f"{verb}_IN_PROGRESS",
+            )
+        )
     why = f"The following resource(s) failed to {verb.lower()}: [{failure.logical_id}]."
     steps.append((event(name, stack_type, rolling, why), rolling))
     steps.append((event(name, stack_type, final), final))

@@ -41,8 +41,11 @@ def env_template(
         t = title(s)
         resources[f"{t}TaskDefinition"] = {
             "Type": "AWS::ECS::TaskDefinition",
-            "Properties": {"Family": f"{prefix}-{s}", "Memory": memory,
-                           "Image": {"Ref": "ImageDigest"}},
+            "Properties": {
+                "Family": f"{prefix}-{s}",
+                "Memory": memory,
+                "Image": {"Ref": "ImageDigest"},
+            },
         }
         resources[f"{t}Service"] = {"Type": "AWS::ECS::Service", "Properties": {}}
         resources[f"{t}LogGroup"] = {"Type": "AWS::Logs::LogGroup", "Properties": {}}

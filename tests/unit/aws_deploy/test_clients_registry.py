@@ -13,18 +13,31 @@ QUERY = {"repositoryName": "launchdeck/shop/web", "imageIds": [{"imageDigest": D
 
 def test_an_image_in_the_repository(stubbed) -> None:
     client, stub = stubbed("ecr")
-    stub.add_response("describe_images", {"imageDetails": [{
-        "registryId": "123456789012", "repositoryName": "launchdeck/shop/web",
-        "imageDigest": DIGEST, "imagePushedAt": datetime(2024, 5, 1, tzinfo=UTC),
-    }]}, QUERY)
+    stub.add_response(
+        "describe_images",
+        {
+            "imageDetails": [
+                {
+                    "registryId": "123456789012",
+                    "repositoryName": "launchdeck/shop/web",
+                    "imageDigest": DIGEST,
+                    "imagePushedAt": datetime(2024, 5, 1, tzinfo=UTC),
+                }
+            ]
+        },
+        QUERY,
+    )
 
     assert Registry(client).has_image("launchdeck/shop/web", DIGEST)
 
 
-@pytest.mark.parametrize(("code", "presence"), [
-    ("ImageNotFoundException", ImagePresence.MISSING),
-    ("RepositoryNotFoundException", ImagePresence.NO_REPOSITORY),
-])
+@pytest.mark.parametrize(
+    ("code", "presence"),
+    [
+        ("ImageNotFoundException", ImagePresence.MISSING),
+        ("RepositoryNotFoundException", ImagePresence.NO_REPOSITORY),
+    ],
+)
 def test_a_missing_image_or_repository(stubbed, code: str, presence: ImagePresence) -> None:
     client, stub = stubbed("ecr")
     stub.add_client_error("describe_images", code, "not found", expected_params=QUERY)

@@ -15,8 +15,12 @@ CS_ID = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/launchdeck-1/2"
 
 def event(n: int, logical: str, status: str, reason: str = "") -> dict:
     raw = {
-        "StackId": STACK_ID, "EventId": f"e{n}", "StackName": "launchdeck-shop-staging",
-        "LogicalResourceId": logical, "ResourceType": "AWS::ECS::Service", "Timestamp": AT,
+        "StackId": STACK_ID,
+        "EventId": f"e{n}",
+        "StackName": "launchdeck-shop-staging",
+        "LogicalResourceId": logical,
+        "ResourceType": "AWS::ECS::Service",
+        "Timestamp": AT,
         "ResourceStatus": status,
     }
     return {**raw, "ResourceStatusReason": reason} if reason else raw
@@ -25,7 +29,9 @@ def event(n: int, logical: str, status: str, reason: str = "") -> dict:
 def test_describe_a_missing_stack_is_none(stubbed) -> None:
     client, stub = stubbed("cloudformation")
     stub.add_client_error(
-        "describe_stacks", "ValidationError", "Stack with id launchdeck-shop does not exist",
+        "describe_stacks",
+        "ValidationError",
+        "Stack with id launchdeck-shop does not exist",
         expected_params={"StackName": "launchdeck-shop"},
     )
 
@@ -34,12 +40,22 @@ def test_describe_a_missing_stack_is_none(stubbed) -> None:
 
 def test_describe_reads_status_parameters_and_outputs(stubbed) -> None:
     client, stub = stubbed("cloudformation")
-    stub.add_response("describe_stacks", {"Stacks": [{
-        "StackName": "launchdeck-shop-staging", "StackId": STACK_ID, "CreationTime": AT,
-        "StackStatus": "UPDATE_COMPLETE",
-        "Parameters": [{"ParameterKey": "ImageDigest", "ParameterValue": "sha256:abc"}],
-        "Outputs": [{"OutputKey": "ClusterName", "OutputValue": "shop-staging"}],
-    }]}, {"StackName": "launchdeck-shop-staging"})
+    stub.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": "launchdeck-shop-staging",
+                    "StackId": STACK_ID,
+                    "CreationTime": AT,
+                    "StackStatus": "UPDATE_COMPLETE",
+                    "Parameters": [{"ParameterKey": "ImageDigest", "ParameterValue": "sha256:abc"}],
+                    "Outputs": [{"OutputKey": "ClusterName", "OutputValue": "shop-staging"}],
+                }
+            ]
+        },
+        {"StackName": "launchdeck-shop-staging"},
+    )
 
     stack = Stacks(client).describe("launchdeck-shop-staging")
 
@@ -51,9 +67,11 @@ def test_describe_reads_status_parameters_and_outputs(stubbed) -> None:
 def test_other_errors_leave_as_aws_call_failed_with_the_next_step(stubbed) -> None:
     client, stub = stubbed("cloudformation")
     stub.add_client_error(
-        "describe_stacks", "AccessDenied",
+        "describe_stacks",
+        "AccessDenied",
         "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: "
-        "cloudformation:DescribeStacks", http_status_code=403,
+        "cloudformation:DescribeStacks",
+        http_status_code=403,
     )
 
     with pytest.raises(AwsCallFailed) as failed:
@@ -66,21 +84,31 @@ def test_other_errors_leave_as_aws_call_failed_with_the_next_step(stubbed) -> No
     )
 
 
-def test_a_change_set_for_a_new_stack_creates_with_iam_capabilities_parameters_and_tags(stubbed) -> None:
+def test_a_change_set_for_a_new_stack_creates_with_iam_capabilities_parameters_and_tags(
+    stubbed,
+) -> None:
     client, stub = stubbed("cloudformation")
-    stub.add_response("create_change_set", {"Id": CS_ID, "StackId": STACK_ID}, {
-        "StackName": "launchdeck-shop-staging",
-        "ChangeSetName": "launchdeck-1",
-        "TemplateBody": "{}",
-        "ChangeSetType": "CREATE",
-        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-        "Parameters": [{"ParameterKey": "ImageDigest", "ParameterValue": "sha256:abc"}],
-        "Tags": [{"Key": "launchdeck:app", "Value": "shop"}],
-    })
+    stub.add_response(
+        "create_change_set",
+        {"Id": CS_ID, "StackId": STACK_ID},
+        {
+            "StackName": "launchdeck-shop-staging",
+            "ChangeSetName": "launchdeck-1",
+            "TemplateBody": "{}",
+            "ChangeSetType": "CREATE",
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            "Parameters": [{"ParameterKey": "ImageDigest", "ParameterValue": "sha256:abc"}],
+            "Tags": [{"Key": "launchdeck:app", "Value": "shop"}],
+        },
+    )
 
     made = Stacks(client).create_change_set(
-        "launchdeck-shop-staging", "launchdeck-1", "{}", create=True,
-        parameters={"ImageDigest": "sha256:abc"}, tags={"launchdeck:app": "shop"},
+        "launchdeck-shop-staging",
+        "launchdeck-1",
+        "{}",
+        create=True,
+        parameters={"ImageDigest": "sha256:abc"},
+        tags={"launchdeck:app": "shop"},
     )
 
     assert made == CS_ID
@@ -88,22 +116,30 @@ def test_a_change_set_for_a_new_stack_creates_with_iam_capabilities_parameters_a
 
 def test_an_update_change_set_keeps_named_parameters_at_their_previous_value(stubbed) -> None:
     client, stub = stubbed("cloudformation")
-    stub.add_response("create_change_set", {"Id": CS_ID}, {
-        "StackName": "launchdeck-shop-staging",
-        "ChangeSetName": "launchdeck-2",
-        "TemplateBody": "{}",
-        "ChangeSetType": "UPDATE",
-        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-        "Parameters": [
-            {"ParameterKey": "ImageDigest", "ParameterValue": "sha256:def"},
-            {"ParameterKey": "CertificateArn", "UsePreviousValue": True},
-        ],
-        "Tags": [],
-    })
+    stub.add_response(
+        "create_change_set",
+        {"Id": CS_ID},
+        {
+            "StackName": "launchdeck-shop-staging",
+            "ChangeSetName": "launchdeck-2",
+            "TemplateBody": "{}",
+            "ChangeSetType": "UPDATE",
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            "Parameters": [
+                {"ParameterKey": "ImageDigest", "ParameterValue": "sha256:def"},
+                {"ParameterKey": "CertificateArn", "UsePreviousValue": True},
+            ],
+            "Tags": [],
+        },
+    )
 
     Stacks(client).create_change_set(
-        "launchdeck-shop-staging", "launchdeck-2", "{}", create=False,
-        parameters={"ImageDigest": "sha256:def"}, keep=["CertificateArn"],
+        "launchdeck-shop-staging",
+        "launchdeck-2",
+        "{}",
+        create=False,
+        parameters={"ImageDigest": "sha256:def"},
+        keep=["CertificateArn"],
     )
 
 
@@ -126,18 +162,34 @@ def test_a_change_set_reads_every_page_of_changes(stubbed) -> None:
 
     def change(action: str, logical: str, replacement: str | None = None) -> dict:
         body = {"Action": action, "LogicalResourceId": logical, "ResourceType": "AWS::ECS::Service"}
-        return {"Type": "Resource",
-                "ResourceChange": {**body, "Replacement": replacement} if replacement else body}
+        return {
+            "Type": "Resource",
+            "ResourceChange": {**body, "Replacement": replacement} if replacement else body,
+        }
 
-    stub.add_response("describe_change_set", {
-        "ChangeSetId": CS_ID, "StackName": "launchdeck-shop-staging", "Status": "CREATE_COMPLETE",
-        "ExecutionStatus": "AVAILABLE", "Changes": [change("Modify", "WebService", "False")],
-        "NextToken": "page2",
-    }, {"ChangeSetName": CS_ID})
-    stub.add_response("describe_change_set", {
-        "ChangeSetId": CS_ID, "StackName": "launchdeck-shop-staging", "Status": "CREATE_COMPLETE",
-        "ExecutionStatus": "AVAILABLE", "Changes": [change("Add", "ApiService")],
-    }, {"ChangeSetName": CS_ID, "NextToken": "page2"})
+    stub.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CS_ID,
+            "StackName": "launchdeck-shop-staging",
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": [change("Modify", "WebService", "False")],
+            "NextToken": "page2",
+        },
+        {"ChangeSetName": CS_ID},
+    )
+    stub.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CS_ID,
+            "StackName": "launchdeck-shop-staging",
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": [change("Add", "ApiService")],
+        },
+        {"ChangeSetName": CS_ID, "NextToken": "page2"},
+    )
 
     found = Stacks(client).change_set(CS_ID)
 
@@ -148,20 +200,35 @@ def test_a_change_set_reads_every_page_of_changes(stubbed) -> None:
     ]
 
 
-@pytest.mark.parametrize(("reason", "empty"), [
-    ("The submitted information didn't contain changes. Submit different information to create "
-     "a change set.", True),
-    ("No updates are to be performed.", True),
-    ("Template format error: Unresolved resource dependencies [Vpc] in the Resources block", False),
-])
+@pytest.mark.parametrize(
+    ("reason", "empty"),
+    [
+        (
+            "The submitted information didn't contain changes. Submit different information to create "
+            "a change set.",
+            True,
+        ),
+        ("No updates are to be performed.", True),
+        (
+            "Template format error: Unresolved resource dependencies [Vpc] in the Resources block",
+            False,
+        ),
+    ],
+)
 def test_a_failed_change_set_without_changes_is_empty_and_other_failures_are_not(
     stubbed, reason: str, empty: bool
 ) -> None:
     client, stub = stubbed("cloudformation")
-    stub.add_response("describe_change_set", {
-        "ChangeSetId": CS_ID, "Status": "FAILED", "StatusReason": reason,
-        "ExecutionStatus": "UNAVAILABLE",
-    }, {"ChangeSetName": CS_ID})
+    stub.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CS_ID,
+            "Status": "FAILED",
+            "StatusReason": reason,
+            "ExecutionStatus": "UNAVAILABLE",
+        },
+        {"ChangeSetName": CS_ID},
+    )
 
     found = Stacks(client).change_set(CS_ID)
 
@@ -179,16 +246,28 @@ def test_execute_and_delete_name_the_change_set(stubbed) -> None:
 
 def test_events_after_pages_newest_first_and_stops_at_the_last_seen_event(stubbed) -> None:
     client, stub = stubbed("cloudformation")
-    stub.add_response("describe_stack_events", {
-        "StackEvents": [event(9, "launchdeck-shop-staging", "UPDATE_COMPLETE"),
-                        event(8, "WebService", "UPDATE_COMPLETE")],
-        "NextToken": "t2",
-    }, {"StackName": "launchdeck-shop-staging"})
-    stub.add_response("describe_stack_events", {
-        "StackEvents": [event(7, "WebService", "UPDATE_IN_PROGRESS"),
-                        event(6, "launchdeck-shop-staging", "UPDATE_COMPLETE")],
-        "NextToken": "t3",  # never read: e6 is where the last look ended
-    }, {"StackName": "launchdeck-shop-staging", "NextToken": "t2"})
+    stub.add_response(
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                event(9, "launchdeck-shop-staging", "UPDATE_COMPLETE"),
+                event(8, "WebService", "UPDATE_COMPLETE"),
+            ],
+            "NextToken": "t2",
+        },
+        {"StackName": "launchdeck-shop-staging"},
+    )
+    stub.add_response(
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                event(7, "WebService", "UPDATE_IN_PROGRESS"),
+                event(6, "launchdeck-shop-staging", "UPDATE_COMPLETE"),
+            ],
+            "NextToken": "t3",  # never read: e6 is where the last look ended
+        },
+        {"StackName": "launchdeck-shop-staging", "NextToken": "t2"},
+    )
 
     found = Stacks(client).events_after("launchdeck-shop-staging", "e6")
 
@@ -201,20 +280,35 @@ def test_events_after_pages_newest_first_and_stops_at_the_last_seen_event(stubbe
 
 def test_the_failure_is_the_first_failed_event_that_is_not_a_cancellation(stubbed) -> None:
     client, stub = stubbed("cloudformation")
-    stub.add_response("describe_stack_events", {"StackEvents": [
-        event(5, "launchdeck-shop-staging", "UPDATE_ROLLBACK_IN_PROGRESS",
-              "The following resource(s) failed to update: [WebService]."),
-        event(4, "WorkerService", "UPDATE_FAILED", "Resource update cancelled"),
-        event(3, "WebService", "UPDATE_FAILED",
-              "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'."),
-        event(2, "ApiService", "CREATE_FAILED", "Resource creation cancelled"),
-        event(1, "WebService", "UPDATE_IN_PROGRESS"),
-    ]}, {"StackName": "launchdeck-shop-staging"})
+    stub.add_response(
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                event(
+                    5,
+                    "launchdeck-shop-staging",
+                    "UPDATE_ROLLBACK_IN_PROGRESS",
+                    "The following resource(s) failed to update: [WebService].",
+                ),
+                event(4, "WorkerService", "UPDATE_FAILED", "Resource update cancelled"),
+                event(
+                    3,
+                    "WebService",
+                    "UPDATE_FAILED",
+                    "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'.",
+                ),
+                event(2, "ApiService", "CREATE_FAILED", "Resource creation cancelled"),
+                event(1, "WebService", "UPDATE_IN_PROGRESS"),
+            ]
+        },
+        {"StackName": "launchdeck-shop-staging"},
+    )
 
     failure = Stacks(client).failure("launchdeck-shop-staging", None)
 
     assert failure is not None and (failure.logical_id, failure.reason) == (
-        "WebService", "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'."
+        "WebService",
+        "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'.",
     )
 
 
@@ -225,8 +319,11 @@ def test_no_failure_among_successes() -> None:
 
 def test_latest_event_id(stubbed) -> None:
     client, stub = stubbed("cloudformation")
-    stub.add_response("describe_stack_events", {"StackEvents": [event(3, "X", "CREATE_COMPLETE")]},
-                      {"StackName": "launchdeck-shop"})
+    stub.add_response(
+        "describe_stack_events",
+        {"StackEvents": [event(3, "X", "CREATE_COMPLETE")]},
+        {"StackName": "launchdeck-shop"},
+    )
 
     assert Stacks(client).latest_event_id("launchdeck-shop") == "e3"
 
@@ -235,6 +332,7 @@ def test_a_change_set_refused_at_once_for_having_no_changes_is_none(stubbed) -> 
     client, stub = stubbed("cloudformation")
     stub.add_client_error("create_change_set", "ValidationError", "No updates are to be performed.")
 
-    assert Stacks(client).create_change_set(
-        "launchdeck-shop", "cs", "{}", create=False, parameters={}
-    ) is None
+    assert (
+        Stacks(client).create_change_set("launchdeck-shop", "cs", "{}", create=False, parameters={})
+        is None
+    )

@@ -14,9 +14,15 @@ from launchdeck.drivers.aws.clients import Stack
 from launchdeck.drivers.aws.faults import OutputMissing
 
 
-@pytest.mark.parametrize(("service", "expected"), [
-    ("web", "Web"), ("api-v2", "ApiV2"), ("big_worker", "BigWorker"), ("apiV2", "ApiV2"),
-])
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        ("web", "Web"),
+        ("api-v2", "ApiV2"),
+        ("big_worker", "BigWorker"),
+        ("apiV2", "ApiV2"),
+    ],
+)
 def test_a_service_title(service: str, expected: str) -> None:
     assert title(service) == expected
 
@@ -30,10 +36,15 @@ def test_names_synthesis_and_the_use_cases_share() -> None:
 
 def test_layout_reads_each_service_from_its_titled_outputs() -> None:
     outputs = {
-        "ClusterName": "shop-prod", "Url": "https://shop.example",
-        "ApiV2ServiceName": "svc", "ApiV2TaskFamily": "fam", "ApiV2LogGroup": "/lg",
+        "ClusterName": "shop-prod",
+        "Url": "https://shop.example",
+        "ApiV2ServiceName": "svc",
+        "ApiV2TaskFamily": "fam",
+        "ApiV2LogGroup": "/lg",
     }
-    found = layout(Stack("launchdeck-shop-prod", "id", "UPDATE_COMPLETE", outputs=outputs), ["api-v2"])
+    found = layout(
+        Stack("launchdeck-shop-prod", "id", "UPDATE_COMPLETE", outputs=outputs), ["api-v2"]
+    )
 
     assert found.cluster == "shop-prod" and found.url == "https://shop.example"
     lay = found.services["api-v2"]

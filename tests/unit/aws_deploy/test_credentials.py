@@ -20,26 +20,30 @@ def environ(tmp_path: Path) -> dict[str, str]:
 
 
 def message(environ: dict[str, str], profile_line: str) -> str:
-    return "\n".join([
-        "no AWS credentials found; launchdeck looked, in this order, at:",
-        "  - environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: not set",
-        "  - web identity (OIDC) AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN: not set",
-        f"  - {profile_line} in {environ['AWS_SHARED_CREDENTIALS_FILE']} and "
-        f"{environ['AWS_CONFIG_FILE']}: not found",
-        "  - container credentials (ECS, EKS) AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI: not set",
-        "  - EC2 instance metadata: turned off by AWS_EC2_METADATA_DISABLED=true",
-        "to fix it, do one of:",
-        "  - on a workstation: run `aws configure` (or `aws configure sso`), then pass --profile "
-        "NAME or set AWS_PROFILE",
-        "  - export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for "
-        "temporary keys)",
-        "  - in GitHub Actions: grant `id-token: write` and run aws-actions/configure-aws-credentials "
-        "with role-to-assume set to the shared stack's DeployRoleArn output (OIDC, no stored keys)",
-    ])
+    return "\n".join(
+        [
+            "no AWS credentials found; launchdeck looked, in this order, at:",
+            "  - environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: not set",
+            "  - web identity (OIDC) AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN: not set",
+            f"  - {profile_line} in {environ['AWS_SHARED_CREDENTIALS_FILE']} and "
+            f"{environ['AWS_CONFIG_FILE']}: not found",
+            "  - container credentials (ECS, EKS) AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI: not set",
+            "  - EC2 instance metadata: turned off by AWS_EC2_METADATA_DISABLED=true",
+            "to fix it, do one of:",
+            "  - on a workstation: run `aws configure` (or `aws configure sso`), then pass --profile "
+            "NAME or set AWS_PROFILE",
+            "  - export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for "
+            "temporary keys)",
+            "  - in GitHub Actions: grant `id-token: write` and run aws-actions/configure-aws-credentials "
+            "with role-to-assume set to the shared stack's DeployRoleArn output (OIDC, no stored keys)",
+        ]
+    )
 
 
-def test_no_credentials_anywhere_says_where_it_looked_and_how_to_fix_it(environ, monkeypatch) -> None:
+def test_no_credentials_anywhere_says_where_it_looked_and_how_to_fix_it(
+    environ, monkeypatch
+) -> None:
     # the process environment has keys, but the environ passed in is the whole truth
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPROCESS")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
@@ -54,14 +58,16 @@ def test_open_aws_looks_for_credentials_before_anything_else(environ) -> None:
     with pytest.raises(CredentialsNotFound):
         open_aws("us-east-1", environ=environ)
 
-    apis = open_aws("us-east-1", environ={**environ, "AWS_ACCESS_KEY_ID": "AKIA",
-                                           "AWS_SECRET_ACCESS_KEY": "s"})
+    apis = open_aws(
+        "us-east-1", environ={**environ, "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}
+    )
     assert type(apis.stacks).__name__ == "Stacks"
 
 
 def test_keys_in_the_environment(environ) -> None:
-    found = resolve_session("eu-west-1", {**environ, "AWS_ACCESS_KEY_ID": "AKIA",
-                                          "AWS_SECRET_ACCESS_KEY": "s"})
+    found = resolve_session(
+        "eu-west-1", {**environ, "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}
+    )
 
     assert (found.method, found.region) == ("env", "eu-west-1")
     assert found.botocore.get_credentials().access_key == "AKIA"
@@ -122,8 +128,10 @@ def test_a_profile_without_credentials_is_reported_as_such(environ) -> None:
 def test_github_oidc_web_identity_from_the_environment(environ, tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("eyJ...")
-    oidc = {"AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
-            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/launchdeck-deploy"}
+    oidc = {
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
+        "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/launchdeck-deploy",
+    }
 
     found = resolve_session("us-east-1", {**environ, **oidc})
 

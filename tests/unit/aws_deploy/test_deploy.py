@@ -57,9 +57,18 @@ def run(world: World, image: str = IMAGE_A, recorder: Recorder | None = None, **
     recorder = recorder or Recorder()
     kwargs.setdefault("env_template", env_template())
     return deploy(
-        world.aws, "shop", kwargs.pop("env", "staging"), ["web", "worker"], shared_template(),
-        kwargs.pop("env_template"), image, confirm=recorder.confirm, on_event=recorder.on_event,
-        clock=world.clock, waits=kwargs.pop("waits", Waits(poll=5)), **kwargs,
+        world.aws,
+        "shop",
+        kwargs.pop("env", "staging"),
+        ["web", "worker"],
+        shared_template(),
+        kwargs.pop("env_template"),
+        image,
+        confirm=recorder.confirm,
+        on_event=recorder.on_event,
+        clock=world.clock,
+        waits=kwargs.pop("waits", Waits(poll=5)),
+        **kwargs,
     )
 
 
@@ -77,7 +86,10 @@ def test_a_first_deploy_creates_both_stacks_and_waits_for_every_service_to_roll_
     assert result.outcome is Outcome.CHANGED and result.shared is Outcome.CHANGED
     assert result.digest == DIGEST_A
     assert result.url == "https://shop-staging.elb.example"
-    assert result.task_definitions == {"web": "shop-staging-web:1", "worker": "shop-staging-worker:1"}
+    assert result.task_definitions == {
+        "web": "shop-staging-web:1",
+        "worker": "shop-staging-worker:1",
+    }
     assert [(stack, create) for stack, create, *_ in change_set_calls(world)] == [
         ("launchdeck-shop", True),
         ("launchdeck-shop-staging", True),
@@ -111,24 +123,34 @@ def test_an_update_sends_the_new_digest_and_keeps_the_other_parameters() -> None
     world.stacks.stacks["launchdeck-shop-staging"].parameters["CertificateArn"] = "arn:cert"
     recorder = Recorder()
 
-    result = run(world, f"{REGISTRY}/launchdeck/shop/web@{DIGEST_B}", recorder, env_template=template)
+    result = run(
+        world, f"{REGISTRY}/launchdeck/shop/web@{DIGEST_B}", recorder, env_template=template
+    )
 
     assert result.outcome is Outcome.CHANGED and result.shared is Outcome.UNCHANGED
     assert change_set_calls(world)[-1] == (
-        "launchdeck-shop-staging", False, {"ImageDigest": DIGEST_B}, ("CertificateArn",)
+        "launchdeck-shop-staging",
+        False,
+        {"ImageDigest": DIGEST_B},
+        ("CertificateArn",),
     )
     assert world.stacks.stacks["launchdeck-shop-staging"].parameters == {
         "ImageDigest": DIGEST_B,
         "CertificateArn": "arn:cert",
     }
     (summary,) = recorder.summaries  # the shared stack had no changes: nothing to confirm
-    assert str(summary) == "\n".join([
-        "update stack launchdeck-shop-staging: 0 to add, 2 to modify, 0 to remove",
-        "  Modify WebTaskDefinition (AWS::ECS::TaskDefinition) replacement: False",
-        "  Modify WorkerTaskDefinition (AWS::ECS::TaskDefinition) replacement: False",
-        f"  ImageDigest: {DIGEST_A} -> {DIGEST_B}",
-    ])
-    assert result.task_definitions == {"web": "shop-staging-web:2", "worker": "shop-staging-worker:2"}
+    assert str(summary) == "\n".join(
+        [
+            "update stack launchdeck-shop-staging: 0 to add, 2 to modify, 0 to remove",
+            "  Modify WebTaskDefinition (AWS::ECS::TaskDefinition) replacement: False",
+            "  Modify WorkerTaskDefinition (AWS::ECS::TaskDefinition) replacement: False",
+            f"  ImageDigest: {DIGEST_A} -> {DIGEST_B}",
+        ]
+    )
+    assert result.task_definitions == {
+        "web": "shop-staging-web:2",
+        "worker": "shop-staging-worker:2",
+    }
 
 
 def test_the_same_digest_again_is_a_no_op_that_asks_nothing_and_executes_nothing() -> None:
@@ -159,8 +181,8 @@ def test_a_failed_update_names_the_resource_that_failed_not_the_cancelled_ones()
     world.stacks.failures["launchdeck-shop-staging"] = ScriptedFailure(
         "WebTaskDefinition",
         "AWS::ECS::TaskDefinition",
-        "Resource handler returned message: \"Invalid request provided: Create TaskDefinition: "
-        "No Fargate configuration exists for given values: 512 CPU, 256 memory.\"",
+        'Resource handler returned message: "Invalid request provided: Create TaskDefinition: '
+        'No Fargate configuration exists for given values: 512 CPU, 256 memory."',
         cancelled="WorkerTaskDefinition",
     )
     recorder = Recorder()
@@ -170,14 +192,18 @@ def test_a_failed_update_names_the_resource_that_failed_not_the_cancelled_ones()
 
     assert str(failed.value) == (
         "stack launchdeck-shop-staging ended UPDATE_ROLLBACK_COMPLETE: WebTaskDefinition "
-        "(AWS::ECS::TaskDefinition) failed: Resource handler returned message: \"Invalid request "
+        '(AWS::ECS::TaskDefinition) failed: Resource handler returned message: "Invalid request '
         "provided: Create TaskDefinition: No Fargate configuration exists for given values: "
-        "512 CPU, 256 memory.\"; CloudFormation rolled the stack back, so the previous release "
+        '512 CPU, 256 memory."; CloudFormation rolled the stack back, so the previous release '
         "still serves; fix the cause and deploy again"
     )
     assert failed.value.status == "UPDATE_ROLLBACK_COMPLETE"
     statuses = [e.event.status for e in recorder.events if isinstance(e, StackProgress)]
-    assert statuses[-3:] == ["UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"]
+    assert statuses[-3:] == [
+        "UPDATE_FAILED",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE",
+    ]
     assert world.stacks.stacks["launchdeck-shop-staging"].parameters["ImageDigest"] == DIGEST_A
 
 
@@ -226,7 +252,9 @@ def test_a_template_without_the_image_parameter_is_refused_before_any_aws_call()
     assert world.calls == []
 
 
-def test_an_image_missing_from_a_service_repository_is_named_before_the_environment_changes() -> None:
+def test_an_image_missing_from_a_service_repository_is_named_before_the_environment_changes() -> (
+    None
+):
     world = World()
     world.push(DIGEST_A, services=["web"])
 
@@ -297,12 +325,14 @@ def test_a_failed_rollout_reports_the_service_and_its_last_events() -> None:
     with pytest.raises(RolloutFailed) as failed:
         run(world)
 
-    assert str(failed.value) == "\n".join([
-        "the deployment of ECS service shop-staging-worker FAILED: tasks failed to start; ECS "
-        "keeps the previous tasks serving; its last events:",
-        "  (shop-staging-worker) task failed: tasks failed to start",
-        "  (shop-staging-worker) has started 2 tasks",
-    ])
+    assert str(failed.value) == "\n".join(
+        [
+            "the deployment of ECS service shop-staging-worker FAILED: tasks failed to start; ECS "
+            "keeps the previous tasks serving; its last events:",
+            "  (shop-staging-worker) task failed: tasks failed to start",
+            "  (shop-staging-worker) has started 2 tasks",
+        ]
+    )
 
 
 def test_a_rollout_that_never_settles_times_out_on_the_clock_passed_in() -> None:

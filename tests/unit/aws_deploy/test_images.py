@@ -21,7 +21,9 @@ def test_a_bare_digest() -> None:
 
 
 def test_a_tag_beside_the_digest_is_dropped_the_digest_decides() -> None:
-    assert parse_image(f"localhost:5000/shop:v1@{DIGEST}") == ImageRef(DIGEST, "localhost:5000", "shop")
+    assert parse_image(f"localhost:5000/shop:v1@{DIGEST}") == ImageRef(
+        DIGEST, "localhost:5000", "shop"
+    )
 
 
 def test_a_tag_is_refused_with_why_and_how_to_get_the_digest() -> None:
@@ -47,7 +49,10 @@ def test_latest_without_a_registry_is_a_tag_too() -> None:
         parse_image("shop:latest")
 
     lines = str(refused.value).splitlines()
-    assert lines[0] == "--image 'shop:latest' names a tag, not a digest; launchdeck deploys images by digest only."
+    assert (
+        lines[0]
+        == "--image 'shop:latest' names a tag, not a digest; launchdeck deploys images by digest only."
+    )
     assert lines[-2:] == [
         "  docker buildx imagetools inspect shop:latest    (the Digest: line)",
         "  aws ecr describe-images --repository-name shop --image-ids imageTag=latest "
@@ -59,26 +64,39 @@ def test_a_port_is_not_a_tag() -> None:
     with pytest.raises(ImageByTag) as refused:
         parse_image("localhost:5000/shop")
 
-    assert "docker buildx imagetools inspect localhost:5000/shop    (the Digest: line)" in str(refused.value)
+    assert "docker buildx imagetools inspect localhost:5000/shop    (the Digest: line)" in str(
+        refused.value
+    )
     assert "--image-ids imageTag=latest" in str(refused.value)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "--image is empty: give the image as <registry>/<repository>@sha256:<64 hex digits>"),
-    (f"shop@{DIGEST}",
-     f"--image 'shop@{DIGEST}' names no registry: give the image as "
-     "<registry>/<repository>@sha256:<64 hex digits>, e.g. "
-     "123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/shop/web@sha256:<digest>"),
-    (f"{ECR}/shop@sha256:abc",
-     f"--image '{ECR}/shop@sha256:abc': the digest has 3 characters after sha256:, not 64 "
-     "lowercase hex digits; give the image as <registry>/<repository>@sha256:<64 hex digits>"),
-    (f"{ECR}/shop@sha512:{'a' * 128}",
-     f"--image '{ECR}/shop@sha512:{'a' * 128}': the digest uses 'sha512'; launchdeck takes sha256 "
-     "digests; give the image as <registry>/<repository>@sha256:<64 hex digits>"),
-    ("sha256:" + "A" * 64,
-     f"--image 'sha256:{'A' * 64}': the digest has 64 characters after sha256:, not 64 lowercase "
-     "hex digits; give the image as <registry>/<repository>@sha256:<64 hex digits>"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "--image is empty: give the image as <registry>/<repository>@sha256:<64 hex digits>"),
+        (
+            f"shop@{DIGEST}",
+            f"--image 'shop@{DIGEST}' names no registry: give the image as "
+            "<registry>/<repository>@sha256:<64 hex digits>, e.g. "
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/shop/web@sha256:<digest>",
+        ),
+        (
+            f"{ECR}/shop@sha256:abc",
+            f"--image '{ECR}/shop@sha256:abc': the digest has 3 characters after sha256:, not 64 "
+            "lowercase hex digits; give the image as <registry>/<repository>@sha256:<64 hex digits>",
+        ),
+        (
+            f"{ECR}/shop@sha512:{'a' * 128}",
+            f"--image '{ECR}/shop@sha512:{'a' * 128}': the digest uses 'sha512'; launchdeck takes sha256 "
+            "digests; give the image as <registry>/<repository>@sha256:<64 hex digits>",
+        ),
+        (
+            "sha256:" + "A" * 64,
+            f"--image 'sha256:{'A' * 64}': the digest has 64 characters after sha256:, not 64 lowercase "
+            "hex digits; give the image as <registry>/<repository>@sha256:<64 hex digits>",
+        ),
+    ],
+)
 def test_malformed_images(text: str, message: str) -> None:
     with pytest.raises(InvalidImage) as refused:
         parse_image(text)

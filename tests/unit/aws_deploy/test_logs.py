@@ -14,9 +14,18 @@ WORKER = "/launchdeck/shop-staging/worker"
 def deployed() -> World:
     world = World()
     world.push(DIGEST_A)
-    deploy(world.aws, "shop", "staging", SERVICES, shared_template(), env_template(),
-           f"{REGISTRY}/launchdeck/shop/web@{DIGEST_A}", confirm=lambda _: True,
-           clock=world.clock, waits=Waits())
+    deploy(
+        world.aws,
+        "shop",
+        "staging",
+        SERVICES,
+        shared_template(),
+        env_template(),
+        f"{REGISTRY}/launchdeck/shop/web@{DIGEST_A}",
+        confirm=lambda _: True,
+        clock=world.clock,
+        waits=Waits(),
+    )
     return world
 
 
@@ -31,8 +40,9 @@ def test_logs_merge_the_services_in_time_order_from_since() -> None:
     world.logs.add(WORKER, ms(world, 40), "job 1 done")
     world.logs.add(WEB, ms(world, 10), "GET /health 200")
 
-    lines = list(logs(world.aws, "shop", "staging", SERVICES, since=timedelta(hours=1),
-                      clock=world.clock))
+    lines = list(
+        logs(world.aws, "shop", "staging", SERVICES, since=timedelta(hours=1), clock=world.clock)
+    )
 
     assert [(line.service, line.message) for line in lines] == [
         ("worker", "job 1 done"),
@@ -47,10 +57,12 @@ def test_follow_polls_on_the_clock_and_gives_each_line_once() -> None:
     world = deployed()
     start = world.clock.now()
     world.logs.add(WEB, ms(world, 5), "first")
-    arrivals = iter([
-        (WEB, "second"),     # after the first poll
-        (WORKER, "third"),   # after the second
-    ])
+    arrivals = iter(
+        [
+            (WEB, "second"),  # after the first poll
+            (WORKER, "third"),  # after the second
+        ]
+    )
 
     def arrive() -> None:
         group, message = next(arrivals, (None, None))
@@ -59,8 +71,16 @@ def test_follow_polls_on_the_clock_and_gives_each_line_once() -> None:
 
     world.clock.on_sleep.append(arrive)
 
-    followed = logs(world.aws, "shop", "staging", SERVICES, since=timedelta(minutes=1),
-                    follow=True, clock=world.clock, poll=2.0)
+    followed = logs(
+        world.aws,
+        "shop",
+        "staging",
+        SERVICES,
+        since=timedelta(minutes=1),
+        follow=True,
+        clock=world.clock,
+        poll=2.0,
+    )
     got = [(line.service, line.message) for line in islice(followed, 3)]
 
     assert got == [("web", "first"), ("web", "second"), ("worker", "third")]

@@ -23,16 +23,34 @@ SERVICES = ["web", "worker"]
 
 
 def deploy_staging(world: World, digest: str) -> None:
-    deploy(world.aws, "shop", "staging", SERVICES, shared_template(), env_template(env="staging"),
-           f"{REGISTRY}/launchdeck/shop/web@{digest}", confirm=lambda _: True, clock=world.clock,
-           waits=Waits())
+    deploy(
+        world.aws,
+        "shop",
+        "staging",
+        SERVICES,
+        shared_template(),
+        env_template(env="staging"),
+        f"{REGISTRY}/launchdeck/shop/web@{digest}",
+        confirm=lambda _: True,
+        clock=world.clock,
+        waits=Waits(),
+    )
 
 
 def promote_to_production(world: World, **kwargs):
-    return promote(world.aws, "shop", kwargs.pop("from_env", "staging"),
-                   kwargs.pop("to_env", "production"), SERVICES, shared_template(),
-                   env_template(env="production"), confirm=lambda _: True, clock=world.clock,
-                   waits=Waits(), **kwargs)
+    return promote(
+        world.aws,
+        "shop",
+        kwargs.pop("from_env", "staging"),
+        kwargs.pop("to_env", "production"),
+        SERVICES,
+        shared_template(),
+        env_template(env="production"),
+        confirm=lambda _: True,
+        clock=world.clock,
+        waits=Waits(),
+        **kwargs,
+    )
 
 
 def test_promote_deploys_the_exact_digest_staging_runs_and_rebuilds_nothing() -> None:

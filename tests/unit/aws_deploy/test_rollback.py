@@ -21,9 +21,18 @@ RECORD = "/launchdeck/shop/staging/rolled-back-to"
 
 
 def deploy_staging(world: World, digest: str):
-    return deploy(world.aws, "shop", "staging", SERVICES, shared_template(), env_template(),
-                  f"{REGISTRY}/launchdeck/shop/web@{digest}", confirm=lambda _: True,
-                  clock=world.clock, waits=Waits())
+    return deploy(
+        world.aws,
+        "shop",
+        "staging",
+        SERVICES,
+        shared_template(),
+        env_template(),
+        f"{REGISTRY}/launchdeck/shop/web@{digest}",
+        confirm=lambda _: True,
+        clock=world.clock,
+        waits=Waits(),
+    )
 
 
 def test_rollback_moves_each_service_to_its_previous_revision_and_records_it() -> None:
@@ -68,7 +77,8 @@ def test_status_shows_the_rollback_and_the_next_deploy_reconciles_it() -> None:
     deploy_staging(world, DIGEST_B)
     rollback(world.aws, "shop", "staging", SERVICES, clock=world.clock)
     assert status(world.aws, "shop", "staging", SERVICES).rolled_back_to == {
-        "web": arn("shop-staging-web", 1), "worker": arn("shop-staging-worker", 1)
+        "web": arn("shop-staging-web", 1),
+        "worker": arn("shop-staging-worker", 1),
     }
 
     # a teammate deploys the same digest: the template did not change, the services did
@@ -76,7 +86,10 @@ def test_status_shows_the_rollback_and_the_next_deploy_reconciles_it() -> None:
 
     assert result.outcome is Outcome.UNCHANGED
     assert result.reconciled == ("web", "worker")
-    assert result.task_definitions == {"web": "shop-staging-web:2", "worker": "shop-staging-worker:2"}
+    assert result.task_definitions == {
+        "web": "shop-staging-web:2",
+        "worker": "shop-staging-worker:2",
+    }
     assert world.running("staging", "web") == arn("shop-staging-web", 2)
     assert RECORD not in world.parameters.values
     assert status(world.aws, "shop", "staging", SERVICES).rolled_back_to == {}

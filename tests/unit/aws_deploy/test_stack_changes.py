@@ -15,20 +15,33 @@ from tests.unit.aws_deploy.templates import shared_template
 
 
 def changer(world: World, **waits: float) -> StackChanger:
-    return StackChanger(world.stacks, confirm=lambda _: True, on_event=lambda _: None,
-                        clock=world.clock, waits=Waits(**waits))
+    return StackChanger(
+        world.stacks,
+        confirm=lambda _: True,
+        on_event=lambda _: None,
+        clock=world.clock,
+        waits=Waits(**waits),
+    )
 
 
 def test_change_set_names_are_unique_to_the_millisecond_and_say_when() -> None:
     assert change_set_name(1_700_000_000.25) == "launchdeck-20231114-221320-250"
 
 
-@pytest.mark.parametrize(("template", "message"), [
-    ("not json", "the shared template is not JSON (Expecting value: line 1 column 1 (char 0)): "
-                 "synthesize it again (launchdeck aws synth)"),
-    ('{"Parameters": {}}', "the shared template has no Resources: synthesize it again "
-                           "(launchdeck aws synth)"),
-])
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (
+            "not json",
+            "the shared template is not JSON (Expecting value: line 1 column 1 (char 0)): "
+            "synthesize it again (launchdeck aws synth)",
+        ),
+        (
+            '{"Parameters": {}}',
+            "the shared template has no Resources: synthesize it again (launchdeck aws synth)",
+        ),
+    ],
+)
 def test_a_broken_template(template: str, message: str) -> None:
     with pytest.raises(InvalidTemplate) as broken:
         template_parameters(template, "shared")
@@ -43,8 +56,11 @@ def test_a_change_set_cloudformation_rejects_says_why(monkeypatch) -> None:
     def rejected(*args, **kwargs):
         cs_id = original(*args, **kwargs)
         cs = world.stacks.change_sets[cs_id]
-        cs.status, cs.reason = "FAILED", (
-            "Template format error: Unresolved resource dependencies [Vpc] in the Resources block"
+        cs.status, cs.reason = (
+            "FAILED",
+            (
+                "Template format error: Unresolved resource dependencies [Vpc] in the Resources block"
+            ),
         )
         return cs_id
 
@@ -71,8 +87,12 @@ def test_a_change_set_that_never_gets_ready_times_out() -> None:
 
     world.stacks.create_change_set = slow  # type: ignore[method-assign]
 
-    with pytest.raises(TimedOut, match=r"did not finish within 30s \(last seen: CREATE_IN_PROGRESS\)"):
-        changer(world, change_set=30).apply(StackChange("launchdeck-shop", shared_template(), {}, {}))
+    with pytest.raises(
+        TimedOut, match=r"did not finish within 30s \(last seen: CREATE_IN_PROGRESS\)"
+    ):
+        changer(world, change_set=30).apply(
+            StackChange("launchdeck-shop", shared_template(), {}, {})
+        )
 
 
 def test_an_interrupted_confirmation_leaves_no_change_set_behind() -> None:
@@ -81,8 +101,9 @@ def test_an_interrupted_confirmation_leaves_no_change_set_behind() -> None:
     def interrupted(summary):
         raise KeyboardInterrupt
 
-    stack_changer = StackChanger(world.stacks, confirm=interrupted, on_event=lambda _: None,
-                                 clock=world.clock, waits=Waits())
+    stack_changer = StackChanger(
+        world.stacks, confirm=interrupted, on_event=lambda _: None, clock=world.clock, waits=Waits()
+    )
     with pytest.raises(KeyboardInterrupt):
         stack_changer.apply(StackChange("launchdeck-shop", shared_template(), {}, {}))
 

@@ -13,14 +13,26 @@ SERVICES = ["web", "worker"]
 def test_status_reports_the_stack_the_digest_and_each_service() -> None:
     world = World()
     world.push(DIGEST_A)
-    deploy(world.aws, "shop", "staging", SERVICES, shared_template(), env_template(),
-           f"{REGISTRY}/launchdeck/shop/web@{DIGEST_A}", confirm=lambda _: True,
-           clock=world.clock, waits=Waits())
+    deploy(
+        world.aws,
+        "shop",
+        "staging",
+        SERVICES,
+        shared_template(),
+        env_template(),
+        f"{REGISTRY}/launchdeck/shop/web@{DIGEST_A}",
+        confirm=lambda _: True,
+        clock=world.clock,
+        waits=Waits(),
+    )
 
     found = status(world.aws, "shop", "staging", SERVICES)
 
     assert (found.stack, found.stack_status, found.digest, found.url) == (
-        "launchdeck-shop-staging", "CREATE_COMPLETE", DIGEST_A, "https://shop-staging.elb.example"
+        "launchdeck-shop-staging",
+        "CREATE_COMPLETE",
+        DIGEST_A,
+        "https://shop-staging.elb.example",
     )
     assert found.services == (
         ServiceStatus("web", 2, 2, "COMPLETED", "shop-staging-web:1", 1),

@@ -21,9 +21,16 @@ def run(*args: str) -> Outcome:
 @pytest.fixture
 def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No credentials anywhere, and any AWS call would fail the test."""
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
@@ -69,14 +76,28 @@ def test_synth_refuses_a_region_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_deploy_by_tag_is_refused_before_any_aws_call(tmp_path: Path, no_aws: None) -> None:
-    src = app_dir(tmp_path, "web.toml", '[aws]\ncertificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"\n')
-    result = run("deploy", "--path", str(src), "--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/tiny/web:latest")
+    src = app_dir(
+        tmp_path,
+        "web.toml",
+        '[aws]\ncertificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"\n',
+    )
+    result = run(
+        "deploy",
+        "--path",
+        str(src),
+        "--image",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/tiny/web:latest",
+    )
     assert result.exit_code == 1
     assert "digest" in result.output and "tag" in result.output
 
 
 def test_deploy_without_credentials_says_where_it_looked(tmp_path: Path, no_aws: None) -> None:
-    src = app_dir(tmp_path, "web.toml", '[aws]\ncertificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"\n')
+    src = app_dir(
+        tmp_path,
+        "web.toml",
+        '[aws]\ncertificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"\n',
+    )
     image = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/tiny/web@{DIGEST}"
     result = run("deploy", "--path", str(src), "--image", image, "--yes")
     assert result.exit_code == 1
@@ -102,5 +123,7 @@ def test_cost_prints_lines_with_their_assumptions_and_a_total(tmp_path: Path) ->
     result = run("cost", "--path", str(src), "--env", "production", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["total"] == pytest.approx(sum(line["monthly"] for line in report["lines"]), abs=0.05)
+    assert report["total"] == pytest.approx(
+        sum(line["monthly"] for line in report["lines"]), abs=0.05
+    )
     assert all(line["assumption"] for line in report["lines"])

@@ -25,7 +25,9 @@ def test_writes_the_workflow_and_a_dockerfile_for_an_app_without_one(tmp_path: P
     assert (app_dir / ".dockerignore").is_file()
 
 
-def test_an_existing_dockerfile_is_kept_and_an_existing_workflow_needs_force(tmp_path: Path) -> None:
+def test_an_existing_dockerfile_is_kept_and_an_existing_workflow_needs_force(
+    tmp_path: Path,
+) -> None:
     app_dir = tmp_path / "hello"
     shutil.copytree(EXAMPLE, app_dir)
     (app_dir / "Dockerfile").write_text("FROM scratch\n")

@@ -153,15 +153,14 @@ def test_pack_of_an_empty_directory_is_an_empty_tarball(tmp_path: Path) -> None:
         ("1.5h", 5400.0),
         ("0s", 0.0),
         (" 5m ", 300.0),
+        ("1 h", 3600.0),
     ],
 )
 def test_parse_since_turns_a_duration_into_seconds(text: str, seconds: float) -> None:
     assert parse_since(text) == seconds
 
 
-@pytest.mark.parametrize(
-    "text", ["", "1", "h", "1w", "-1h", "1 h", "1H", "1h30m", "1.h", "yesterday"]
-)
+@pytest.mark.parametrize("text", ["", "1", "h", "1w", "-1h", "1H", "1h30m", "1.h", "yesterday"])
 def test_parse_since_refuses_other_text(text: str) -> None:
     with pytest.raises(CliError) as err:
         parse_since(text)

@@ -14,6 +14,7 @@ from launchdeck.controlplane.logs import LogStore
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Manifest
+from tests.unit.controlplane.store_fixtures import put_env
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -226,7 +227,7 @@ def test_destroy_of_an_unknown_app_is_404(client: TestClient) -> None:
 
 def test_get_config_returns_the_env_config(client: TestClient, cp: FakeControlPlane) -> None:
     client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
-    cp.store.save_env(EnvState("shop", "staging", config={"DEBUG": "1"}))
+    put_env(cp.store, EnvState("shop", "staging", config={"DEBUG": "1"}))
 
     response = client.get("/v1/apps/shop/envs/staging/config", headers=AUTH)
 
@@ -400,13 +401,14 @@ def test_secret_config_values_are_masked_unless_revealed(
     client: TestClient, cp: FakeControlPlane
 ) -> None:
     client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
-    cp.store.save_env(
+    put_env(
+        cp.store,
         EnvState(
             "shop",
             "staging",
             config={"DEBUG": "1", "API_KEY": "sk-1"},
             secrets=frozenset({"API_KEY"}),
-        )
+        ),
     )
 
     masked = client.get("/v1/apps/shop/envs/staging/config", headers=AUTH).json()

@@ -101,8 +101,14 @@ def test_pulling_from_production_and_pruning_need_an_admin(client) -> None:
     ("body", "error"),
     [
         ({}, "give either --to TIME or --backup ID"),
-        ({"to": "2026-11-22T10:15:00Z", "backup": "b1"}, "give either --to TIME or --backup ID, not both"),
-        ({"to": "last tuesday"}, "--to 'last tuesday' is not a time: use ISO 8601 with a timezone, e.g. 2026-11-22T10:15:00Z"),
+        (
+            {"to": "2026-11-22T10:15:00Z", "backup": "b1"},
+            "give either --to TIME or --backup ID, not both",
+        ),
+        (
+            {"to": "last tuesday"},
+            "--to 'last tuesday' is not a time: use ISO 8601 with a timezone, e.g. 2026-11-22T10:15:00Z",
+        ),
     ],
     ids=["neither", "both", "unparsable"],
 )

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from launchdeck.controlplane.store import EnvState, StoreUnavailable
+from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, FakeControlPlane
 from tests.unit.controlplane.test_api import client as client
 from tests.unit.controlplane.test_api import cp as cp
@@ -19,8 +20,9 @@ CONFIG = "/v1/apps/shop/envs/staging/config"
 @pytest.fixture
 def shop(client: TestClient, cp: FakeControlPlane) -> TestClient:
     client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
-    cp.store.save_env(
-        EnvState("shop", "staging", config={"API_KEY": "sk-1"}, secrets=frozenset({"API_KEY"}))
+    put_env(
+        cp.store,
+        EnvState("shop", "staging", config={"API_KEY": "sk-1"}, secrets=frozenset({"API_KEY"})),
     )
     return client
 

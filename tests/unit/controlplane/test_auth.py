@@ -25,7 +25,10 @@ def test_everyone_reads(who: Principal) -> None:
 def test_a_viewer_cannot_deploy() -> None:
     with pytest.raises(Forbidden) as caught:
         authorize(VIEWER, Permission.CHANGE_ENV, "staging")
-    assert caught.value.message == "ci-dashboard (role viewer) may not change an environment on 'staging'"
+    assert (
+        caught.value.message
+        == "ci-dashboard (role viewer) may not change an environment on 'staging'"
+    )
     assert caught.value.status == 403
 
 
@@ -36,14 +39,24 @@ def test_a_deployer_changes_staging_and_promotes_but_cannot_touch_production_dir
     with pytest.raises(Forbidden) as caught:
         authorize(DEPLOYER, Permission.CHANGE_ENV, "production")
     assert caught.value.message == "alice (role deployer) cannot change 'production' directly"
-    assert caught.value.fix == "deploy to staging, then: launchdeck promote --from staging --to production"
+    assert (
+        caught.value.fix
+        == "deploy to staging, then: launchdeck promote --from staging --to production"
+    )
 
 
 @pytest.mark.parametrize(
     "permission",
-    [Permission.REVEAL_SECRETS, Permission.DESTROY_APP, Permission.MANAGE_TOKENS, Permission.READ_AUDIT],
+    [
+        Permission.REVEAL_SECRETS,
+        Permission.DESTROY_APP,
+        Permission.MANAGE_TOKENS,
+        Permission.READ_AUDIT,
+    ],
 )
-def test_only_an_admin_reveals_secrets_destroys_apps_and_manages_tokens(permission: Permission) -> None:
+def test_only_an_admin_reveals_secrets_destroys_apps_and_manages_tokens(
+    permission: Permission,
+) -> None:
     authorize(ADMIN, permission)
     with pytest.raises(Forbidden):
         authorize(DEPLOYER, permission)

@@ -26,30 +26,17 @@ from launchdeck.drivers.local.addons import ClusterUse
 from launchdeck.drivers.local.backup_copies import CopyResult, S3Credentials
 from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
 from launchdeck.drivers.local.postgres_places import Stint
+from tests.clock import ManualClock
 
 HOUR, DAY = 3600.0, 86400.0
 POLICY = PostgresAddon("15", BackupPolicy(every=DAY, keep=3 * DAY))
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.t = now
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @dataclass
 class FakeBackups:
     """Backups that take a minute; verification fails for the ids in `damaged`."""
 
-    clock: FakeClock
+    clock: ManualClock
     records: list[Backup] = field(default_factory=list)
     damaged: set[str] = field(default_factory=set)
     verified: list[str] = field(default_factory=list)
@@ -172,7 +159,7 @@ def service(
     copier: RecordingCopier | None = None,
     target: FixedTarget | None = None,
 ) -> Any:
-    clock = FakeClock()
+    clock = ManualClock(1_800_000_000.0)
     backups = FakeBackups(clock)
     use = ClusterUse("15", object(), envs, (settings,))  # type: ignore[arg-type]
     notifier = RecordingNotifier()
@@ -260,7 +247,7 @@ def test_the_scheduler_goes_on_to_the_next_cluster_when_one_fails() -> None:
         def list(self) -> list[Backup]:
             raise AddonQueryFailed("psql failed: connection refused")
 
-    svc.addons.backups_of["16"] = Broken(FakeClock())
+    svc.addons.backups_of["16"] = Broken(ManualClock(1_800_000_000.0))
     svc.addons.uses[:] = [broken, use]
 
     BackupScheduler(svc).run_once()

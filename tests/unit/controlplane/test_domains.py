@@ -11,6 +11,7 @@ import pytest
 from launchdeck.controlplane.domains import add_domain, remove_domain
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState, Store
+from tests.unit.controlplane.store_fixtures import put_env
 
 
 class Worker:
@@ -51,7 +52,7 @@ def env(engine: RoutingEngine, name: str) -> EnvState:
 
 
 def test_a_domain_is_normalised_stored_and_routed(engine: RoutingEngine) -> None:
-    engine.store.save_env(EnvState("shop", "staging", release=1))
+    put_env(engine.store, EnvState("shop", "staging", release=1))
 
     add_domain(engine, env(engine, "staging"), "API.Shop.test.")  # type: ignore[arg-type]
 

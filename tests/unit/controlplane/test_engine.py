@@ -22,6 +22,7 @@ from launchdeck.domain import (
     ServiceSpec,
 )
 from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from tests.unit.controlplane.store_fixtures import put_env
 
 SUCCEEDED, FAILED, ROLLED_BACK = (
     DeploymentState.SUCCEEDED,
@@ -82,7 +83,7 @@ def record(
 
 def env(store: Store, current: int | None) -> EnvState:
     state = replace(store.env("shop", "staging"), release=current)  # type: ignore[type-var]
-    store.save_env(state)
+    put_env(store, state)
     return state
 
 
@@ -278,7 +279,7 @@ def test_scale_and_restart_before_the_first_deploy_say_deploy_first(
 
 def test_config_before_the_first_deploy_is_saved_for_it(engine: Engine, store: Store) -> None:
     state = replace(env(store, None), config={"OLD": "1", "GONE": "x"})
-    store.save_env(state)
+    put_env(store, state)
 
     assert engine.set_config(state, {"NEW": "2", "OLD": "3"}, ["GONE"]) is None
 
@@ -299,7 +300,7 @@ def test_a_rollback_keeps_the_add_ons_current_urls(store: Store) -> None:
         config={"V": "2", "DATABASE_URL": "postgres://restored"},
         secrets=frozenset({"DATABASE_URL"}),
     )
-    store.save_env(current)
+    put_env(store, current)
 
     engine.rollback(current, 1)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from launchdeck.controlplane.logs import RAW_RETENTION, LogQuery, LogStore
-from tests.unit.execution.fakes import FakeClock
+from tests.clock import ManualClock
 
 WEB = "web.v3-1a2b3c"
 WORKER = "worker.v3-4d5e6f"
@@ -35,12 +35,12 @@ def root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock(min_sleep=0.001)
 
 
 @pytest.fixture
-def logs(root: Path, clock: FakeClock) -> LogStore:
+def logs(root: Path, clock: ManualClock) -> LogStore:
     return LogStore(root, clock=clock)
 
 
@@ -129,7 +129,7 @@ def test_ingesting_twice_does_not_duplicate(root: Path, logs: LogStore) -> None:
     assert lines(logs.query("shop", "staging", LogQuery())) == ["once"]
 
 
-def test_offsets_persist_for_a_new_store_on_the_same_root(root: Path, clock: FakeClock) -> None:
+def test_offsets_persist_for_a_new_store_on_the_same_root(root: Path, clock: ManualClock) -> None:
     raw = raw_file(root, WEB)
     append(raw, "before restart\n")
     LogStore(root, clock=clock).ingest()
@@ -143,7 +143,7 @@ def test_offsets_persist_for_a_new_store_on_the_same_root(root: Path, clock: Fak
     assert lines(again.query("shop", "staging", LogQuery())) == ["before restart", "after restart"]
 
 
-def test_a_corrupt_offsets_file_starts_from_the_beginning(root: Path, clock: FakeClock) -> None:
+def test_a_corrupt_offsets_file_starts_from_the_beginning(root: Path, clock: ManualClock) -> None:
     append(raw_file(root, WEB), "line\n")
     root.mkdir(parents=True, exist_ok=True)
     (root / "offsets.json").write_text("{not json")
@@ -171,7 +171,7 @@ def test_undecodable_bytes_are_replaced_not_fatal(root: Path, logs: LogStore) ->
 
 
 def test_query_since_uses_the_time_a_line_was_read(
-    root: Path, logs: LogStore, clock: FakeClock
+    root: Path, logs: LogStore, clock: ManualClock
 ) -> None:
     raw = raw_file(root, WEB)
     append(raw, "old\n")
@@ -210,7 +210,7 @@ def test_query_limit_keeps_the_newest_matches(root: Path, logs: LogStore) -> Non
     assert lines(logs.query("shop", "staging", q)) == ["line 6", "line 8"]
 
 
-def test_query_filters_combine(root: Path, logs: LogStore, clock: FakeClock) -> None:
+def test_query_filters_combine(root: Path, logs: LogStore, clock: ManualClock) -> None:
     append(raw_file(root, WEB), "web error early\n")
     logs.ingest()
     clock.t = 1100.0
@@ -222,24 +222,17 @@ def test_query_filters_combine(root: Path, logs: LogStore, clock: FakeClock) -> 
     assert lines(logs.query("shop", "staging", q)) == ["web error late"]
 
 
-class AppendingClock(FakeClock):
+def appending_clock(raw: Path) -> ManualClock:
     """Each sleep is a moment in which the instance writes another line."""
-
-    def __init__(self, raw: Path) -> None:
-        super().__init__()
-        self.raw = raw
-        self.sleeps = 0
-
-    def sleep(self, seconds: float) -> None:
-        super().sleep(seconds)
-        self.sleeps += 1
-        append(self.raw, f"new {self.sleeps}\n")
+    clock = ManualClock(min_sleep=0.001)
+    clock.on_sleep.append(lambda: append(raw, f"new {len(clock.sleeps)}\n"))
+    return clock
 
 
 def test_follow_yields_the_existing_entries_then_new_ones(root: Path) -> None:
     raw = raw_file(root, WEB)
     append(raw, "old 1\nold 2\nold 3\n")
-    clock = AppendingClock(raw)
+    clock = appending_clock(raw)
     logs = LogStore(root, clock=clock)
 
     seen: list[object] = []
@@ -254,13 +247,13 @@ def test_follow_yields_the_existing_entries_then_new_ones(root: Path) -> None:
 
     assert seen == ["old 2", "old 3", "new 1", "new 2", "new 3"]
     assert heartbeats == 3  # one per idle poll, each followed by a sleep
-    assert clock.sleeps == 3
+    assert len(clock.sleeps) == 3
 
 
 def test_follow_applies_the_query_to_new_entries(root: Path) -> None:
     raw = raw_file(root, WEB)
     append(raw, "old 1\n")
-    clock = AppendingClock(raw)
+    clock = appending_clock(raw)
     logs = LogStore(root, clock=clock)
 
     seen: list[object] = []
@@ -282,7 +275,7 @@ def test_follow_with_no_time_left_yields_only_the_existing_entries(
 
 
 def test_a_drained_raw_file_is_removed_after_the_retention(
-    root: Path, logs: LogStore, clock: FakeClock
+    root: Path, logs: LogStore, clock: ManualClock
 ) -> None:
     raw = raw_file(root, WEB)
     append(raw, "last words\n")
@@ -299,7 +292,7 @@ def test_a_drained_raw_file_is_removed_after_the_retention(
 
 
 def test_a_raw_file_with_unread_lines_is_never_removed(
-    root: Path, logs: LogStore, clock: FakeClock
+    root: Path, logs: LogStore, clock: ManualClock
 ) -> None:
     raw = raw_file(root, WEB)
     append(raw, "unread\n")
@@ -349,7 +342,7 @@ def test_a_raw_line_is_one_entry_even_with_other_line_breaks_inside(
     assert lines(logs.query("shop", "staging", LogQuery())) == [line]
 
 
-def test_lines_are_redacted_before_they_are_stored(root: Path, clock: FakeClock) -> None:
+def test_lines_are_redacted_before_they_are_stored(root: Path, clock: ManualClock) -> None:
     seen: list[tuple[str, str]] = []
 
     def redact(app: str, env: str):

@@ -27,7 +27,9 @@ class FakeClock:
         self.t += seconds
 
 
-def notifier(answers: list[httpx.Response | Exception], seen: list[dict]) -> tuple[Notifier, FakeClock]:
+def notifier(
+    answers: list[httpx.Response | Exception], seen: list[dict]
+) -> tuple[Notifier, FakeClock]:
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(json.loads(request.content))
         answer = answers.pop(0)
@@ -82,18 +84,22 @@ def test_a_4xx_is_not_retried() -> None:
 
 
 def test_send_returns_before_delivery() -> None:
-    import threading
-
     release = threading.Event()
+    delivered: list[str] = []
 
     def slow(request: httpx.Request) -> httpx.Response:
         release.wait(5)
+        delivered.append(str(request.url))
         return httpx.Response(200)
 
     n = Notifier(transport=httpx.MockTransport(slow), clock=FakeClock())
-    n.send([URL, URL], Notice("shop", "staging", "started", "v2"))  # would block if synchronous
+    n.send([URL, URL], Notice("shop", "staging", "started", "v2"))
+
+    # a send that delivered before returning would have both posts done (after 5 s) by now
+    assert delivered == []
     release.set()
     n.drain()
+    assert delivered == [URL, URL]
     n.close()
 
 
@@ -108,7 +114,10 @@ def test_a_hanging_webhook_delays_no_other_webhook() -> None:
         return httpx.Response(200)
 
     n = Notifier(transport=httpx.MockTransport(handle))
-    n.send(["https://stuck.example.com/h", "https://fine.example.com/h"], Notice("a", "b", "started", ""))
+    n.send(
+        ["https://stuck.example.com/h", "https://fine.example.com/h"],
+        Notice("a", "b", "started", ""),
+    )
     deadline = time.monotonic() + 5
     while "fine.example.com" not in delivered and time.monotonic() < deadline:
         time.sleep(0.01)

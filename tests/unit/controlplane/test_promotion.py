@@ -29,6 +29,7 @@ from launchdeck.domain import (
     ServiceSpec,
 )
 from tests.unit.controlplane.engine_fakes import InlineWorkers, OpenJails, RecordingEngine
+from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, FakeControlPlane
 from tests.unit.controlplane.test_api import client as client
 from tests.unit.controlplane.test_api import cp as cp
@@ -136,7 +137,7 @@ def deployed(store: Store, state: DeploymentState = DeploymentState.SUCCEEDED) -
         )
     )
     env = replace(store.env("shop", "staging"), release=3)  # type: ignore[type-var]
-    store.save_env(env)
+    put_env(store, env)
     return env
 
 
@@ -154,7 +155,7 @@ def instance(state: InstanceState, health: str, service: str = "web") -> Instanc
 
 def production(store: Store, **fields: object) -> EnvState:
     env = replace(store.env("shop", "production"), **fields)  # type: ignore[type-var]
-    store.save_env(env)
+    put_env(store, env)
     return env
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
+from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_store import release
 
 
@@ -15,13 +16,14 @@ def test_current_and_earlier_secret_values_are_redacted(tmp_path: Path) -> None:
     store.create_app("shop", ["staging", "production"], now=1.0)
     old = replace(release(1), config={"TOKEN": "old-token-1"}, secrets=frozenset({"TOKEN"}))
     store.add_release(old)
-    store.save_env(
+    put_env(
+        store,
         EnvState(
             "shop",
             "staging",
             config={"TOKEN": "new-token-2", "PLAIN": "visible"},
             secrets=frozenset({"TOKEN"}),
-        )
+        ),
     )
     redactors = Redactors(store)
 
@@ -38,8 +40,8 @@ def test_forget_picks_up_a_changed_secret(tmp_path: Path) -> None:
     redactors = Redactors(store)
     assert redactors("shop", "staging")("hunter22") == "hunter22"
 
-    store.save_env(
-        EnvState("shop", "staging", config={"PW": "hunter22"}, secrets=frozenset({"PW"}))
+    put_env(
+        store, EnvState("shop", "staging", config={"PW": "hunter22"}, secrets=frozenset({"PW"}))
     )
     redactors.forget("shop", "staging")
 

@@ -13,6 +13,7 @@ from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import DeploymentState, Instance, Release
 from launchdeck.manifest import parse_manifest
 from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_test_phase import (
     SERVICES,
     BuildEnvDriver,
@@ -31,7 +32,9 @@ class ReleaseEnvDriver(BuildEnvDriver):
 
 
 def run(store: Store, tmp_path: Path, command: str, timeout: str = "1m") -> RecordingEngine:
-    manifest = parse_manifest(f"[release]\ncommand = '''{command}'''\ntimeout = \"{timeout}\"\n{SERVICES}")
+    manifest = parse_manifest(
+        f"[release]\ncommand = '''{command}'''\ntimeout = \"{timeout}\"\n{SERVICES}"
+    )
     engine = RecordingEngine(
         store,
         OneBuildBuilder(tmp_path),  # type: ignore[arg-type]
@@ -53,7 +56,7 @@ def last(store: Store):
 def test_the_release_command_sees_the_new_release_and_runs_before_the_rollout(
     store: Store, tmp_path: Path
 ) -> None:
-    store.save_env(EnvState("shop", "staging", config={"DB": "postgres://x"}))
+    put_env(store, EnvState("shop", "staging", config={"DB": "postgres://x"}))
 
     engine = run(store, tmp_path, 'echo "migrating $LAUNCHDECK_RELEASE on $DB"')
 

@@ -15,6 +15,7 @@ from launchdeck.controlplane.domains import add_domain
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.store import EnvState, Store
+from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball
 from tests.unit.controlplane.test_api import cp as cp
 from tests.unit.controlplane.test_domains import RoutingEngine, Worker
@@ -38,7 +39,7 @@ def running(store: Store, app: str, env: str) -> EnvState:
     """`app`/`env` runs v1, whose services are web and worker."""
     store.add_release(replace(release(1), app=app, env=env))
     state = EnvState(app, env, release=1)
-    store.save_env(state)
+    put_env(store, state)
     return state
 
 
@@ -204,7 +205,7 @@ def test_a_deploy_whose_own_generated_hostname_is_another_s_is_a_409(
 def test_an_app_whose_generated_hostnames_are_taken_is_not_created(
     client: TestClient, cp: FakeControlPlane
 ) -> None:
-    cp.store.save_env(EnvState("shop", "prod-staging"))
+    put_env(cp.store, EnvState("shop", "prod-staging"))
 
     response = client.post("/v1/apps", json={"name": "shop-prod"}, headers=AUTH)
 

@@ -13,6 +13,7 @@ from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.settings import Settings, SettingsError
 from launchdeck.controlplane.store import EnvState
 from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball
 from tests.unit.controlplane.test_api import client as client
 from tests.unit.controlplane.test_api import cp as cp
@@ -26,7 +27,7 @@ def running(cp: FakeControlPlane) -> TestClient:
     """shop/staging runs v1 (web and worker); rollouts are recorded, not started."""
     cp.store.create_app("shop", ["staging", "production"], 1.0)
     cp.store.add_release(release(1))
-    cp.store.save_env(EnvState("shop", "staging", release=1))
+    put_env(cp.store, EnvState("shop", "staging", release=1))
     engine = RecordingEngine(cp.store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
     engine.rollouts = []
     cp.engine = engine  # type: ignore[assignment]

@@ -21,9 +21,12 @@ def test_the_key_file_is_created_0600_once_and_reused(tmp_path: Path) -> None:
 def test_a_key_from_the_environment_wins_and_no_file_is_written(tmp_path: Path) -> None:
     key = Fernet.generate_key().decode()
     ring = Keyring(tmp_path, environ={"LAUNCHDECK_SECRET_KEY": key})
-    assert Keyring(tmp_path / "other", environ={"LAUNCHDECK_SECRET_KEY": key}).decrypt(
-        ring.encrypt("x")
-    ) == "x"
+    assert (
+        Keyring(tmp_path / "other", environ={"LAUNCHDECK_SECRET_KEY": key}).decrypt(
+            ring.encrypt("x")
+        )
+        == "x"
+    )
     assert not (tmp_path / KEY_FILE).exists()
 
 

@@ -24,6 +24,7 @@ from launchdeck.domain import (
     Scale,
     ServiceSpec,
 )
+from tests.unit.controlplane.store_fixtures import put_env
 
 WEB = ServiceSpec(
     name="web",
@@ -145,11 +146,11 @@ def test_creating_an_app_twice_fails_and_keeps_the_first(store: Store) -> None:
     assert [e.name for e in store.envs("shop")] == ["staging"]
 
 
-def test_save_env_replaces_release_formation_and_config(store: Store) -> None:
+def test_update_env_replaces_release_formation_and_config(store: Store) -> None:
     store.create_app("shop", ["staging"], now=1.0)
     state = EnvState("shop", "staging", release=3, formation={"web": 2}, config={"K": "v"})
 
-    store.save_env(state)
+    assert store.update_env("shop", "staging", lambda _: state) == state
 
     assert store.env("shop", "staging") == state
 
@@ -412,7 +413,7 @@ def test_a_failed_transaction_rolls_back(store: Store) -> None:
 def test_data_survives_closing_and_reopening_the_file(db: Path) -> None:
     first = Store(db)
     first.create_app("shop", ["staging"], now=7.0)
-    first.save_env(EnvState("shop", "staging", release=1, formation={"web": 3}, config={"A": "b"}))
+    put_env(first, EnvState("shop", "staging", release=1, formation={"web": 3}, config={"A": "b"}))
     first.add_release(release(1))
     dep = first.add_deployment(deployment(state=DeploymentState.ROLLING, to_release=1))
     first.add_event(dep.id, 1.0, "started", "deploy started")
@@ -448,7 +449,7 @@ def test_secret_values_are_sealed_in_the_file_and_open_on_read(store: Store, db:
         config={"DEBUG": "1", "API_KEY": "sk-live-4242"},
         secrets=frozenset({"API_KEY"}),
     )
-    store.save_env(state)
+    put_env(store, state)
     store.add_release(replace(release(1), config=dict(state.config), secrets=state.secrets))
     store.close()
 
@@ -473,7 +474,7 @@ def test_a_secret_stored_with_another_key_cannot_be_opened(tmp_path: Path) -> No
 
     first = Store(tmp_path / "a" / "launchdeck.db")
     first.create_app("shop", ["staging"], now=1.0)
-    first.save_env(EnvState("shop", "staging", config={"K": "v"}, secrets=frozenset({"K"})))
+    put_env(first, EnvState("shop", "staging", config={"K": "v"}, secrets=frozenset({"K"})))
     first.close()
 
     other = Store(tmp_path / "a" / "launchdeck.db", Keyring(tmp_path / "b"))

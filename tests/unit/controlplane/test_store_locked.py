@@ -21,6 +21,7 @@ from launchdeck.controlplane.store import EnvState, Store, StoreUnavailable
 from launchdeck.controlplane.workers import EnvWorker
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Release
 from tests.unit.controlplane.engine_fakes import InlineWorkers
+from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane
 from tests.unit.controlplane.test_engine import release
 
@@ -168,7 +169,7 @@ def test_a_deployment_whose_job_hits_a_locked_database_ends_failed_once_it_is_ba
     store = quick_store(db)
     store.create_app("shop", ["staging"], now=1.0)
     store.add_release(release(1))
-    store.save_env(EnvState("shop", "staging", release=1))
+    put_env(store, EnvState("shop", "staging", release=1))
     clock = Clock()
     engine = LockedMidRollout(store, None, None, workers=InlineWorkers(), clock=clock)  # type: ignore[arg-type]
     engine.other = sqlite3.connect(db, isolation_level=None)

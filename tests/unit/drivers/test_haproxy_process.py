@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.clock import ManualClock
 
 from launchdeck.drivers.local.haproxy import Router
 from launchdeck.drivers.local.haproxy_config import RouterPaths
@@ -20,20 +21,6 @@ from launchdeck.drivers.local.haproxy_process import (
 from launchdeck.system import Command, Result, Runner
 
 PATHS = RouterPaths(Path("/srv/ld/router"))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 class ScriptedRunner(Runner):
@@ -80,7 +67,7 @@ def test_missing_haproxy_names_the_package(tmp_path: Path) -> None:
 
 def test_rejected_config_carries_haproxy_output() -> None:
     runner = ScriptedRunner([(1, "[ALERT] parsing [x.cfg:3] : unknown keyword 'bogus'")])
-    procs = HAProxyProcesses(PATHS, runner=runner, clock=FakeClock())
+    procs = HAProxyProcesses(PATHS, runner=runner, clock=ManualClock())
 
     with pytest.raises(ConfigInvalid) as caught:
         procs.check("haproxy", PATHS.candidate)
@@ -89,7 +76,7 @@ def test_rejected_config_carries_haproxy_output() -> None:
 
 
 def test_start_retries_while_the_port_is_held_then_gives_up() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     runner = ScriptedRunner([(1, "[ALERT] Starting frontend http: cannot bind socket")])
     procs = HAProxyProcesses(PATHS, runner=runner, clock=clock)
 
@@ -102,7 +89,7 @@ def test_start_retries_while_the_port_is_held_then_gives_up() -> None:
 
 def test_start_fails_at_once_on_other_errors() -> None:
     runner = ScriptedRunner([(1, "[ALERT] something else")])
-    procs = HAProxyProcesses(PATHS, runner=runner, clock=FakeClock())
+    procs = HAProxyProcesses(PATHS, runner=runner, clock=ManualClock())
 
     with pytest.raises(StartFailed, match="something else"):
         procs.start("haproxy")

@@ -54,7 +54,12 @@ def test_times_show_in_utc_and_the_window_rounds_inwards() -> None:
 
 def test_count_differences_name_the_table() -> None:
     recorded = {"a_prod": {"public.t": 3, "public.u": 1}, "b_prod": {"public.x": 0}}
-    assert compare_counts(recorded, {"a_prod": {"public.t": 3, "public.u": 1}, "b_prod": {"public.x": 0}}) == ""
+    assert (
+        compare_counts(
+            recorded, {"a_prod": {"public.t": 3, "public.u": 1}, "b_prod": {"public.x": 0}}
+        )
+        == ""
+    )
     assert compare_counts(recorded, {"a_prod": {"public.t": 2}}) == (
         "the restored data does not match what was recorded at backup time: "
         "a_prod public.t has 2 rows, 3 recorded; a_prod public.u is missing; "

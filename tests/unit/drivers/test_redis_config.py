@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from launchdeck.drivers.local.redis import RedisPaths, acl_rules, render_acl, render_config
-from launchdeck.drivers.local.redis_client import encode
 
 PATHS = RedisPaths(Path("/srv/ld/addons/redis"))
 
@@ -32,7 +31,3 @@ def test_an_environment_user_reaches_only_its_prefix() -> None:
     assert acl[0].startswith("user default on #") and acl[0].endswith(" ~* &* +@all")
     assert acl[1].startswith("user shop_staging on #")
     assert "pw" not in "".join(acl) and "admin" not in "".join(acl)
-
-
-def test_commands_are_resp_arrays() -> None:
-    assert encode(("SET", "k", 5)) == b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n5\r\n"

@@ -7,27 +7,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += max(seconds, 0.001)
+from tests.clock import ManualClock
 
 
 class InMemoryRuntime:
     """Health is scripted per instance: `health[id](elapsed) -> bool`; `dies` lists instances
     whose process has exited."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.started: dict[str, float] = {}
         self.health: dict[str, Callable[[float], bool]] = {}

@@ -3,7 +3,8 @@ import pytest
 from launchdeck.domain import BuildRef, HealthCheck, Instance, InstanceState, Release, ServiceSpec
 from launchdeck.execution import Executor, RolloutFailed
 from launchdeck.planning import Desired, plan_rollout
-from tests.unit.execution.fakes import FakeClock, InMemoryRuntime, RecordingBook
+from tests.clock import ManualClock
+from tests.unit.execution.fakes import InMemoryRuntime, RecordingBook
 
 WEB = ServiceSpec(
     name="web",
@@ -58,7 +59,7 @@ def run(runtime, book, clock, old, version=2):
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return ManualClock(min_sleep=0.001)
 
 
 def test_rollout_routes_new_before_draining_old(clock):

@@ -2,7 +2,8 @@ import pytest
 
 from launchdeck.domain import HealthCheck, Instance, InstanceState
 from launchdeck.execution import GateFailed, HealthGate
-from tests.unit.execution.fakes import FakeClock, InMemoryRuntime
+from tests.clock import ManualClock
+from tests.unit.execution.fakes import InMemoryRuntime
 
 CHECK = HealthCheck(path="/health", interval=1.0, timeout=1.0, healthy=2, unhealthy=3, grace=10.0)
 
@@ -16,7 +17,7 @@ def started(runtime, id_="web.v1-a", port=30001):
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return ManualClock(min_sleep=0.001)
 
 
 @pytest.fixture

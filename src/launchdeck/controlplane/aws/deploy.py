@@ -80,11 +80,13 @@ def deploy(
         raise StackMissing(name, "it was deleted while this deploy ran; deploy again")
     where = layout(stack, services)
     changed = outcome is Outcome.CHANGED
-    settled = settle(aws, app, env, where, changed=changed, on_event=on_event, clock=clock,
-                     waits=waits)
+    settled = settle(
+        aws, app, env, where, changed=changed, on_event=on_event, clock=clock, waits=waits
+    )
     on_event(Phase(f"{app} {env} runs {ref.digest}" + (f" at {where.url}" if where.url else "")))
-    return replace(result, url=where.url, task_definitions=settled.running,
-                   reconciled=settled.moved)
+    return replace(
+        result, url=where.url, task_definitions=settled.running, reconciled=settled.moved
+    )
 
 
 def check_request(services: Sequence[str], shared_template: str, env_template: str) -> None:

@@ -129,9 +129,7 @@ class StackChanger:
             self._stacks.delete_change_set(change_set_id)
             raise
 
-    def _create(
-        self, change: StackChange, *, creating: bool, keep: list[str]
-    ) -> ChangeSet | None:
+    def _create(self, change: StackChange, *, creating: bool, keep: list[str]) -> ChangeSet | None:
         name = change_set_name(self._clock.now())
         change_set_id = self._stacks.create_change_set(
             change.stack,

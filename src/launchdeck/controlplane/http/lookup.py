@@ -33,7 +33,7 @@ def declared_env(cp: ControlPlane, app: str, env: str, manifest: Manifest) -> En
     target = EnvState(app, env) if new else (state or env_of(cp, app, env))
     check_deployable(cp, target, manifest)
     if new:
-        cp.store.save_env(target)
+        target = cp.store.create_env(target)  # a deploy racing this one may have made it
     return target
 
 

@@ -90,7 +90,7 @@ def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
 def check_declared(routes: Iterable[BaseRoute]) -> None:
     """Every API route declares exactly one permission: the API refuses to start otherwise."""
     wrong = [
-        f"{sorted(route.methods)} {route.path}"
+        f"{sorted(route.methods or ())} {route.path}"
         for route in api_routes(routes)
         if len(declared(route)) != 1
     ]

@@ -117,7 +117,9 @@ def _config_store(session: Session, environ: Mapping[str, str]) -> ConfigValueSt
 
 
 def _bound(
-    provider: creds.CredentialProvider, session: Session, environ: Mapping[str, str],
+    provider: creds.CredentialProvider,
+    session: Session,
+    environ: Mapping[str, str],
     profile: str | None,
 ) -> creds.CredentialProvider | None:
     """The same provider reading `environ`; None drops it (instance metadata when disabled)."""

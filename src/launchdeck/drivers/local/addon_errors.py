@@ -8,7 +8,7 @@ AddonError
 ├── DataDirUnreachable         the service account cannot reach the add-on's directory
 ├── VersionMismatch            a data directory made by another PostgreSQL major version
 ├── AddonStartFailed           the server did not start (port taken, bad config, ...): log tail
-├── AddonQueryFailed           psql or a Redis command answered with an error
+├── AddonQueryFailed           a SQL statement or a Redis command answered with an error
 │   └── RedisAuthFailed        Redis refused the user or password
 ├── BackupFailed               pg_basebackup did not produce a backup
 ├── UnknownBackup              no backup has that id

@@ -40,9 +40,7 @@ def send(procs: Iterable[psutil.Process], sig: signal.Signals) -> None:
             proc.send_signal(sig)
 
 
-def terminate(
-    procs: list[psutil.Process], timeout: float, *, clock: Clock = SYSTEM_CLOCK
-) -> None:
+def terminate(procs: list[psutil.Process], timeout: float, *, clock: Clock = SYSTEM_CLOCK) -> None:
     """SIGTERM, then SIGKILL whatever still runs after `timeout` seconds."""
     send(procs, signal.SIGTERM)
     left = wait_gone(procs, timeout, clock=clock)

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
 import psutil
+from psycopg.abc import Params
 
 from launchdeck.drivers.local import daemons
 from launchdeck.drivers.local import postgres_sql as sql
@@ -40,7 +43,7 @@ from launchdeck.drivers.local.postgres_config import (
     render_conf,
     render_hba,
 )
-from launchdeck.drivers.local.psql import CLIENT_PATH, Endpoint, Psql, scram_verifier
+from launchdeck.drivers.local.psql import CLIENT_PATH, Endpoint, Row, Session, Statement
 from launchdeck.drivers.local.service_user import ServiceUser, service_user
 from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Result, Runner, atomic_write
 
@@ -111,7 +114,6 @@ class PostgresCluster:
         self.archive = archive
         self.shared_buffers = shared_buffers
         self.credentials = CredentialStore(layout.secrets)
-        self.psql = Psql(binaries.tool("psql"), self.runner)
 
     def __repr__(self) -> str:
         return f"PostgresCluster({self.layout.root}, {self.binaries.version}, port={self.port})"
@@ -272,21 +274,33 @@ class PostgresCluster:
     # -- databases ---------------------------------------------------------------------------
 
     def admin(self, database: str = "postgres") -> Endpoint:
-        """The superuser over our socket directory (trust: only we can reach it)."""
-        return Endpoint(str(self.layout.run), self.port, SUPERUSER, database)
+        """The superuser over TCP with its password: the same way in whether we run as root or as
+        the server's account (the socket directory belongs to that account)."""
+        password = self.credentials.get(SUPERUSER)
+        return Endpoint("127.0.0.1", self.port, SUPERUSER, database, password)
 
     def endpoint(self, creds: Credentials) -> Endpoint:
         return Endpoint("127.0.0.1", self.port, creds.role, creds.database, creds.password)
 
-    def query(self, statement: str, *, database: str = "postgres") -> list[list[str]]:
-        return self.psql.query(self.admin(database), statement)
+    @contextmanager
+    def session(self, database: str = "postgres") -> Iterator[Session]:
+        """A connection as the superuser; raises AddonQueryFailed when the server refuses."""
+        with Session(self.admin(database)) as session:
+            yield session
+
+    def query(
+        self, statement: Statement, params: Params | None = None, *, database: str = "postgres"
+    ) -> list[Row]:
+        with self.session(database) as session:
+            return session.execute(statement, params)
 
     def ensure_database(self, app: str, env: str) -> Credentials:
         """The environment's role and database, created when missing (idempotent)."""
         name = environment_key(app, env)
         password = self.credentials.get_or_create(name)
-        self.query(sql.ensure_role(name, scram_verifier(password)))
-        self.query(sql.ensure_database(name, name))
+        with self.session() as session:
+            sql.ensure_role(session, name, password)
+            sql.ensure_database(session, name, name)
         return Credentials(role=name, database=name, password=password)
 
     def database_url(self, creds: Credentials) -> str:
@@ -300,11 +314,12 @@ class PostgresCluster:
     def drop_database(self, app: str, env: str) -> None:
         """Drop the environment's database (closing its connections) and its role."""
         name = environment_key(app, env)
-        self.query(sql.drop_database(name, name))
+        with self.session() as session:
+            sql.drop_database(session, name, name)
         self.credentials.forget(name)
 
     def app_databases(self) -> list[str]:
-        return [row[0] for row in self.query(sql.APP_DATABASES)]
+        return [str(row[0]) for row in self.query(sql.APP_DATABASES)]
 
     def row_counts(self) -> dict[str, dict[str, int]]:
         """Exact row counts of every table of every app database: {database: {table: n}}."""
@@ -315,7 +330,8 @@ class PostgresCluster:
 
     def archive_wal(self, *, timeout: float = 60.0) -> str:
         """Close the current WAL segment and wait until it is in the archive; returns its name."""
-        segment = self.psql.scalar(self.admin(), sql.SWITCH_WAL)
+        with self.session() as session:
+            segment = sql.switch_wal(session)
         deadline = self.clock.monotonic() + timeout
         while not (self.layout.archive / segment).is_file():
             if self.clock.monotonic() >= deadline:

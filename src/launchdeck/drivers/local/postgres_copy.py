@@ -16,7 +16,7 @@ from pathlib import Path
 from launchdeck.drivers.local import postgres_sql as sql
 from launchdeck.drivers.local.addon_errors import AddonQueryFailed
 from launchdeck.drivers.local.postgres import Credentials, PostgresBinaries, PostgresCluster
-from launchdeck.drivers.local.psql import client_env, first_error, ident, literal
+from launchdeck.drivers.local.psql import client_env, first_error
 from launchdeck.system import Command, Runner
 
 
@@ -48,7 +48,8 @@ class DatabaseCopy:
 
     def load(self) -> None:
         """Dump the source and load it into a fresh database owned by the target's role."""
-        self.target.query(sql.ensure_database(self.copy.database, self.target_creds.role))
+        with self.target.session() as session:
+            sql.ensure_database(session, self.copy.database, self.target_creds.role)
         dump = self.workdir / f"{self.copy.database}.dump"
         self.workdir.mkdir(parents=True, exist_ok=True)
         try:
@@ -86,39 +87,19 @@ class DatabaseCopy:
     def swap(self) -> None:
         """Put the copy in the target's place; its instances' connections are closed."""
         target = self.target_creds.database
-        self.target.query(f"ALTER DATABASE {ident(target)} WITH ALLOW_CONNECTIONS false;")
+        self.target.query(sql.allow_connections(target, False))
         try:
-            self.target.query(_swap_sql(target, self.copy.database, self._old))
+            with self.target.session() as session:
+                sql.swap_databases(session, target, self.copy.database, self._old,
+                                   sleep=self.target.clock.sleep)  # fmt: skip
         except AddonQueryFailed:
-            self.target.query(f"ALTER DATABASE {ident(target)} WITH ALLOW_CONNECTIONS true;")
+            self.target.query(sql.allow_connections(target, True))
             self.discard()
             raise
-        self.target.query(f"DROP DATABASE IF EXISTS {ident(self._old)} WITH (FORCE);")
+        self.target.query(sql.drop_database_statement(self._old))
 
     def discard(self) -> None:
-        self.target.query(f"DROP DATABASE IF EXISTS {ident(self.copy.database)} WITH (FORCE);")
-
-
-def _swap_sql(target: str, copy: str, old: str) -> str:
-    """Both renames in one transaction; a backend that is still going away after its
-    termination makes the rename fail with object_in_use, so it is retried for a few seconds."""
-    return (
-        "DO $launchdeck$\nBEGIN\n"
-        "  FOR attempt IN 1..100 LOOP\n"
-        "    PERFORM pg_terminate_backend(pid) FROM pg_stat_activity\n"
-        f"      WHERE datname IN ({literal(target)}, {literal(copy)})"
-        " AND pid <> pg_backend_pid();\n"
-        "    BEGIN\n"
-        f"      EXECUTE {literal(f'ALTER DATABASE {ident(target)} RENAME TO {ident(old)}')};\n"
-        f"      EXECUTE {literal(f'ALTER DATABASE {ident(copy)} RENAME TO {ident(target)}')};\n"
-        "      RETURN;\n"
-        "    EXCEPTION WHEN object_in_use THEN\n"
-        "      PERFORM pg_sleep(0.05);\n"
-        "    END;\n"
-        "  END LOOP;\n"
-        f"  RAISE EXCEPTION 'database % is still in use', {literal(target)};\n"
-        "END\n$launchdeck$;\n"
-    )
+        self.target.query(sql.drop_database_statement(self.copy.database))
 
 
 def _newer(a: PostgresBinaries, b: PostgresBinaries) -> PostgresBinaries:

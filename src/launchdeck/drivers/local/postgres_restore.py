@@ -12,7 +12,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from launchdeck.drivers.local.addon_errors import AddonStartFailed, InvalidAddonInput, RestoreFailed
+from launchdeck.drivers.local.addon_errors import (
+    AddonQueryFailed,
+    AddonStartFailed,
+    InvalidAddonInput,
+    RestoreFailed,
+)
 from launchdeck.drivers.local.postgres import PostgresCluster
 from launchdeck.drivers.local.postgres_config import ClusterLayout, Recovery
 from launchdeck.system import Command, atomic_write
@@ -121,9 +126,11 @@ class Restorer:
         while True:
             if not cluster.alive():
                 raise RestoreFailed("the server stopped during recovery")
-            result = cluster.psql.run(cluster.admin(), "SELECT pg_is_in_recovery();")
-            if result.ok and result.stdout.strip() == "f":
-                return
+            try:
+                if cluster.query("SELECT pg_is_in_recovery()") == [(False,)]:
+                    return
+            except AddonQueryFailed:
+                pass  # not accepting connections yet
             if self.clock.monotonic() >= deadline:
                 raise RestoreFailed(f"still recovering after {timeout:g}s")
             self.clock.sleep(0.1)

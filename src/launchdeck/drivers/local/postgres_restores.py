@@ -25,6 +25,7 @@ from launchdeck.drivers.local.postgres import Credentials, PostgresCluster
 from launchdeck.drivers.local.postgres_backup import Backups
 from launchdeck.drivers.local.postgres_fleet import Fleet, RestoreRecord, is_restore, major_of
 from launchdeck.drivers.local.postgres_places import Placements
+from launchdeck.drivers.local.psql import query
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _check_copy(restored: PostgresCluster, key: str) -> tuple[Credentials, dict[
             "moment; fix: pick a later time or backup"
         )
     creds = restored.ensure_database(*key.split("_", 1))
-    restored.psql.query(restored.endpoint(creds), "SELECT 1;")  # its own login opens it
+    query(restored.endpoint(creds), "SELECT 1")  # its own login opens it
     counts = restored.row_counts().get(key, {})
     return creds, counts
 
@@ -114,7 +115,8 @@ def _check_copy(restored: PostgresCluster, key: str) -> tuple[Credentials, dict[
 def _drop_others(restored: PostgresCluster, key: str) -> None:
     for database in restored.app_databases():
         if database != key and "_" in database:
-            restored.query(sql.drop_database(database, database))
+            with restored.session() as session:
+                sql.drop_database(session, database, database)
             restored.credentials.forget(database)
 
 
@@ -152,7 +154,8 @@ def prune(fleet: Fleet, items: Collection[Prunable]) -> None:
             continue
         cluster = fleet.get(item.cluster)
         if cluster is not None:
-            cluster.query(sql.drop_database(item.database, item.database))
+            with cluster.session() as session:
+                sql.drop_database(session, item.database, item.database)
             cluster.credentials.forget(item.database)
 
 

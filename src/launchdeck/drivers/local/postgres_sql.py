@@ -1,54 +1,125 @@
 """The SQL launchdeck runs as the cluster's superuser: one role and one database per app
-environment, the walls between them, and the per-table row counts backups are checked against.
+environment, the walls between them, the per-table row counts backups are checked against, and
+the renames that swap a pulled copy into place.
 
-Pure: text in, text out. Names are validated before they get here and quoted anyway.
+Names go in as `sql.Identifier` and values as bind parameters. Utility statements (CREATE ROLE,
+ALTER DATABASE, ...) take no bind parameters, so the one value they carry, a role's password
+verifier, goes in as `sql.Literal`, quoted by libpq.
+
+Passwords: the verifier is computed on our side by libpq (Session.scram_verifier) and sent in
+place of the password. The alternative, `ALTER ROLE ... PASSWORD 'plain'` hashed by the server,
+would put the plain password into the statement text, which the server writes to its log whenever
+log_statement covers DDL, and for any statement that fails (log_min_error_statement is `error` by
+default), and which pg_stat_activity shows while it runs. A verifier in those places gives nothing
+away that pg_authid does not already hold.
 """
 
 from __future__ import annotations
 
-from launchdeck.drivers.local.psql import ident, literal
+from collections.abc import Callable
 
-ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+from psycopg import sql
+
+from launchdeck.drivers.local.psql import QueryFailed, Session
+
+ROLE_ATTRIBUTES = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+OBJECT_IN_USE = "55006"  # a database someone is still connected to
 
 
-def ensure_role(role: str, verifier: str) -> str:
+def role_statement(verb: str, role: str, verifier: str) -> sql.Composed:
+    """`CREATE` or `ALTER` the role with our attributes and this password verifier."""
+    return sql.SQL("{} ROLE {} WITH {} PASSWORD {}").format(
+        sql.SQL(verb), sql.Identifier(role), ROLE_ATTRIBUTES, sql.Literal(verifier)
+    )
+
+
+def ensure_role(session: Session, role: str, password: str) -> None:
     """Create the role, or reset its attributes and password (the same password, a new salt)."""
-    return (
-        "DO $launchdeck$\nBEGIN\n"
-        f"  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {literal(role)}) THEN\n"
-        f"    ALTER ROLE {ident(role)} WITH {ROLE_ATTRIBUTES} PASSWORD {literal(verifier)};\n"
-        "  ELSE\n"
-        f"    CREATE ROLE {ident(role)} WITH {ROLE_ATTRIBUTES} PASSWORD {literal(verifier)};\n"
-        "  END IF;\nEND\n$launchdeck$;\n"
+    exists = session.scalar("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+    verifier = session.scram_verifier(password, role)
+    session.execute(role_statement("ALTER" if exists else "CREATE", role, verifier))
+
+
+def database_walls(database: str, owner: str) -> list[sql.Composed]:
+    """Only the owner may connect: a staging role is refused on production, and no app role may
+    wander into the maintenance databases."""
+    db, who = sql.Identifier(database), sql.Identifier(owner)
+    return [
+        sql.SQL("ALTER DATABASE {} OWNER TO {}").format(db, who),
+        sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db),
+        sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(db, who),
+        sql.SQL("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC").format(),
+        sql.SQL("REVOKE CONNECT ON DATABASE template1 FROM PUBLIC").format(),
+    ]
+
+
+def ensure_database(session: Session, database: str, owner: str) -> None:
+    """Create the database when missing (CREATE DATABASE cannot run in a transaction, which is
+    why the session is in autocommit), then put up its walls."""
+    if not session.scalar("SELECT 1 FROM pg_database WHERE datname = %s", (database,)):
+        create = sql.SQL("CREATE DATABASE {} OWNER {}")
+        session.execute(create.format(sql.Identifier(database), sql.Identifier(owner)))
+    for statement in database_walls(database, owner):
+        session.execute(statement)
+
+
+def drop_database_statement(database: str) -> sql.Composed:
+    """Drop it, closing every connection to it."""
+    return sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+
+
+def drop_database(session: Session, database: str, role: str) -> None:
+    session.execute(drop_database_statement(database))
+    session.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def allow_connections(database: str, allowed: bool) -> sql.Composed:
+    return sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
+        sql.Identifier(database), sql.SQL("true" if allowed else "false")
     )
 
 
-def ensure_database(database: str, owner: str) -> str:
-    """CREATE DATABASE cannot run inside DO or a transaction, so psql's \\gexec runs it when the
-    database is missing. Only the owner may connect: a staging role is refused on production."""
-    return (
-        f"SELECT format('CREATE DATABASE %I OWNER %I', {literal(database)}, {literal(owner)})\n"
-        f"WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = {literal(database)})\n"
-        "\\gexec\n"
-        f"ALTER DATABASE {ident(database)} OWNER TO {ident(owner)};\n"
-        f"REVOKE ALL ON DATABASE {ident(database)} FROM PUBLIC;\n"
-        f"GRANT CONNECT, TEMPORARY ON DATABASE {ident(database)} TO {ident(owner)};\n"
-        # nor may an app role wander into the maintenance databases
-        "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;\n"
-        "REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;\n"
+def rename_database(old: str, new: str) -> sql.Composed:
+    return sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+        sql.Identifier(old), sql.Identifier(new)
     )
 
 
-def drop_database(database: str, role: str) -> str:
-    return (
-        f"DROP DATABASE IF EXISTS {ident(database)} WITH (FORCE);\n"
-        f"DROP ROLE IF EXISTS {ident(role)};\n"
-    )
+TERMINATE = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = ANY(%s) AND pid <> pg_backend_pid()"
+)
+
+
+def swap_databases(
+    session: Session,
+    target: str,
+    copy: str,
+    old: str,
+    *,
+    sleep: Callable[[float], None],
+    attempts: int = 100,
+) -> None:
+    """`target` becomes `old` and `copy` becomes `target`, both in one transaction. A backend
+    still going away after its termination makes a rename fail with object_in_use, so the swap is
+    retried for a few seconds."""
+    for _ in range(attempts):
+        session.execute(TERMINATE, ([target, copy],))
+        try:
+            with session.transaction():
+                session.execute(rename_database(target, old))
+                session.execute(rename_database(copy, target))
+            return
+        except QueryFailed as exc:
+            if exc.sqlstate != OBJECT_IN_USE:
+                raise
+        sleep(0.05)
+    raise QueryFailed(f"database {target} is still in use", OBJECT_IN_USE)
 
 
 APP_DATABASES = (
     "SELECT datname FROM pg_database "
-    "WHERE datallowconn AND NOT datistemplate AND datname <> 'postgres' ORDER BY 1;\n"
+    "WHERE datallowconn AND NOT datistemplate AND datname <> 'postgres' ORDER BY 1"
 )
 
 # Exact counts in one statement: query_to_xml runs a count(*) per table inside the query.
@@ -61,9 +132,13 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
-ORDER BY 1;
+ORDER BY 1
 """
 
-# A commit stamped now (a time target needs a commit after it to stop at), then a segment
-# switch so everything up to now goes to the archive.
-SWITCH_WAL = "SELECT txid_current();\nSELECT pg_walfile_name(pg_switch_wal());\n"
+
+def switch_wal(session: Session) -> str:
+    """A commit stamped now (a time target needs a commit after it to stop at), then a segment
+    switch so everything up to now goes to the archive; returns the closed segment's name."""
+    session.execute("SELECT txid_current()")
+    segment: str = session.scalar("SELECT pg_walfile_name(pg_switch_wal())")
+    return segment

@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -222,8 +222,8 @@ class RedisServer:
     def _pong(self) -> bool:
         try:
             with self.client() as client:
-                return client.call("PING") == "PONG"
-        except (OSError, AddonQueryFailed):
+                return client.ping()
+        except AddonQueryFailed:  # refused, or still loading its AOF
             return False
 
     def stop(self, *, timeout: float = 10.0) -> None:
@@ -269,22 +269,22 @@ class RedisServer:
         """The environment's ACL user (idempotent); applied at once when the server runs."""
         user = environment_key(app, env)
         password = self.credentials.get_or_create(user)
-        self._apply("SETUSER", user, "reset", *acl_rules(user, password))
+        self._apply(lambda client: client.set_user(user, acl_rules(user, password)))
         return RedisCredentials(user=user, key_prefix=key_prefix(user), password=password)
 
     def drop_user(self, app: str, env: str) -> None:
         """Remove the user and close its connections; its keys stay."""
         user = environment_key(app, env)
         self.credentials.forget(user)
-        self._apply("DELUSER", user)
+        self._apply(lambda client: client.delete_user(user))
 
-    def _apply(self, *acl: str) -> None:
+    def _apply(self, change: Callable[[RedisClient], None]) -> None:
         """Change the running server user by user (ACL LOAD would drop every client of every
         user), and the ACL file it reads at its next start."""
         self._write_acl()
         if self.alive():
             with self.client() as client:
-                client.call("ACL", *acl)
+                change(client)
 
     def redis_url(self, creds: RedisCredentials | None = None) -> str:
         """REDIS_URL for an environment's user, or the control plane's when `creds` is None."""
