@@ -20,11 +20,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from launchdeck.drivers.local.postgres import PostgresCluster, installed_versions, open_cluster
-from launchdeck.drivers.local.postgres_backup import Backups
-from launchdeck.drivers.local.postgres_config import Recovery
-from launchdeck.drivers.local.postgres_restore import free_loopback_port
-from launchdeck.drivers.local.psql import Endpoint, query, scalar
+from launchdeck.drivers.local.postgres.backups import Backups
+from launchdeck.drivers.local.postgres.client import Endpoint, query, scalar
+from launchdeck.drivers.local.postgres.cluster import (
+    PostgresCluster,
+    installed_versions,
+    open_cluster,
+)
+from launchdeck.drivers.local.postgres.config import Recovery
+from launchdeck.drivers.local.postgres.recovery import free_loopback_port
 
 TARGET_BYTES = 100 * 1000 * 1000
 ROWS_PER_BATCH = 200_000  # ~28 MB of heap each

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 
 from launchdeck.drivers.local.daemons import wait_gone
-from launchdeck.drivers.local.postgres import installed_versions
+from launchdeck.drivers.local.postgres.cluster import installed_versions
 
 
 def free_port() -> int:

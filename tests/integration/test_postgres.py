@@ -23,14 +23,14 @@ from launchdeck.drivers.local.addon_errors import (
     InvalidAddonInput,
     VersionMismatch,
 )
-from launchdeck.drivers.local.postgres import (
+from launchdeck.drivers.local.postgres.client import Endpoint, query, scalar
+from launchdeck.drivers.local.postgres.cluster import (
     PostgresCluster,
     find_postgres,
     installed_versions,
     open_cluster,
 )
-from launchdeck.drivers.local.postgres_config import ClusterLayout, archive_command
-from launchdeck.drivers.local.psql import Endpoint, query, scalar
+from launchdeck.drivers.local.postgres.config import ClusterLayout, archive_command
 from launchdeck.system import Command, Runner
 
 VERSION = newest_postgres()
@@ -93,7 +93,7 @@ def test_the_server_outlives_the_process_that_started_it(cluster: PostgresCluste
     cluster.stop()
     assert not cluster.alive()
     starter = (
-        "import sys; from pathlib import Path; from launchdeck.drivers.local.postgres import "
+        "import sys; from pathlib import Path; from launchdeck.drivers.local.postgres.cluster import "
         "open_cluster; print(open_cluster(sys.argv[1], root=Path(sys.argv[2]), "
         "port=int(sys.argv[3])).ensure_running())"
     )

@@ -25,10 +25,10 @@ from launchdeck.drivers.local.addon_errors import (
     RestoreTargetOutOfRange,
     UnknownBackup,
 )
-from launchdeck.drivers.local.postgres import Credentials, PostgresCluster, open_cluster
-from launchdeck.drivers.local.postgres_backup import MANIFEST, Backups, sha256, wal_segment
-from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
-from launchdeck.drivers.local.psql import Session, scalar
+from launchdeck.drivers.local.postgres.backup_record import Backup, BackupStatus
+from launchdeck.drivers.local.postgres.backups import MANIFEST, Backups, sha256, wal_segment
+from launchdeck.drivers.local.postgres.client import Session, scalar
+from launchdeck.drivers.local.postgres.cluster import Credentials, PostgresCluster, open_cluster
 
 VERSION = newest_postgres()
 
@@ -159,8 +159,8 @@ def test_a_verified_backup_and_the_wal_archive_are_copied_to_the_admin_s_bucket(
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
 
-    from launchdeck.controlplane.backup_target import BackupTargetFile, parse_target
-    from launchdeck.controlplane.backups import s3_copier
+    from launchdeck.controlplane.databases.backups import s3_copier
+    from launchdeck.controlplane.databases.target import BackupTargetFile, parse_target
     from launchdeck.controlplane.secrets import Keyring
 
     # the daemon has no AWS credentials at all: only the target's access key can sign

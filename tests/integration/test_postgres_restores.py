@@ -26,8 +26,8 @@ from launchdeck.drivers.local.addon_errors import (
 )
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.ports import PortAllocator
-from launchdeck.drivers.local.postgres_backup_record import BackupStatus
-from launchdeck.drivers.local.psql import query, scalar
+from launchdeck.drivers.local.postgres.backup_record import BackupStatus
+from launchdeck.drivers.local.postgres.client import query, scalar
 
 VERSION = newest_postgres()
 

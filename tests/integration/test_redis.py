@@ -21,8 +21,8 @@ from launchdeck.drivers.local.addon_errors import (
     InvalidAddonInput,
     RedisAuthFailed,
 )
-from launchdeck.drivers.local.redis import RedisServer, find_redis
-from launchdeck.drivers.local.redis_client import RedisClient, RedisReplyError
+from launchdeck.drivers.local.redis.client import RedisClient, RedisReplyError
+from launchdeck.drivers.local.redis.server import RedisServer, find_redis
 
 pytestmark = [
     pytest.mark.integration,

@@ -23,10 +23,10 @@ import psutil
 import pytest
 
 from launchdeck.domain.models import HealthCheck
-from launchdeck.drivers.local import haproxy as router_module
-from launchdeck.drivers.local.haproxy import Backend, Router
-from launchdeck.drivers.local.haproxy_api import RuntimeApi, ServerStat, UnixSocketTransport
-from launchdeck.drivers.local.haproxy_errors import ConfigInvalid
+from launchdeck.drivers.local.router import haproxy as router_module
+from launchdeck.drivers.local.router.errors import ConfigInvalid
+from launchdeck.drivers.local.router.haproxy import Backend, Router
+from launchdeck.drivers.local.router.runtime_api import RuntimeApi, ServerStat, UnixSocketTransport
 
 pytestmark = [
     pytest.mark.integration,

@@ -19,7 +19,7 @@ import uvicorn
 from launchdeck.controlplane.errors import ApiError
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.owner import Credentials, OwnerToken
-from launchdeck.controlplane.service import ControlPlane
+from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.settings import Settings
 from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.system import FileLock, atomic_write

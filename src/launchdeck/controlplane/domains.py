@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Manifest

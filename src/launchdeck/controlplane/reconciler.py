@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 from typing import assert_never
 
-from launchdeck.controlplane.engine import Engine, new_instance_id
+from launchdeck.controlplane.deploys.engine import Engine, new_instance_id
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import Instance, InstanceState, Release
 from launchdeck.drivers.local.addons import AddonError

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.domain import Deployment, Release
 from launchdeck.system import OPEN, Jail
 

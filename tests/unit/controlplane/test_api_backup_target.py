@@ -16,7 +16,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.backup_target import BackupTargetFile
+from launchdeck.controlplane.databases.target import BackupTargetFile
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.secrets import Keyring
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from launchdeck.controlplane.databases.restores import Restores
 from launchdeck.controlplane.http import create_api
-from launchdeck.controlplane.restores import Restores
 from launchdeck.controlplane.store import EnvState
 from launchdeck.drivers.local.addon_errors import RestoreTargetOutOfRange, UnknownBackup
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane

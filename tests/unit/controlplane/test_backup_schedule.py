@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from launchdeck.controlplane.backup_schedule import (
+from launchdeck.controlplane.databases.schedule import (
     RETRY_AFTER,
     backup_due,
     expired,
@@ -10,7 +10,7 @@ from launchdeck.controlplane.backup_schedule import (
     unverified,
 )
 from launchdeck.domain import BackupPolicy, PostgresAddon
-from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
+from launchdeck.drivers.local.postgres.backup_record import Backup, BackupStatus
 
 HOUR, DAY = 3600.0, 86400.0
 NOW = 1_800_000_000.0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from launchdeck.controlplane.backup_target import (
+from launchdeck.controlplane.databases.target import (
     BackupTarget,
     BackupTargetFile,
     TargetUnreadable,
@@ -19,7 +19,7 @@ from launchdeck.controlplane.backup_target import (
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import BackupCopy
-from launchdeck.drivers.local.backup_copies import S3Credentials
+from launchdeck.drivers.local.postgres.copies import S3Credentials
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TARGET = BackupTarget(

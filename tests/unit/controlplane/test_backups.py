@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from launchdeck.controlplane.backup_scheduler import BackupScheduler
-from launchdeck.controlplane.backup_target import BackupTarget, TargetUnreadable
-from launchdeck.controlplane.backups import BackupService
+from launchdeck.controlplane.databases.backups import BackupService
+from launchdeck.controlplane.databases.scheduler import BackupScheduler
+from launchdeck.controlplane.databases.target import BackupTarget, TargetUnreadable
 from launchdeck.controlplane.notify import Notice
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import (
@@ -23,9 +23,9 @@ from launchdeck.domain import (
 )
 from launchdeck.drivers.local.addon_errors import AddonQueryFailed
 from launchdeck.drivers.local.addons import ClusterUse
-from launchdeck.drivers.local.backup_copies import CopyResult, S3Credentials
-from launchdeck.drivers.local.postgres_backup_record import Backup, BackupStatus
-from launchdeck.drivers.local.postgres_places import Stint
+from launchdeck.drivers.local.postgres.backup_record import Backup, BackupStatus
+from launchdeck.drivers.local.postgres.copies import CopyResult, S3Credentials
+from launchdeck.drivers.local.postgres.places import Stint
 from tests.clock import ManualClock
 
 HOUR, DAY = 3600.0, 86400.0

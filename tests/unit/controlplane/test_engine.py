@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.controlplane.engine import Engine, new_instance_id
+from launchdeck.controlplane.deploys.engine import Engine, new_instance_id
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import (

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from launchdeck.build import Artifact
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.domains import add_domain
-from launchdeck.controlplane.engine import Engine
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import BuildRef, BuildSpec, DeploymentState, Release
 from launchdeck.manifest import parse_manifest

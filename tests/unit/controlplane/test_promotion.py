@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from launchdeck.build import Artifact, UnknownBuild
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.promotion import ConfigDiff, plan_promotion, promotion_json
 from launchdeck.controlplane.errors import Conflict, Invalid
-from launchdeck.controlplane.promotion import ConfigDiff, plan_promotion, promotion_json
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import (
     BuildRef,

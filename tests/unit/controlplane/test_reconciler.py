@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.reconciler import Reconciler
 from launchdeck.controlplane.store import Store
 from launchdeck.domain import (
@@ -279,6 +280,9 @@ def test_nothing_is_done_while_a_deployment_holds_the_environment(
         assert web.id in ids(store)["web"] and driver.log == []
     finally:
         release.set()
+    deadline = time.monotonic() + 5
+    while worker.busy and time.monotonic() < deadline:  # the worker thread lets go
+        time.sleep(0.005)
     with worker.lock:  # the job ran and let go; a job holding the lock is the other case
         reconciler.reconcile_once()
         assert web.id in ids(store)["web"] and driver.log == []

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.journal import Journal
+from launchdeck.controlplane.deploys.workers import EnvWorker
 from launchdeck.controlplane.http import create_api
-from launchdeck.controlplane.journal import Journal
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store, StoreUnavailable
-from launchdeck.controlplane.workers import EnvWorker
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Release
 from tests.unit.controlplane.engine_fakes import InlineWorkers
 from tests.unit.controlplane.store_fixtures import put_env

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from launchdeck.controlplane.workers import EnvWorker, Workers
+from launchdeck.controlplane.deploys.workers import EnvWorker, Workers
 
 WAIT = 2.0  # generous upper bound; every wait below ends as soon as its condition holds
 

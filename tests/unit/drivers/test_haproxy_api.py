@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.drivers.local.haproxy_api import (
+from launchdeck.drivers.local.router.errors import (
+    ApiUnavailable,
+    NoSuchBackend,
+    NoSuchServer,
+    RuntimeApiError,
+)
+from launchdeck.drivers.local.router.runtime_api import (
     MasterCli,
     Processes,
     RuntimeApi,
     UnixSocketTransport,
     normalize_status,
     parse_stat,
-)
-from launchdeck.drivers.local.haproxy_errors import (
-    ApiUnavailable,
-    NoSuchBackend,
-    NoSuchServer,
-    RuntimeApiError,
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from launchdeck.domain.models import HealthCheck
-from launchdeck.drivers.local.haproxy_config import (
+from launchdeck.drivers.local.router.config import (
     Backend,
     RouterPaths,
     RouterState,
@@ -23,7 +23,7 @@ from launchdeck.drivers.local.haproxy_config import (
     state_to_json,
     validated_backend,
 )
-from launchdeck.drivers.local.haproxy_errors import InvalidRouterInput
+from launchdeck.drivers.local.router.errors import InvalidRouterInput
 
 PATHS = RouterPaths(Path("/srv/ld/router"))
 HEALTH = HealthCheck(path="/health", interval=1.0, timeout=2.0, healthy=2, unhealthy=3)

@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 from tests.clock import ManualClock
 
-from launchdeck.drivers.local.haproxy import Router
-from launchdeck.drivers.local.haproxy_config import RouterPaths
-from launchdeck.drivers.local.haproxy_errors import (
+from launchdeck.drivers.local.router.config import RouterPaths
+from launchdeck.drivers.local.router.errors import (
     ConfigInvalid,
     HAProxyNotInstalled,
     StartFailed,
 )
-from launchdeck.drivers.local.haproxy_process import (
+from launchdeck.drivers.local.router.haproxy import Router
+from launchdeck.drivers.local.router.process import (
     HAProxyProcesses,
     check_config,
     find_haproxy,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from launchdeck.drivers.local.postgres_config import (
+from launchdeck.drivers.local.postgres.config import (
     ClusterLayout,
     Recovery,
     ServerSettings,

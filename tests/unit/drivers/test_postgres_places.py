@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from launchdeck.domain import BackupCopy, BackupPolicy, PostgresAddon
-from launchdeck.drivers.local.postgres_places import FILE, Placements
+from launchdeck.drivers.local.postgres.places import FILE, Placements
 
 
 def test_the_backup_copy_target_survives_the_file_and_old_files_have_none(tmp_path: Path) -> None:

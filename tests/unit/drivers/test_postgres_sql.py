@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from psycopg import sql
 
-from launchdeck.drivers.local import postgres_sql
-from launchdeck.drivers.local.psql import QueryFailed
+from launchdeck.drivers.local.postgres import sql as postgres_sql
+from launchdeck.drivers.local.postgres.client import QueryFailed
 
 PASSWORD = "plain-password-never-sent"
 ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import psycopg
 
-from launchdeck.drivers.local.psql import Endpoint, connect_params, failure, first_error
+from launchdeck.drivers.local.postgres.client import Endpoint, connect_params, failure, first_error
 
 
 def test_every_connection_parameter_is_given_so_the_environment_steers_nothing() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from launchdeck.drivers.local.redis import RedisPaths, acl_rules, render_acl, render_config
+from launchdeck.drivers.local.redis.server import RedisPaths, acl_rules, render_acl, render_config
 
 PATHS = RedisPaths(Path("/srv/ld/addons/redis"))
 

@@ -12,7 +12,7 @@ from launchdeck.controlplane.auth import Permission
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs
-from launchdeck.controlplane.service import ControlPlane, deployment_json
+from launchdeck.controlplane.plane import ControlPlane, deployment_json
 from launchdeck.domain import Addons, PostgresAddon, RedisAddon
 
 ADDONS = "/v1/apps/{name}/envs/{env}/addons"

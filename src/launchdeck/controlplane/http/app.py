@@ -26,7 +26,7 @@ from launchdeck.controlplane.http import (
 )
 from launchdeck.controlplane.http.security import Authenticate, check_declared
 from launchdeck.controlplane.owner import OwnerToken
-from launchdeck.controlplane.service import ControlPlane
+from launchdeck.controlplane.plane import ControlPlane
 
 INVALID_REQUEST_FIX = (
     "check the request's fields against the API's shape (served at /docs when the server runs "

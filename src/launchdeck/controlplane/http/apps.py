@@ -14,7 +14,7 @@ from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import app_of, env_of
 from launchdeck.controlplane.http.security import needs
-from launchdeck.controlplane.service import ControlPlane
+from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.domain import NAME_RE
 
 DEFAULT_ENVS = ["staging", "production"]

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from launchdeck.controlplane.auth import Permission, authorize
-from launchdeck.controlplane.databases import Databases
+from launchdeck.controlplane.databases.wiring import Databases
 from launchdeck.controlplane.errors import addon_errors
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs, principal_of
-from launchdeck.controlplane.service import ControlPlane, deployment_json
+from launchdeck.controlplane.plane import ControlPlane, deployment_json
 
 DB = "/v1/apps/{name}/envs/{env}/db"
 

@@ -20,7 +20,7 @@ from launchdeck.controlplane.git import environment_for
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import app_of, declared_env
 from launchdeck.controlplane.http.security import needs, principal_of
-from launchdeck.controlplane.service import ControlPlane, deployment_json, event_json
+from launchdeck.controlplane.plane import ControlPlane, deployment_json, event_json
 from launchdeck.controlplane.uploads import UPLOAD_LIMITS, receive, unpack
 from launchdeck.domain import Manifest
 from launchdeck.manifest import ManifestError, load_manifest

@@ -12,7 +12,7 @@ from launchdeck.controlplane.domains import add_domain, domains_json, remove_dom
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs
-from launchdeck.controlplane.service import ControlPlane
+from launchdeck.controlplane.plane import ControlPlane
 
 DOMAINS = "/v1/apps/{name}/envs/{env}/domains"
 

@@ -10,14 +10,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.deploys.promotion import promotion_json
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.deploys import ndjson
 from launchdeck.controlplane.http.lookup import check_deployable, env_of
 from launchdeck.controlplane.http.security import needs
 from launchdeck.controlplane.logs import LogQuery
-from launchdeck.controlplane.promotion import promotion_json
-from launchdeck.controlplane.service import ControlPlane, deployment_json
+from launchdeck.controlplane.plane import ControlPlane, deployment_json
 
 
 class Rollback(BaseModel):

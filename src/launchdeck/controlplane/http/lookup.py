@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from launchdeck.controlplane.domains import check_manifest_domains
 from launchdeck.controlplane.errors import Invalid, unknown_app, unknown_env
-from launchdeck.controlplane.service import ControlPlane
+from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import NAME_RE, Manifest
 from launchdeck.manifest import ManifestError

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from launchdeck.controlplane.auth import Permission
-from launchdeck.controlplane.backup_target import (
+from launchdeck.controlplane.databases.target import (
     NO_TARGET,
     BackupTargetFile,
     TargetUnreadable,
@@ -17,7 +17,7 @@ from launchdeck.controlplane.backup_target import (
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.security import needs
-from launchdeck.controlplane.service import ControlPlane
+from launchdeck.controlplane.plane import ControlPlane
 
 TARGET = "/v1/settings/backup-target"
 

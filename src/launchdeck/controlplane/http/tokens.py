@@ -16,7 +16,7 @@ from launchdeck.controlplane.errors import Invalid, NotFound
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.security import needs
 from launchdeck.controlplane.owner import OwnerToken
-from launchdeck.controlplane.service import ControlPlane
+from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.store import TokenRecord
 
 TOKEN_NAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")

@@ -27,24 +27,24 @@ from launchdeck.domain import Addons, PostgresAddon
 from launchdeck.drivers.local.addon_errors import AddonError, InvalidAddonInput
 from launchdeck.drivers.local.credential_store import environment_key
 from launchdeck.drivers.local.ports import PortAllocator
-from launchdeck.drivers.local.postgres import (
+from launchdeck.drivers.local.postgres.backups import Backups
+from launchdeck.drivers.local.postgres.cluster import (
     Credentials,
     PostgresCluster,
     find_postgres,
     installed_versions,
 )
-from launchdeck.drivers.local.postgres_backup import Backups
-from launchdeck.drivers.local.postgres_copy import DatabaseCopy
-from launchdeck.drivers.local.postgres_fleet import Fleet, is_restore, major_of
-from launchdeck.drivers.local.postgres_places import Placement, Placements, Stint
-from launchdeck.drivers.local.postgres_restores import (
+from launchdeck.drivers.local.postgres.copy import DatabaseCopy
+from launchdeck.drivers.local.postgres.fleet import Fleet, is_restore, major_of
+from launchdeck.drivers.local.postgres.places import Placement, Placements, Stint
+from launchdeck.drivers.local.postgres.restores import (
     Prunable,
     Restored,
     plan_prune,
     prune,
     restore_environment,
 )
-from launchdeck.drivers.local.redis import RedisServer
+from launchdeck.drivers.local.redis.server import RedisServer
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write, passable_dirs
 
 __all__ = ["AddonError", "AddonHost", "Attachment", "ClusterUse", "Database", "Prunable"]

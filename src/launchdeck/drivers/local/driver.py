@@ -11,11 +11,11 @@ from pathlib import Path
 from launchdeck.build import Artifact, Builder
 from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
 from launchdeck.drivers.local.cgroups import Cgroups
-from launchdeck.drivers.local.haproxy import Backend, Router
 from launchdeck.drivers.local.health import probe
 from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.processes import Launch, Proc, Processes
+from launchdeck.drivers.local.router.haproxy import Backend, Router
 from launchdeck.system import OPEN, Jail
 
 # What app code gets of the daemon's environment (HOME is its account's, from its jail)

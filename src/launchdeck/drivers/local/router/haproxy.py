@@ -21,14 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
-from launchdeck.drivers.local.haproxy_api import (
-    MasterCli,
-    Processes,
-    RuntimeApi,
-    ServerStat,
-    UnixSocketTransport,
-)
-from launchdeck.drivers.local.haproxy_config import (
+from launchdeck.drivers.local.router.config import (
     PLACEHOLDER_PORT,
     Backend,
     RouterPaths,
@@ -47,7 +40,7 @@ from launchdeck.drivers.local.haproxy_config import (
     validate_server,
     validated_backend,
 )
-from launchdeck.drivers.local.haproxy_errors import (
+from launchdeck.drivers.local.router.errors import (
     ApiUnavailable,
     InvalidRouterInput,
     NoSuchBackend,
@@ -60,7 +53,14 @@ from launchdeck.drivers.local.haproxy_errors import (
     UnknownBackend,
     UnknownServer,
 )
-from launchdeck.drivers.local.haproxy_process import HAProxyProcesses, find_haproxy
+from launchdeck.drivers.local.router.process import HAProxyProcesses, find_haproxy
+from launchdeck.drivers.local.router.runtime_api import (
+    MasterCli,
+    Processes,
+    RuntimeApi,
+    ServerStat,
+    UnixSocketTransport,
+)
 from launchdeck.system import SYSTEM_CLOCK, Clock, FileLock, Runner, atomic_write
 
 __all__ = ["Backend", "Router", "Server"]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import psutil
 
-from launchdeck.drivers.local.haproxy_config import RouterPaths
-from launchdeck.drivers.local.haproxy_errors import (
+from launchdeck.drivers.local.router.config import RouterPaths
+from launchdeck.drivers.local.router.errors import (
     ConfigInvalid,
     HAProxyNotInstalled,
     StartFailed,

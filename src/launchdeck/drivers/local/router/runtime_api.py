@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from launchdeck.drivers.local.haproxy_errors import (
+from launchdeck.drivers.local.router.errors import (
     ApiUnavailable,
     NoSuchBackend,
     NoSuchServer,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from launchdeck.controlplane.backups import BackupService
+from launchdeck.controlplane.databases.backups import BackupService
 from launchdeck.drivers.local.addon_errors import AddonError
 
 log = logging.getLogger("launchdeck.backups")

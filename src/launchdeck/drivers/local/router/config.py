@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from launchdeck.domain.models import HealthCheck
-from launchdeck.drivers.local.haproxy_errors import InvalidRouterInput
+from launchdeck.drivers.local.router.errors import InvalidRouterInput
 
 ServerState = Literal["ready", "drain", "maint"]
 SERVER_STATES: tuple[ServerState, ...] = ("ready", "drain", "maint")

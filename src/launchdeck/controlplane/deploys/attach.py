@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from launchdeck.controlplane.journal import Journal
+from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import Addons, Deployment, DeploymentState
 from launchdeck.drivers.local.addons import AddonError, AddonHost, Attachment

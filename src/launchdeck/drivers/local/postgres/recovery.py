@@ -18,8 +18,8 @@ from launchdeck.drivers.local.addon_errors import (
     InvalidAddonInput,
     RestoreFailed,
 )
-from launchdeck.drivers.local.postgres import PostgresCluster
-from launchdeck.drivers.local.postgres_config import ClusterLayout, Recovery
+from launchdeck.drivers.local.postgres.cluster import PostgresCluster
+from launchdeck.drivers.local.postgres.config import ClusterLayout, Recovery
 from launchdeck.system import Command, atomic_write
 
 BASE_ARCHIVE = "base.tar.gz"

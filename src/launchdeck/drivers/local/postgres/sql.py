@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from psycopg import sql
 
-from launchdeck.drivers.local.psql import QueryFailed, Session
+from launchdeck.drivers.local.postgres.client import QueryFailed, Session
 
 ROLE_ATTRIBUTES = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
 OBJECT_IN_USE = "55006"  # a database someone is still connected to

@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from launchdeck.controlplane.backups import BackupService
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.databases.backups import BackupService
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment
 from launchdeck.drivers.local.addons import AddonHost, Prunable
-from launchdeck.drivers.local.postgres_backup_record import show_time
+from launchdeck.drivers.local.postgres.backup_record import show_time
 
 TIME_FORMAT = "ISO 8601 with a timezone, e.g. 2026-11-22T10:15:00Z"
 

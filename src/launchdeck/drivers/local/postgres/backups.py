@@ -30,17 +30,17 @@ from launchdeck.drivers.local.addon_errors import (
     RestoreTargetOutOfRange,
     UnknownBackup,
 )
-from launchdeck.drivers.local.postgres import PostgresCluster
-from launchdeck.drivers.local.postgres_backup_record import (
+from launchdeck.drivers.local.postgres.backup_record import (
     Backup,
     BackupStatus,
     RestoreWindow,
     compare_counts,
     show_time,
 )
-from launchdeck.drivers.local.postgres_config import SUPERUSER, Recovery
-from launchdeck.drivers.local.postgres_restore import Restorer, free_loopback_port
-from launchdeck.drivers.local.psql import client_env, first_error
+from launchdeck.drivers.local.postgres.client import client_env, first_error
+from launchdeck.drivers.local.postgres.cluster import PostgresCluster
+from launchdeck.drivers.local.postgres.config import SUPERUSER, Recovery
+from launchdeck.drivers.local.postgres.recovery import Restorer, free_loopback_port
 from launchdeck.system import Command, atomic_write, passable_dirs
 
 MANIFEST = "backup.json"

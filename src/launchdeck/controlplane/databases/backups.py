@@ -1,5 +1,5 @@
 """Base backups as users see them: listed per environment, taken and verified on demand or on
-the schedule (backup_scheduler), and an alert to the webhooks when one fails.
+the schedule (databases.scheduler), and an alert to the webhooks when one fails.
 
 A backup belongs to a cluster, and every environment whose database lives in that cluster is
 told when one fails: a Notice (`<app>/<env>: backup failed`, the reason as its detail) to the
@@ -21,21 +21,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from launchdeck.controlplane.backup_schedule import backup_due, expired, policy_for, unverified
-from launchdeck.controlplane.backup_target import BackupTarget
+from launchdeck.controlplane.databases.schedule import backup_due, expired, policy_for, unverified
+from launchdeck.controlplane.databases.target import BackupTarget
 from launchdeck.controlplane.notify import Notice, Notifier
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.drivers.local.addon_errors import AddonError, BackupFailed, UnknownBackup
 from launchdeck.drivers.local.addons import AddonHost, ClusterUse
-from launchdeck.drivers.local.backup_copies import CopyResult, s3_copies
-from launchdeck.drivers.local.postgres_backup import Backups
-from launchdeck.drivers.local.postgres_backup_record import (
+from launchdeck.drivers.local.postgres.backup_record import (
     Backup,
     BackupStatus,
     RestoreWindow,
     iso,
     show_time,
 )
+from launchdeck.drivers.local.postgres.backups import Backups
+from launchdeck.drivers.local.postgres.copies import CopyResult, s3_copies
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("launchdeck.backups")

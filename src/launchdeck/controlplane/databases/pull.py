@@ -17,13 +17,13 @@ from typing import Any
 
 from launchdeck.build import Builder
 from launchdeck.controlplane.auth import PROTECTED_ENVS
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Instance, InstanceState, Release
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver
-from launchdeck.drivers.local.postgres_copy import DatabaseCopy
+from launchdeck.drivers.local.postgres.copy import DatabaseCopy
 from launchdeck.manifest.units import format_duration
 from launchdeck.system import Command, Runner
 

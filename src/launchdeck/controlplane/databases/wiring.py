@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from launchdeck.build import Builder
-from launchdeck.controlplane.backup_scheduler import BackupScheduler
-from launchdeck.controlplane.backup_target import BackupTargetFile
-from launchdeck.controlplane.backups import BackupService
-from launchdeck.controlplane.db_pull import Pulls
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.databases.backups import BackupService
+from launchdeck.controlplane.databases.pull import Pulls
+from launchdeck.controlplane.databases.restores import Restores
+from launchdeck.controlplane.databases.scheduler import BackupScheduler
+from launchdeck.controlplane.databases.target import BackupTargetFile
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.notify import Notifier
-from launchdeck.controlplane.restores import Restores
 from launchdeck.controlplane.store import Store
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver

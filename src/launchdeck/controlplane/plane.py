@@ -14,8 +14,8 @@ from typing import Any
 
 from launchdeck.build import Builder
 from launchdeck.controlplane import uploads
-from launchdeck.controlplane.databases import Databases
-from launchdeck.controlplane.engine import Engine
+from launchdeck.controlplane.databases.wiring import Databases
+from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.errors import NotFound
 from launchdeck.controlplane.git import GitRepos
 from launchdeck.controlplane.logs import LogStore
@@ -28,9 +28,9 @@ from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Event, Instance
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, app_host
-from launchdeck.drivers.local.haproxy import Router
 from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.ports import PortAllocator
+from launchdeck.drivers.local.router.haproxy import Router
 
 
 def deployment_json(dep: Deployment) -> dict[str, Any]:

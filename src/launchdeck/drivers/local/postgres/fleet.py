@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from launchdeck.drivers.local.addon_errors import AddonError, InvalidAddonInput
-from launchdeck.drivers.local.postgres import PostgresCluster, open_cluster
-from launchdeck.drivers.local.postgres_backup import Backups
-from launchdeck.drivers.local.postgres_config import ClusterLayout
+from launchdeck.drivers.local.postgres.backups import Backups
+from launchdeck.drivers.local.postgres.cluster import PostgresCluster, open_cluster
+from launchdeck.drivers.local.postgres.config import ClusterLayout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write, passable_dirs
 
 RESTORE_FILE = "restore.json"

@@ -24,7 +24,7 @@ import psutil
 from psycopg.abc import Params
 
 from launchdeck.drivers.local import daemons
-from launchdeck.drivers.local import postgres_sql as sql
+from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.addon_errors import (
     AddonNotInstalled,
     AddonQueryFailed,
@@ -33,7 +33,8 @@ from launchdeck.drivers.local.addon_errors import (
     VersionMismatch,
 )
 from launchdeck.drivers.local.credential_store import CredentialStore, environment_key
-from launchdeck.drivers.local.postgres_config import (
+from launchdeck.drivers.local.postgres.client import CLIENT_PATH, Endpoint, Row, Session, Statement
+from launchdeck.drivers.local.postgres.config import (
     CONF_NAME,
     INCLUDE_LINE,
     SUPERUSER,
@@ -43,7 +44,6 @@ from launchdeck.drivers.local.postgres_config import (
     render_conf,
     render_hba,
 )
-from launchdeck.drivers.local.psql import CLIENT_PATH, Endpoint, Row, Session, Statement
 from launchdeck.drivers.local.service_user import ServiceUser, service_user
 from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Result, Runner, atomic_write
 

@@ -36,7 +36,7 @@ from launchdeck.drivers.local.addon_errors import (
     InvalidAddonInput,
 )
 from launchdeck.drivers.local.credential_store import CredentialStore, environment_key
-from launchdeck.drivers.local.redis_client import RedisClient
+from launchdeck.drivers.local.redis.client import RedisClient
 from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner, atomic_write
 
 PACKAGE = "redis-server"

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from launchdeck.drivers.local import postgres_sql as sql
+from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.addon_errors import InvalidAddonInput, RestoreFailed
-from launchdeck.drivers.local.postgres import Credentials, PostgresCluster
-from launchdeck.drivers.local.postgres_backup import Backups
-from launchdeck.drivers.local.postgres_fleet import Fleet, RestoreRecord, is_restore, major_of
-from launchdeck.drivers.local.postgres_places import Placements
-from launchdeck.drivers.local.psql import query
+from launchdeck.drivers.local.postgres.backups import Backups
+from launchdeck.drivers.local.postgres.client import query
+from launchdeck.drivers.local.postgres.cluster import Credentials, PostgresCluster
+from launchdeck.drivers.local.postgres.fleet import Fleet, RestoreRecord, is_restore, major_of
+from launchdeck.drivers.local.postgres.places import Placements
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from launchdeck.build import Artifact, Builder
-from launchdeck.controlplane.journal import Journal
+from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.domain import (
     Deployment,
     DeploymentState,

@@ -18,17 +18,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from launchdeck.build import Artifact, Builder, BuildError
-from launchdeck.controlplane.attach import Attacher, changes
-from launchdeck.controlplane.book import StoreBook
+from launchdeck.controlplane.deploys.attach import Attacher, changes
+from launchdeck.controlplane.deploys.book import StoreBook
+from launchdeck.controlplane.deploys.journal import Journal
+from launchdeck.controlplane.deploys.phases import Phases
+from launchdeck.controlplane.deploys.promotion import Promotion, plan_promotion, scale_of
+from launchdeck.controlplane.deploys.workers import Workers
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound, Unavailable, addon_errors
-from launchdeck.controlplane.journal import Journal
 from launchdeck.controlplane.notify import Notifier
-from launchdeck.controlplane.phases import Phases
-from launchdeck.controlplane.promotion import Promotion, plan_promotion, scale_of
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.settings import DEFAULT_MAX_SCALE
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.controlplane.workers import Workers
 from launchdeck.domain import (
     Addons,
     Deployment,

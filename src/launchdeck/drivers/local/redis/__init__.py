@@ -1,0 +1,5 @@
+"""The Redis add-on: one server per app environment, AOF persistence, an ACL user per app.
+
+Owns: the server's directory, config and ACL files; its client (redis-py).
+Must not import: the control plane, execution or planning.
+"""
