@@ -7,8 +7,10 @@ Must not import: anything else of launchdeck.
 
 from launchdeck.system.clock import SYSTEM_CLOCK, Clock, SystemClock
 from launchdeck.system.commands import Command, CommandFailed, Result, Runner
+from launchdeck.system.errors import LaunchdeckError
 from launchdeck.system.files import FileLock, atomic_write, passable_dirs
 from launchdeck.system.jail import OPEN, Jail, OpenJail
+from launchdeck.system.waiting import wait_until
 
 __all__ = [
     "OPEN",
@@ -18,10 +20,12 @@ __all__ = [
     "CommandFailed",
     "FileLock",
     "Jail",
+    "LaunchdeckError",
     "OpenJail",
     "Result",
     "Runner",
     "SystemClock",
     "atomic_write",
     "passable_dirs",
+    "wait_until",
 ]
