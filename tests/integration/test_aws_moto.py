@@ -16,7 +16,7 @@ import pytest
 moto_server = pytest.importorskip("moto.server")
 moto_cloudformation = pytest.importorskip("moto.cloudformation.models")
 
-from launchdeck.controlplane.aws import (  # noqa: E402
+from launchdeck.awsdeploy import (  # noqa: E402
     AwsApis,
     DeployEvent,
     Outcome,
@@ -26,7 +26,8 @@ from launchdeck.controlplane.aws import (  # noqa: E402
     open_aws,
     status,
 )
-from launchdeck.drivers.aws.faults import ImageNotPushed  # noqa: E402
+from launchdeck.drivers.aws.credentials import resolve_session  # noqa: E402
+from launchdeck.drivers.aws.errors import ImageNotPushed  # noqa: E402
 
 REGION = "us-east-1"
 APP, ENV, SERVICES = "shop", "staging", ["web"]
@@ -128,7 +129,7 @@ def aws(endpoint: str, tmp_path) -> AwsApis:
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    return open_aws(REGION, environ=environ, endpoint_url=endpoint)
+    return open_aws(resolve_session(REGION, environ), endpoint_url=endpoint)
 
 
 def raw(endpoint: str, service: str):

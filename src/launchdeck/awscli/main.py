@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -22,7 +22,7 @@ from launchdeck.cli.source import parse_since
 from launchdeck.domain import Manifest
 
 if TYPE_CHECKING:
-    from launchdeck.controlplane.aws import AwsApis
+    from launchdeck.awsdeploy import AwsApis
 
 app = typer.Typer(
     help="Run the same manifest on AWS (ECS Fargate, ALB, RDS...) with your AWS credentials.",
@@ -67,7 +67,8 @@ def templates(manifest: Manifest, env: str) -> dict[str, Any]:
     try:
         return {shared_name: synth_shared(manifest), env_name: synth_env(manifest, env)}
     except AwsSynthError as exc:
-        raise CliError(str(exc), "fix the manifest; nothing was sent to AWS") from None
+        fix = exc.fix or "fix the manifest; nothing was sent to AWS"
+        raise CliError(exc.message, fix) from None
 
 
 def compact_bodies(manifest: Manifest, env: str) -> tuple[str, str]:
@@ -93,24 +94,39 @@ def compact_bodies(manifest: Manifest, env: str) -> tuple[str, str]:
 
 @contextmanager
 def aws_errors() -> Iterator[None]:
-    """AWS failures become a CLI error with the reason the wrappers put in them."""
-    from launchdeck.drivers.aws.errors import AwsError as SynthError
-    from launchdeck.drivers.aws.faults import AwsError
+    """AWS failures become a CLI error with the reason and the fix they carry."""
+    from launchdeck.drivers.aws.errors import AwsError
 
     try:
         yield
-    except (AwsError, SynthError) as exc:
-        raise CliError(str(exc)) from None
+    except AwsError as exc:
+        raise CliError(exc.message, exc.fix) from None
 
 
-def connect(manifest: Manifest, env: str, profile: str | None) -> AwsApis:
-    from launchdeck.controlplane.aws import open_aws
+class Target(NamedTuple):
+    """What every AWS use case starts with: `run(*target, ...)`."""
 
-    return open_aws(manifest.for_env(env).aws.region, profile=profile)
+    aws: AwsApis
+    app: str
+    env: str
+    services: list[str]
 
 
-def services_of(manifest: Manifest) -> list[str]:
-    return list(manifest.services)
+@contextmanager
+def on_aws(
+    manifest: Manifest, env: str, profile: str | None, services: list[str] | None = None
+) -> Iterator[Target]:
+    """The app's environment on AWS with the user's credentials (or a CLI error saying where
+    they were looked for); any AWS failure inside becomes a CLI error too."""
+    from launchdeck.awsdeploy import open_aws
+    from launchdeck.drivers.aws.credentials import resolve_session
+
+    assert manifest.app is not None
+    with aws_errors():
+        aws = open_aws(resolve_session(manifest.for_env(env).aws.region, profile=profile))
+        yield Target(
+            aws, manifest.app, env, list(manifest.services) if services is None else services
+        )
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -175,17 +191,16 @@ def deploy(
     profile: ProfileOpt = None,
 ) -> None:
     """Create or update the environment's stack through a change set, then watch ECS roll out."""
-    from launchdeck.controlplane.aws import deploy as run_deploy
+    from launchdeck.awsdeploy import deploy as run_deploy
     from launchdeck.drivers.aws.images import parse_image
 
     manifest = load(path, app_name)
     with aws_errors():
         ref = parse_image(image)
         shared, env_template = compact_bodies(manifest, env)
-        aws = connect(manifest, env, profile)
-        assert manifest.app is not None
+    with on_aws(manifest, env, profile) as target:
         result = run_deploy(
-            aws, manifest.app, env, services_of(manifest), shared, env_template, ref,
+            *target, shared, env_template, ref,
             confirm=confirm_change_set, on_event=show_event, yes=yes,
         )  # fmt: skip
     console.print(f"{result.app} {result.env}: {result.outcome.value} ({result.digest})")
@@ -201,15 +216,13 @@ def promote(
     profile: ProfileOpt = None,
 ) -> None:
     """Deploy the exact image digest `--from` runs to `--to`; nothing is rebuilt."""
-    from launchdeck.controlplane.aws import promote as run_promote
+    from launchdeck.awsdeploy import promote as run_promote
 
     manifest = load(path, app_name)
-    with aws_errors():
-        shared, env_template = compact_bodies(manifest, to_env)
-        aws = connect(manifest, to_env, profile)
-        assert manifest.app is not None
+    shared, env_template = compact_bodies(manifest, to_env)
+    with on_aws(manifest, to_env, profile) as target:
         result = run_promote(
-            aws, manifest.app, from_env, to_env, services_of(manifest), shared, env_template,
+            target.aws, target.app, from_env, to_env, target.services, shared, env_template,
             confirm=confirm_change_set, on_event=show_event, yes=yes,
         )  # fmt: skip
     console.print(f"{result.app} {result.env}: {result.outcome.value} ({result.digest})")
@@ -223,13 +236,10 @@ def rollback(
     profile: ProfileOpt = None,
 ) -> None:
     """Put every service back on its previous task definition, through ECS directly."""
-    from launchdeck.controlplane.aws import rollback as run_rollback
+    from launchdeck.awsdeploy import rollback as run_rollback
 
-    manifest = load(path, app_name)
-    with aws_errors():
-        aws = connect(manifest, env, profile)
-        assert manifest.app is not None
-        result = run_rollback(aws, manifest.app, env, services_of(manifest), on_event=show_event)
+    with on_aws(load(path, app_name), env, profile) as target:
+        result = run_rollback(*target, on_event=show_event)
     for moved in result.services:
         console.print(f"{moved.service}: {moved.from_revision} -> {moved.to_revision}")
 
@@ -243,13 +253,10 @@ def status(
     profile: ProfileOpt = None,
 ) -> None:
     """The stack, the image digest, and each service's tasks and rollout."""
-    from launchdeck.controlplane.aws import status as run_status
+    from launchdeck.awsdeploy import status as run_status
 
-    manifest = load(path, app_name)
-    with aws_errors():
-        aws = connect(manifest, env, profile)
-        assert manifest.app is not None
-        found = run_status(aws, manifest.app, env, services_of(manifest))
+    with on_aws(load(path, app_name), env, profile) as target:
+        found = run_status(*target)
     if as_json:
         print_json(dataclasses.asdict(found))
     else:
@@ -267,10 +274,10 @@ def logs(
     profile: ProfileOpt = None,
 ) -> None:
     """Service logs from CloudWatch Logs."""
-    from launchdeck.controlplane.aws import logs as run_logs
+    from launchdeck.awsdeploy import logs as run_logs
 
     manifest = load(path, app_name)
-    wanted = services_of(manifest)
+    wanted = list(manifest.services)
     if service is not None:
         if service not in wanted:
             raise CliError(
@@ -278,10 +285,8 @@ def logs(
             )
         wanted = [service]
     window = timedelta(seconds=parse_since(since))
-    with aws_errors():
-        aws = connect(manifest, env, profile)
-        assert manifest.app is not None
-        for line in run_logs(aws, manifest.app, env, wanted, since=window, follow=follow):
+    with on_aws(manifest, env, profile, wanted) as target:
+        for line in run_logs(*target, since=window, follow=follow):
             text = str(line)
             console.print(text, style=log_style(text), markup=False)
 

@@ -9,7 +9,7 @@ import typer
 from launchdeck.cli.output import console, table
 
 if TYPE_CHECKING:
-    from launchdeck.controlplane.aws import ChangeSetSummary, DeployEvent, EnvStatus
+    from launchdeck.awsdeploy import ChangeSetSummary, DeployEvent, EnvStatus
 
 
 def confirm_change_set(summary: ChangeSetSummary) -> bool:
@@ -26,7 +26,7 @@ def confirm_change_set(summary: ChangeSetSummary) -> bool:
 
 
 def show_event(event: DeployEvent) -> None:
-    from launchdeck.controlplane.aws import Phase, RolloutProgress, StackProgress
+    from launchdeck.awsdeploy import Phase, RolloutProgress, StackProgress
 
     match event:
         case Phase():

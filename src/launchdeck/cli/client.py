@@ -12,13 +12,15 @@ from typing import Any
 
 import httpx
 
+from launchdeck.system.errors import LaunchdeckError
 
-class CliError(Exception):
-    """An error the CLI prints (without a traceback) before exiting non-zero."""
+
+class CliError(LaunchdeckError):
+    """An error the CLI prints (without a traceback) before exiting non-zero with `code`."""
 
     def __init__(self, message: str, fix: str = "", code: int = 1) -> None:
-        self.message, self.fix, self.code = message, fix, code
-        super().__init__(message)
+        super().__init__(message, fix)
+        self.code = code
 
 
 def home(environ: Mapping[str, str] | None = None) -> Path:

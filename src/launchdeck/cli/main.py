@@ -45,6 +45,13 @@ def follow(deployment: dict[str, Any]) -> None:
     follow_deployment(client(), deployment)
 
 
+def print_plan(preview: dict[str, Any]) -> None:
+    """A dry run: the steps, in the order the executor would take them."""
+    console.print(f"-----> Plan for {preview['release']} (dry run: nothing changed)")
+    for step in preview["steps"] or ["nothing to do"]:
+        console.print(f"       {step}")
+
+
 # -- server ------------------------------------------------------------------------------------
 
 
@@ -122,6 +129,9 @@ def deploy(
     app_name: AppOpt = None,
     env: EnvOpt = "staging",
     detach: Annotated[bool, typer.Option("--detach", help="Do not wait.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
+    ] = False,
 ) -> None:
     """Build PATH and roll it out; exits non-zero when the deploy fails or rolls back."""
     if not path.is_dir():
@@ -130,13 +140,13 @@ def deploy(
         )
     base = env_path(app_name or default_app(path), env)
     console.print(f"-----> Uploading {path.resolve()}")
+    gzip = {"Content-Type": "application/gzip"}
+    if dry_run:
+        preview = client().request("POST", f"{base}/deploys/plan", content=pack(path), headers=gzip)
+        return print_plan(preview)
     params = {"git_sha": sha} if (sha := git_sha(path)) else {}
     dep = client().request(
-        "POST",
-        f"{base}/deploys",
-        content=pack(path),
-        params=params,
-        headers={"Content-Type": "application/gzip"},
+        "POST", f"{base}/deploys", content=pack(path), params=params, headers=gzip
     )
     if detach:
         return console.print(f"deployment {dep['id']} started")
@@ -267,6 +277,9 @@ def scale(
     counts: Annotated[list[str], typer.Argument(help="service=count ...")],
     app_name: AppOpt = None,
     env: EnvOpt = "staging",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
+    ] = False,
 ) -> None:
     """Set instance counts, e.g. `launchdeck scale web=3 worker=1`."""
     parsed: dict[str, int] = {}
@@ -277,7 +290,10 @@ def scale(
                 f"scale: {item!r} should be SERVICE=COUNT", "e.g. launchdeck scale web=3"
             )
         parsed[name] = int(count)
-    follow(client().request("POST", f"{env_path(app_name, env)}/scale", json={"counts": parsed}))
+    base = env_path(app_name, env)
+    if dry_run:
+        return print_plan(client().request("POST", f"{base}/scale/plan", json={"counts": parsed}))
+    follow(client().request("POST", f"{base}/scale", json={"counts": parsed}))
 
 
 @app.command()

@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from launchdeck.cli.client import Client, CliError, Endpoint, home
+from launchdeck.system import wait_until
 
 START_TIMEOUT = 30.0
 
@@ -44,18 +44,19 @@ def start(*, foreground: bool) -> str:
             stderr=log,
             start_new_session=True,
         )
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def serving() -> bool:
         if proc.poll() is not None:
             tail = (root / "server.log").read_text(errors="replace").splitlines()[-15:]
             raise CliError(
                 "the control plane exited at start:\n" + "\n".join(tail),
                 f"see {root / 'server.log'}",
             )
-        if server_pid(root) == proc.pid and _answers(root):
-            return f"control plane started (pid {proc.pid}), API at {local(root).url}"
-        time.sleep(0.1)
-    raise CliError("the control plane did not answer in time", f"see {root / 'server.log'}")
+        return server_pid(root) == proc.pid and _answers(root)
+
+    if not wait_until(serving, timeout=START_TIMEOUT, interval=0.1):
+        raise CliError("the control plane did not answer in time", f"see {root / 'server.log'}")
+    return f"control plane started (pid {proc.pid}), API at {local(root).url}"
 
 
 def local(root: Path) -> Endpoint:
@@ -78,21 +79,22 @@ def stop(*, everything: bool, timeout: float = 60.0) -> str:
     if pid is None:
         return "control plane is not running"
     os.kill(pid, signal.SIGUSR1 if everything else signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            what = (
-                "control plane, apps and router stopped"
-                if everything
-                else ("control plane stopped (apps keep serving)")
-            )
-            return what
-        time.sleep(0.1)
-    raise CliError(
-        f"control plane (pid {pid}) did not stop within {timeout:g}s", f"kill it with: kill {pid}"
-    )
+    if not wait_until(lambda: not _alive(pid), timeout=timeout, interval=0.1):
+        raise CliError(
+            f"control plane (pid {pid}) did not stop within {timeout:g}s",
+            f"kill it with: kill {pid}",
+        )
+    if everything:
+        return "control plane, apps and router stopped"
+    return "control plane stopped (apps keep serving)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def status() -> dict[str, Any]:

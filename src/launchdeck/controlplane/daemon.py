@@ -16,13 +16,11 @@ from pathlib import Path
 
 import uvicorn
 
-from launchdeck.controlplane.errors import ApiError
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.owner import Credentials, OwnerToken
 from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.settings import Settings
-from launchdeck.drivers.local.isolation import IsolationError
-from launchdeck.system import FileLock, atomic_write
+from launchdeck.system import FileLock, LaunchdeckError, atomic_write
 
 log = logging.getLogger("launchdeck")
 
@@ -121,7 +119,7 @@ def serve(settings: Settings) -> int:
     token = load_or_create_token(settings.credentials)
     try:
         cp = ControlPlane(settings)
-    except (ApiError, IsolationError) as exc:  # a store too new for us, an apps dir out of reach
+    except LaunchdeckError as exc:  # a store too new for us, an apps dir out of reach, ...
         print(f"launchdeck: {exc.message}\nfix: {exc.fix}", file=sys.stderr)
         lock.release()
         return 1

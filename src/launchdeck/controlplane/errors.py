@@ -1,4 +1,20 @@
-"""The control plane's exceptions. Each carries an HTTP status, a message and the next step."""
+"""The control plane's exceptions. Each carries an HTTP status, a message and the next step;
+the API answers `{"error": message, "fix": fix}` with the status.
+
+LaunchdeckError (system/errors.py)
+└── ApiError            400
+    ├── NotFound        404
+    ├── Conflict        409
+    ├── Invalid         422
+    ├── TooLarge        413
+    ├── Unavailable     503  cannot serve this now: retry
+    │   ├── StoreUnavailable   the database is locked or failing (store.py)
+    │   └── StoreTooNew        written by a newer launchdeck (migrations.py)
+    ├── Unauthorized    401
+    ├── Forbidden       403
+    ├── AddonFailed     500  an add-on error addon_errors() has no better status for
+    └── GitUnavailable  503  (git.py)
+"""
 
 from __future__ import annotations
 
@@ -13,15 +29,11 @@ from launchdeck.drivers.local.addon_errors import (
     RestoreTargetOutOfRange,
     UnknownBackup,
 )
+from launchdeck.system.errors import LaunchdeckError
 
 
-class ApiError(Exception):
+class ApiError(LaunchdeckError):
     status = 400
-
-    def __init__(self, message: str, fix: str = "") -> None:
-        self.message = message
-        self.fix = fix
-        super().__init__(message)
 
 
 class NotFound(ApiError):
@@ -71,11 +83,10 @@ class AddonFailed(ApiError):
 
 @contextmanager
 def addon_errors() -> Iterator[None]:
-    """Add-on errors as API errors: the message, and the fix they end with."""
+    """Add-on errors as API errors, with the status their kind calls for."""
     try:
         yield
     except AddonError as exc:
-        message, _, fix = str(exc).partition("; fix: ")
         kind: type[ApiError] = AddonFailed
         if isinstance(exc, UnknownBackup):
             kind = NotFound
@@ -83,4 +94,4 @@ def addon_errors() -> Iterator[None]:
             kind = Invalid
         elif isinstance(exc, NoBackups):
             kind = Conflict
-        raise kind(message, fix) from None
+        raise kind(exc.message, exc.fix) from None

@@ -59,7 +59,7 @@ def instance_json(inst: Instance) -> dict[str, Any]:
         "service": inst.service,
         "release": f"v{inst.release}",
         "state": inst.state.value,
-        "health": inst.health,
+        "health": inst.health.value,
         "port": inst.port,
         "pid": inst.pid,
         "started_at": inst.started_at,
@@ -181,7 +181,7 @@ class ControlPlane:
             "release": release.name if release else None,
             "build": release.build.digest if release else None,
             "instances": len(insts),
-            "healthy": sum(1 for i in insts if i.health in ("healthy", "none")),
+            "healthy": sum(1 for i in insts if i.health.ok),
             "last_deployment": f"{deps[0].kind.value} {deps[0].state.value}" if deps else None,
             "url": self.url(env.app, env.name),
         }

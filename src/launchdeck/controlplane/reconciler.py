@@ -15,7 +15,7 @@ from typing import assert_never
 
 from launchdeck.controlplane.deploys.engine import Engine, new_instance_id
 from launchdeck.controlplane.store import EnvState
-from launchdeck.domain import Instance, InstanceState, Release
+from launchdeck.domain import Health, Instance, InstanceState, Release
 from launchdeck.drivers.local.addons import AddonError
 from launchdeck.execution import RolloutFailed
 from launchdeck.planning import Desired
@@ -157,7 +157,7 @@ class Reconciler:
                 self.driver.stop(inst, timeout=0)
                 self.store.remove_instance(inst)
             case RetireFailing(instance=inst, stop_timeout=stop_timeout):
-                self.store.save_instance(replace(inst, health="unhealthy"))
+                self.store.save_instance(replace(inst, health=Health.UNHEALTHY))
                 self._unroute(inst)
                 self.driver.stop(inst, timeout=stop_timeout)
                 self.store.remove_instance(inst)
@@ -199,7 +199,8 @@ class Reconciler:
         try:
             executor.run(action.rollout)
         except RolloutFailed as failed:  # the executor removed what it started
-            log.warning("%s/%s: replacement failed: %s", env.app, env.name, failed.reason)
+            reason = self.engine.redactors(env.app, env.name)(failed.reason)
+            log.warning("%s/%s: replacement failed: %s", env.app, env.name, reason)
             key = (env.app, env.name)
             state = self._states.get(key, RepairState())
             self._states[key] = state.crashed(action.services, self.clock.monotonic())

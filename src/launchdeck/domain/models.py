@@ -347,13 +347,51 @@ class Deployment:
     finished_at: float | None = None
 
 
+class EventKind(enum.StrEnum):
+    """What a deployment event records. The values are what the store holds and the API and the
+    CLI show: scripts read them, so a value never changes."""
+
+    STARTED = "started"
+    BUILD_OUTPUT = "build"  # a line the build printed
+    TEST = "test"
+    TEST_OUTPUT = "test_output"
+    TESTED = "tested"
+    ADDON = "addon"  # an add-on is ready; its URL is a secret config var
+    RELEASED = "released"  # the release exists; its release command (if any) runs next
+    RELEASE_PHASE = "release_phase"
+    RELEASE_OUTPUT = "release_output"
+    RESUMED = "resumed"  # a control-plane restart interrupted the rollout
+    INSTANCE_STARTED = "instance_started"
+    INSTANCE_HEALTHY = "instance_healthy"
+    INSTANCE_ROUTED = "instance_routed"
+    DRAINED = "drained"
+    INSTANCE_STOPPED = "instance_stopped"
+    GATE_FAILED = "gate_failed"  # the circuit breaker opens next
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+
+
 @dataclass(frozen=True)
 class Event:
     deployment_id: int
     seq: int
     at: float
-    kind: str  # started, build, built, released, instance_started, instance_healthy, ...
+    kind: str  # an EventKind's value, as stored
     message: str
+
+
+class Health(enum.StrEnum):
+    """An instance's health as its gate, and then the reconciler, last saw it."""
+
+    UNKNOWN = "unknown"  # not checked yet
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    NO_CHECK = "none"  # no port, so no health check: staying up is all it is asked
+
+    @property
+    def ok(self) -> bool:
+        return self in (Health.HEALTHY, Health.NO_CHECK)
 
 
 class InstanceState(enum.StrEnum):
@@ -377,7 +415,7 @@ class Instance:
     pid: int | None = None
     started_at: float | None = None  # process create_time, guards against pid reuse
     restarts: int = 0
-    health: str = "unknown"  # unknown | healthy | unhealthy | none (no port)
+    health: Health = Health.UNKNOWN
 
     @property
     def live(self) -> bool:

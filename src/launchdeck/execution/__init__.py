@@ -6,6 +6,6 @@ Must not import: controlplane, cli.
 
 from launchdeck.execution.executor import Executor, RolloutFailed
 from launchdeck.execution.gate import GateFailed, HealthGate
-from launchdeck.execution.runtime import Book, Runtime
+from launchdeck.execution.runtime import Ledger, Runtime
 
-__all__ = ["Book", "Executor", "GateFailed", "HealthGate", "RolloutFailed", "Runtime"]
+__all__ = ["Executor", "GateFailed", "HealthGate", "Ledger", "RolloutFailed", "Runtime"]

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import assert_never
 
-from launchdeck.domain import Instance, InstanceState, Release, ServiceSpec
+from launchdeck.domain import EventKind, Health, Instance, InstanceState, Release, ServiceSpec
 from launchdeck.execution.drainer import Drainer
 from launchdeck.execution.gate import GateFailed, HealthGate
-from launchdeck.execution.runtime import Book, Runtime
+from launchdeck.execution.runtime import Ledger, Runtime
 from launchdeck.planning import AwaitHealthy, Drain, Plan, Route, Start, Stop
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
@@ -28,7 +28,7 @@ class Executor:
     def __init__(
         self,
         runtime: Runtime,
-        book: Book,
+        ledger: Ledger,
         *,
         app: str,
         env: str,
@@ -36,7 +36,7 @@ class Executor:
         instances: Mapping[str, Instance],
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self.runtime, self.book = runtime, book
+        self.runtime, self.ledger = runtime, ledger
         self.app, self.env = app, env
         self.releases = releases
         self.instances: dict[str, Instance] = dict(instances)
@@ -51,7 +51,7 @@ class Executor:
                 self._do(action)
         except GateFailed as failed:
             tail = self.runtime.log_tail(failed.instance, 10)
-            self.book.event("gate_failed", failed.reason)
+            self.ledger.event(EventKind.GATE_FAILED, failed.reason)
             self._break_circuit()
             raise RolloutFailed(failed.reason, tail) from None
 
@@ -77,7 +77,7 @@ class Executor:
         release = self.releases(action.release)
         spec = release.services[action.service]
         for inst_id in action.ids:
-            port = self.runtime.allocate_port(self.book.ports_in_use()) if spec.routed else None
+            port = self.runtime.allocate_port(self.ledger.ports_in_use()) if spec.routed else None
             inst = Instance(
                 id=inst_id,
                 app=self.app,
@@ -86,33 +86,30 @@ class Executor:
                 release=release.version,
                 state=InstanceState.STARTING,
                 port=port,
-                health="unknown" if spec.routed else "none",
+                health=Health.UNKNOWN if spec.routed else Health.NO_CHECK,
             )
-            self.book.save_instance(inst)  # recorded before it exists: a crash cannot orphan it
+            self.ledger.save_instance(inst)  # recorded before it exists: a crash cannot orphan it
             self.started.append(inst_id)
             inst = self.runtime.start(inst, release, spec)
             self._save(inst)
             where = f" on port {port}" if port is not None else ""
-            self.book.event(
-                "instance_started", f"{inst_id} started ({spec.name} {release.name}{where})"
+            self.ledger.event(
+                EventKind.INSTANCE_STARTED, f"{inst_id} started ({spec.name} {release.name}{where})"
             )
 
     def _await(self, action: AwaitHealthy) -> None:
         batch = [self.instances[i] for i in action.ids]
         spec = self._spec(batch[0])
         self.gate.wait(batch, spec.health)
+        health = Health.HEALTHY if spec.routed else Health.NO_CHECK
         for inst in batch:
-            self._save(
-                replace(
-                    inst, state=InstanceState.RUNNING, health="healthy" if spec.routed else "none"
-                )
-            )
-            self.book.event("instance_healthy", f"{inst.id} is healthy")
+            self._save(replace(inst, state=InstanceState.RUNNING, health=health))
+            self.ledger.event(EventKind.INSTANCE_HEALTHY, f"{inst.id} is healthy")
 
     def _route(self, action: Route) -> None:
         for inst_id in action.ids:
             self.runtime.route(self.instances[inst_id])
-            self.book.event("instance_routed", f"{inst_id} receives traffic")
+            self.ledger.event(EventKind.INSTANCE_ROUTED, f"{inst_id} receives traffic")
 
     def _drain(self, action: Drain) -> None:
         batch = [self.instances[i] for i in action.ids if i in self.instances]
@@ -122,7 +119,7 @@ class Executor:
         for inst in batch:
             self._save(replace(inst, state=InstanceState.DRAINING))
         self.drainer.drain(batch, delay=delay)
-        self.book.event("drained", f"drained {', '.join(action.ids)}")
+        self.ledger.event(EventKind.DRAINED, f"drained {', '.join(action.ids)}")
 
     def _stop(self, action: Stop) -> None:
         """Stop the batch together: each waits up to its stop_timeout for a graceful exit."""
@@ -135,8 +132,8 @@ class Executor:
         for stop in stops:
             stop.result()  # a failure to stop is a bug worth seeing, not swallowing
         for inst in batch:
-            self.book.remove_instance(inst)
-            self.book.event("instance_stopped", f"{inst.id} stopped")
+            self.ledger.remove_instance(inst)
+            self.ledger.event(EventKind.INSTANCE_STOPPED, f"{inst.id} stopped")
 
     def _spec_or_default(self, inst: Instance) -> ServiceSpec:
         try:
@@ -146,7 +143,7 @@ class Executor:
 
     def _save(self, inst: Instance) -> None:
         self.instances[inst.id] = inst
-        self.book.save_instance(inst)
+        self.ledger.save_instance(inst)
 
     def _break_circuit(self) -> None:
         """Remove everything this run started; what it had not retired keeps serving."""
@@ -158,5 +155,5 @@ class Executor:
                 with contextlib.suppress(Exception):  # it may never have been routed
                     self.runtime.unroute(inst, timeout=1.0)
             self.runtime.stop(inst, timeout=self._spec_or_default(inst).stop_timeout)
-            self.book.remove_instance(inst)
-            self.book.event("instance_stopped", f"{inst_id} stopped (rolled back)")
+            self.ledger.remove_instance(inst)
+            self.ledger.event(EventKind.INSTANCE_STOPPED, f"{inst_id} stopped (rolled back)")

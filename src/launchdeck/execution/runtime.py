@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
+from launchdeck.domain import EventKind, HealthCheck, Instance, Release, ServiceSpec
 
 
 class Runtime(Protocol):
@@ -23,10 +23,11 @@ class Runtime(Protocol):
     def log_tail(self, inst: Instance, lines: int = 10) -> str: ...
 
 
-class Book(Protocol):
-    """Where instances and deployment events are recorded (the control plane's store)."""
+class Ledger(Protocol):
+    """The control plane's record of a rollout: the instances it runs, and one deployment's
+    events (controlplane.deploys.ledger.StoreLedger is one; it blanks secret values out)."""
 
     def save_instance(self, inst: Instance) -> None: ...
     def remove_instance(self, inst: Instance) -> None: ...
     def ports_in_use(self) -> set[int]: ...
-    def event(self, kind: str, message: str) -> None: ...
+    def event(self, kind: EventKind, message: str) -> None: ...

@@ -1,9 +1,16 @@
-"""The one exception of the manifest package, and the Issue values it carries."""
+"""The one exception of the manifest package, and the Issue values it carries.
+
+LaunchdeckError (system/errors.py)
+└── ManifestError   every Issue found, one line each, each with its own fix
+(units.BadValue, a LaunchdeckError too, is a value the grammar refused: it becomes an Issue)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from launchdeck.system.errors import LaunchdeckError
 
 
 class _Missing:
@@ -25,16 +32,26 @@ class Issue:
     message: str
     fix: str
 
-    def __str__(self) -> str:
+    def problem(self) -> str:
+        """Where and what, without the fix."""
         where = f"{self.path}: " if self.path else ""
         got = "" if self.value is MISSING else f" (got {self.value!r})"
-        return f"{where}{self.message}{got}; fix: {self.fix}"
+        return f"{where}{self.message}{got}"
+
+    def __str__(self) -> str:
+        return f"{self.problem()}; fix: {self.fix}"
 
 
-class ManifestError(Exception):
-    """A manifest that cannot be used; `issues` lists every problem found, not just the first."""
+class ManifestError(LaunchdeckError):
+    """A manifest that cannot be used; `issues` lists every problem found, not just the first.
+
+    With one issue, `fix` is its fix; with several, each has its own, so `message` lists them
+    one a line with theirs and `fix` is empty. Either way `str()` is one line per issue."""
 
     def __init__(self, issues: Iterable[Issue], *, source: str = "launchdeck.toml") -> None:
         self.issues = list(issues)
         self.source = source
-        super().__init__("\n".join(f"{source}: {issue}" for issue in self.issues))
+        if len(self.issues) == 1 and self.issues[0].fix:
+            super().__init__(f"{source}: {self.issues[0].problem()}", self.issues[0].fix)
+        else:
+            super().__init__("\n".join(f"{source}: {issue}" for issue in self.issues))

@@ -10,13 +10,12 @@ import re
 from dataclasses import dataclass
 
 from launchdeck.domain import Amount
+from launchdeck.system.errors import LaunchdeckError
 
 
-class BadValue(ValueError):
+class BadValue(LaunchdeckError, ValueError):
     def __init__(self, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
+        super().__init__(message, fix)
 
 
 # The one duration grammar: a number and a unit. Each use takes the units that make sense for it

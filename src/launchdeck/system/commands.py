@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from launchdeck.system.errors import LaunchdeckError
+
 
 @dataclass(frozen=True)
 class Command:
@@ -41,11 +43,14 @@ class Result:
         return (self.stdout + self.stderr).strip()
 
 
-class CommandFailed(Exception):
-    def __init__(self, result: Result) -> None:
+class CommandFailed(LaunchdeckError):
+    """A command that exited non-zero (or timed out): the message shows its output's tail; the
+    fix is the caller's to give, when it knows one."""
+
+    def __init__(self, result: Result, fix: str = "") -> None:
         self.result = result
         tail = "\n".join(result.output.splitlines()[-20:])
-        super().__init__(f"`{result.command}` exited with {result.returncode}:\n{tail}")
+        super().__init__(f"`{result.command}` exited with {result.returncode}:\n{tail}", fix)
 
 
 class Runner:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from launchdeck.controlplane.aws.ports import AwsApis
+from launchdeck.awsdeploy.ports import AwsApis
 from launchdeck.drivers.aws.clients import (
     Deployment,
     ImagePresence,
@@ -16,12 +16,12 @@ from launchdeck.drivers.aws.clients import (
     ServiceState,
     TaskDefinitionArn,
 )
-from launchdeck.drivers.aws.faults import ServiceMissing
+from launchdeck.drivers.aws.errors import ServiceMissing
 from tests.clock import ManualClock
 from tests.unit.aws_deploy.fakes_stacks import Calls, InMemoryStacks, ScriptedFailure
-from tests.unit.aws_deploy.templates import env_template, shared_template, title
+from tests.unit.aws_deploy.templates import env_template, shared_template
 
-__all__ = ["ScriptedFailure", "env_template", "shared_template", "title"]
+__all__ = ["ScriptedFailure", "env_template", "shared_template"]
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64

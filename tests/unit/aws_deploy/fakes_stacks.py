@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from launchdeck.drivers.aws.clients import ChangeSet, ResourceChange, Stack, StackEvent
+from launchdeck.drivers.aws.clients import (
+    ChangeSet,
+    ChangeSetRequest,
+    ResourceChange,
+    Stack,
+    StackEvent,
+)
 
 Calls = list[tuple[str, tuple[object, ...]]]
 NO_CHANGES = (
@@ -72,17 +78,9 @@ class InMemoryStacks:
             stack.name, f"arn:{name}", stack.status, "", dict(stack.parameters), dict(stack.outputs)
         )
 
-    def create_change_set(
-        self,
-        stack: str,
-        name: str,
-        template: str,
-        *,
-        create: bool,
-        parameters: Mapping[str, str],
-        keep: Collection[str] = (),
-        tags: Mapping[str, str] | None = None,
-    ) -> str:
+    def create_change_set(self, request: ChangeSetRequest) -> str:
+        stack, template, create = request.stack, request.template, request.create
+        parameters, keep = request.parameters, request.keep
         self.calls.append(("create_change_set", (stack, create, dict(parameters), tuple(keep))))
         current = self.stacks.get(stack)
         assert create == (current is None or current.status == "REVIEW_IN_PROGRESS"), "type"
@@ -93,7 +91,7 @@ class InMemoryStacks:
         values = {**{k: current.parameters[k] for k in keep}, **parameters}
         changes = _diff(current.template, template, current.parameters, values)
         self._ids += 1
-        cs_id = f"arn:aws:cloudformation:changeSet/{name}/{self._ids}"
+        cs_id = f"arn:aws:cloudformation:changeSet/{request.name}/{self._ids}"
         empty = current.template == template and current.parameters == values
         self.change_sets[cs_id] = _ChangeSet(
             cs_id,

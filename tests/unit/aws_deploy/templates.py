@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-
-def title(service: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in service.replace("_", "-").split("-"))
+from launchdeck.drivers.aws.names import title
 
 
 def shared_template(app: str = "shop", services: Sequence[str] = ("web", "worker")) -> str:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from launchdeck.drivers.aws.clients import ImagePresence, Registry
-from launchdeck.drivers.aws.faults import AwsCallFailed
+from launchdeck.drivers.aws.errors import AwsCallFailed
 
 DIGEST = "sha256:" + "c" * 64
 QUERY = {"repositoryName": "launchdeck/shop/web", "imageIds": [{"imageDigest": DIGEST}]}

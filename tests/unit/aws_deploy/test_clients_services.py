@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from launchdeck.drivers.aws.clients import Services
-from launchdeck.drivers.aws.faults import ServiceMissing
+from launchdeck.drivers.aws.errors import ServiceMissing
 
 AT = datetime(2024, 5, 1, tzinfo=UTC)
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/"
@@ -98,8 +98,9 @@ def test_a_missing_or_deleted_service_is_named(stubbed, answer: dict) -> None:
     with pytest.raises(ServiceMissing) as missing:
         Services(client).describe("shop-staging", ["web"])
 
-    assert str(missing.value) == (
-        "ECS service web is not in cluster shop-staging: deploy the environment again to recreate it"
+    assert (missing.value.message, missing.value.fix) == (
+        "ECS service web is not in cluster shop-staging",
+        "deploy the environment again to recreate it",
     )
 
 

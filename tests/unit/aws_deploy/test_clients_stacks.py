@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from launchdeck.drivers.aws.clients import Stacks, first_failure
+from launchdeck.drivers.aws.clients import ChangeSetRequest, Stacks, first_failure
 from launchdeck.drivers.aws.clients.stacks import StackEvent
-from launchdeck.drivers.aws.faults import AwsCallFailed, InvalidTemplate
+from launchdeck.drivers.aws.errors import AwsCallFailed, InvalidTemplate
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/launchdeck-shop-staging/1"
@@ -77,10 +77,10 @@ def test_other_errors_leave_as_aws_call_failed_with_the_next_step(stubbed) -> No
     with pytest.raises(AwsCallFailed) as failed:
         Stacks(client).exists("launchdeck-shop")
 
-    assert str(failed.value) == (
+    assert (failed.value.message, failed.value.fix) == (
         "cloudformation DescribeStacks failed: AccessDenied: User: arn:aws:iam::123456789012:user/ci "
-        "is not authorized to perform: cloudformation:DescribeStacks; give the deploy role this "
-        "permission (or use a role that has it)"
+        "is not authorized to perform: cloudformation:DescribeStacks",
+        "give the deploy role this permission (or use a role that has it)",
     )
 
 
@@ -103,12 +103,14 @@ def test_a_change_set_for_a_new_stack_creates_with_iam_capabilities_parameters_a
     )
 
     made = Stacks(client).create_change_set(
-        "launchdeck-shop-staging",
-        "launchdeck-1",
-        "{}",
-        create=True,
-        parameters={"ImageDigest": "sha256:abc"},
-        tags={"launchdeck:app": "shop"},
+        ChangeSetRequest(
+            "launchdeck-shop-staging",
+            "launchdeck-1",
+            "{}",
+            create=True,
+            parameters={"ImageDigest": "sha256:abc"},
+            tags={"launchdeck:app": "shop"},
+        )
     )
 
     assert made == CS_ID
@@ -134,12 +136,14 @@ def test_an_update_change_set_keeps_named_parameters_at_their_previous_value(stu
     )
 
     Stacks(client).create_change_set(
-        "launchdeck-shop-staging",
-        "launchdeck-2",
-        "{}",
-        create=False,
-        parameters={"ImageDigest": "sha256:def"},
-        keep=["CertificateArn"],
+        ChangeSetRequest(
+            "launchdeck-shop-staging",
+            "launchdeck-2",
+            "{}",
+            create=False,
+            parameters={"ImageDigest": "sha256:def"},
+            keep=["CertificateArn"],
+        )
     )
 
 
@@ -148,12 +152,13 @@ def test_a_template_too_big_to_send_inline_is_refused_without_a_call(stubbed) ->
 
     with pytest.raises(InvalidTemplate) as big:
         Stacks(client).create_change_set(
-            "launchdeck-shop", "cs", "x" * 51_201, create=True, parameters={}
+            ChangeSetRequest("launchdeck-shop", "cs", "x" * 51_201, create=True)
         )
 
-    assert str(big.value) == (
+    assert (big.value.message, big.value.fix) == (
         "the template for launchdeck-shop is 51201 bytes; CloudFormation takes at most 51200 "
-        "inline: split services into fewer resources or shorten it"
+        "inline",
+        "split services into fewer resources or shorten it",
     )
 
 
@@ -333,6 +338,8 @@ def test_a_change_set_refused_at_once_for_having_no_changes_is_none(stubbed) -> 
     stub.add_client_error("create_change_set", "ValidationError", "No updates are to be performed.")
 
     assert (
-        Stacks(client).create_change_set("launchdeck-shop", "cs", "{}", create=False, parameters={})
+        Stacks(client).create_change_set(
+            ChangeSetRequest("launchdeck-shop", "cs", "{}", create=False)
+        )
         is None
     )

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.controlplane.aws import open_aws
+from launchdeck.awsdeploy import open_aws
 from launchdeck.drivers.aws.credentials import resolve_session
-from launchdeck.drivers.aws.faults import CredentialsInvalid, CredentialsNotFound
+from launchdeck.drivers.aws.errors import CredentialsInvalid, CredentialsNotFound
 
 
 @pytest.fixture
@@ -19,8 +19,8 @@ def environ(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def message(environ: dict[str, str], profile_line: str) -> str:
-    return "\n".join(
+def message(environ: dict[str, str], profile_line: str) -> tuple[str, str]:
+    looked = "\n".join(
         [
             "no AWS credentials found; launchdeck looked, in this order, at:",
             "  - environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: not set",
@@ -30,7 +30,11 @@ def message(environ: dict[str, str], profile_line: str) -> str:
             "  - container credentials (ECS, EKS) AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
             "AWS_CONTAINER_CREDENTIALS_FULL_URI: not set",
             "  - EC2 instance metadata: turned off by AWS_EC2_METADATA_DISABLED=true",
-            "to fix it, do one of:",
+        ]
+    )
+    fixes = "\n".join(
+        [
+            "do one of:",
             "  - on a workstation: run `aws configure` (or `aws configure sso`), then pass --profile "
             "NAME or set AWS_PROFILE",
             "  - export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for "
@@ -39,6 +43,7 @@ def message(environ: dict[str, str], profile_line: str) -> str:
             "with role-to-assume set to the shared stack's DeployRoleArn output (OIDC, no stored keys)",
         ]
     )
+    return looked, fixes
 
 
 def test_no_credentials_anywhere_says_where_it_looked_and_how_to_fix_it(
@@ -51,16 +56,18 @@ def test_no_credentials_anywhere_says_where_it_looked_and_how_to_fix_it(
     with pytest.raises(CredentialsNotFound) as missing:
         resolve_session("us-east-1", environ)
 
-    assert str(missing.value) == message(environ, "profile 'default' (AWS_PROFILE not set)")
-
-
-def test_open_aws_looks_for_credentials_before_anything_else(environ) -> None:
-    with pytest.raises(CredentialsNotFound):
-        open_aws("us-east-1", environ=environ)
-
-    apis = open_aws(
-        "us-east-1", environ={**environ, "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}
+    assert (missing.value.message, missing.value.fix) == message(
+        environ, "profile 'default' (AWS_PROFILE not set)"
     )
+
+
+def test_open_aws_wraps_real_clients_for_a_session_with_credentials(environ) -> None:
+    session = resolve_session(
+        "us-east-1", {**environ, "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}
+    )
+
+    apis = open_aws(session)
+
     assert type(apis.stacks).__name__ == "Stacks"
 
 
@@ -77,9 +84,9 @@ def test_half_a_key_pair(environ) -> None:
     with pytest.raises(CredentialsInvalid) as broken:
         resolve_session("us-east-1", {**environ, "AWS_ACCESS_KEY_ID": "AKIA"})
 
-    assert str(broken.value) == (
-        "Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY: set both "
-        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither"
+    assert (broken.value.message, broken.value.fix) == (
+        "Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY",
+        "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither",
     )
 
 
@@ -108,10 +115,10 @@ def test_an_unknown_profile(environ) -> None:
     with pytest.raises(CredentialsInvalid) as broken:
         resolve_session("us-east-1", {**environ, "AWS_PROFILE": "prod"})
 
-    assert str(broken.value) == (
+    assert (broken.value.message, broken.value.fix) == (
         f"AWS profile 'prod' is in neither {environ['AWS_SHARED_CREDENTIALS_FILE']} nor "
-        f"{environ['AWS_CONFIG_FILE']}: create it (aws configure --profile prod) or pick another "
-        "with --profile or AWS_PROFILE"
+        f"{environ['AWS_CONFIG_FILE']}",
+        "create it (aws configure --profile prod) or pick another with --profile or AWS_PROFILE",
     )
 
 

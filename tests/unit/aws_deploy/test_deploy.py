@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from launchdeck.controlplane.aws import (
+from launchdeck.awsdeploy import (
     ChangeSetSummary,
     DeployEvent,
     Outcome,
@@ -14,8 +14,8 @@ from launchdeck.controlplane.aws import (
     Waits,
     deploy,
 )
-from launchdeck.controlplane.aws.deploy import check_pushed
-from launchdeck.drivers.aws.faults import (
+from launchdeck.awsdeploy.deploy import check_pushed
+from launchdeck.drivers.aws.errors import (
     ImageByTag,
     ImageNotPushed,
     InvalidTemplate,
@@ -190,12 +190,13 @@ def test_a_failed_update_names_the_resource_that_failed_not_the_cancelled_ones()
     with pytest.raises(StackUpdateFailed) as failed:
         run(world, f"{REGISTRY}/launchdeck/shop/web@{DIGEST_B}", recorder)
 
-    assert str(failed.value) == (
+    assert (failed.value.message, failed.value.fix) == (
         "stack launchdeck-shop-staging ended UPDATE_ROLLBACK_COMPLETE: WebTaskDefinition "
         '(AWS::ECS::TaskDefinition) failed: Resource handler returned message: "Invalid request '
         "provided: Create TaskDefinition: No Fargate configuration exists for given values: "
         '512 CPU, 256 memory."; CloudFormation rolled the stack back, so the previous release '
-        "still serves; fix the cause and deploy again"
+        "still serves",
+        "fix the cause and deploy again",
     )
     assert failed.value.status == "UPDATE_ROLLBACK_COMPLETE"
     statuses = [e.event.status for e in recorder.events if isinstance(e, StackProgress)]
@@ -245,9 +246,10 @@ def test_a_template_without_the_image_parameter_is_refused_before_any_aws_call()
     with pytest.raises(InvalidTemplate) as refused:
         run(world, env_template=json.dumps(template))
 
-    assert str(refused.value) == (
+    assert (refused.value.message, refused.value.fix) == (
         "the environment template declares no ImageDigest parameter, so it cannot run an image by "
-        "digest: synthesize it again with this launchdeck (launchdeck aws synth)"
+        "digest",
+        "synthesize it again with this launchdeck (launchdeck aws synth)",
     )
     assert world.calls == []
 
@@ -261,10 +263,11 @@ def test_an_image_missing_from_a_service_repository_is_named_before_the_environm
     with pytest.raises(ImageNotPushed) as missing:
         run(world)
 
-    assert str(missing.value) == (
+    assert (missing.value.message, missing.value.fix) == (
         f"{DIGEST_A} is not in ECR repository launchdeck/shop/worker: every service runs the same "
-        "image from its own repository; push it to each one (docker buildx imagetools create "
-        "--tag <registry>/<repository>:<tag> <image>@<digest>) and deploy again"
+        "image from its own repository",
+        "push it to each one (docker buildx imagetools create --tag "
+        "<registry>/<repository>:<tag> <image>@<digest>) and deploy again",
     )
     assert "launchdeck-shop-staging" not in world.stacks.stacks
 
@@ -276,13 +279,15 @@ def test_a_repository_the_shared_stack_did_not_make_is_named_too() -> None:
     with pytest.raises(ImageNotPushed) as missing:
         check_pushed(world.aws.registry, "shop", ["web", "worker"], DIGEST_A)
 
-    assert str(missing.value) == (
+    # two problems: each line carries its own fix
+    assert (missing.value.message, missing.value.fix) == (
         f"{DIGEST_A} is not in ECR repository launchdeck/shop/web: every service runs the same "
-        "image from its own repository; push it to each one (docker buildx imagetools create "
-        "--tag <registry>/<repository>:<tag> <image>@<digest>) and deploy again\n"
+        "image from its own repository; fix: push it to each one (docker buildx imagetools "
+        "create --tag <registry>/<repository>:<tag> <image>@<digest>) and deploy again\n"
         "ECR repository launchdeck/shop/worker does not exist: the shared stack makes one per "
-        "service; synthesize the templates again from the manifest (launchdeck aws synth) and "
-        "deploy again"
+        "service; fix: synthesize the templates again from the manifest (launchdeck aws synth) "
+        "and deploy again",
+        "",
     )
 
 
@@ -295,10 +300,10 @@ def test_a_stack_in_the_middle_of_an_update_is_left_alone() -> None:
     with pytest.raises(StackBusy) as busy:
         run(world)
 
-    assert str(busy.value) == (
+    assert (busy.value.message, busy.value.fix) == (
         "stack launchdeck-shop-staging is UPDATE_IN_PROGRESS: another deploy or rollback is "
-        "changing it; wait for it to finish (launchdeck aws status shows progress) and run the "
-        "command again"
+        "changing it",
+        "wait for it to finish (launchdeck aws status shows progress) and run the command again",
     )
 
 
@@ -310,10 +315,10 @@ def test_a_stack_whose_creation_failed_must_be_deleted_first() -> None:
     with pytest.raises(StackStuck) as stuck:
         run(world)
 
-    assert str(stuck.value) == (
+    assert (stuck.value.message, stuck.value.fix) == (
         "stack launchdeck-shop is ROLLBACK_COMPLETE and cannot be updated: its first creation "
-        "failed and left nothing running; delete it (aws cloudformation delete-stack "
-        "--stack-name launchdeck-shop) and deploy again"
+        "failed and left nothing running",
+        "delete it (aws cloudformation delete-stack --stack-name launchdeck-shop) and deploy again",
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from launchdeck.drivers.aws.faults import ImageByTag, InvalidImage
+from launchdeck.drivers.aws.errors import ImageByTag, InvalidImage
 from launchdeck.drivers.aws.images import ImageRef, parse_image
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -30,17 +30,17 @@ def test_a_tag_is_refused_with_why_and_how_to_get_the_digest() -> None:
     with pytest.raises(ImageByTag) as refused:
         parse_image(f"{ECR}/launchdeck/shop/web:v1")
 
-    assert str(refused.value) == (
+    assert (refused.value.message, refused.value.fix) == (
         f"--image '{ECR}/launchdeck/shop/web:v1' names a tag, not a digest; launchdeck deploys "
         "images by digest only.\n"
         "A tag can move to other bytes at any time: promote must ship the exact bytes that ran on "
-        "staging, and ECS may resolve a tag differently for each task it starts.\n"
-        "Give the image as <registry>/<repository>@sha256:<64 hex digits>, e.g. "
+        "staging, and ECS may resolve a tag differently for each task it starts.",
+        "give the image as <registry>/<repository>@sha256:<64 hex digits>, e.g. "
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/shop/web@sha256:<digest>\n"
         "Get the digest with:\n"
         f"  docker buildx imagetools inspect {ECR}/launchdeck/shop/web:v1    (the Digest: line)\n"
         "  aws ecr describe-images --repository-name launchdeck/shop/web --image-ids imageTag=v1 "
-        "--query 'imageDetails[0].imageDigest'"
+        "--query 'imageDetails[0].imageDigest'",
     )
 
 
@@ -70,36 +70,42 @@ def test_a_port_is_not_a_tag() -> None:
     assert "--image-ids imageTag=latest" in str(refused.value)
 
 
+GIVE = "give the image as <registry>/<repository>@sha256:<64 hex digits>"
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "message", "fix"),
     [
-        ("", "--image is empty: give the image as <registry>/<repository>@sha256:<64 hex digits>"),
+        ("", "--image is empty", GIVE),
         (
             f"shop@{DIGEST}",
-            f"--image 'shop@{DIGEST}' names no registry: give the image as "
-            "<registry>/<repository>@sha256:<64 hex digits>, e.g. "
+            f"--image 'shop@{DIGEST}' names no registry",
+            f"{GIVE}, e.g. "
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/shop/web@sha256:<digest>",
         ),
         (
             f"{ECR}/shop@sha256:abc",
             f"--image '{ECR}/shop@sha256:abc': the digest has 3 characters after sha256:, not 64 "
-            "lowercase hex digits; give the image as <registry>/<repository>@sha256:<64 hex digits>",
+            "lowercase hex digits",
+            GIVE,
         ),
         (
             f"{ECR}/shop@sha512:{'a' * 128}",
-            f"--image '{ECR}/shop@sha512:{'a' * 128}': the digest uses 'sha512'; launchdeck takes sha256 "
-            "digests; give the image as <registry>/<repository>@sha256:<64 hex digits>",
+            f"--image '{ECR}/shop@sha512:{'a' * 128}': the digest uses 'sha512'; launchdeck takes "
+            "sha256 digests",
+            GIVE,
         ),
         (
             "sha256:" + "A" * 64,
-            f"--image 'sha256:{'A' * 64}': the digest has 64 characters after sha256:, not 64 lowercase "
-            "hex digits; give the image as <registry>/<repository>@sha256:<64 hex digits>",
+            f"--image 'sha256:{'A' * 64}': the digest has 64 characters after sha256:, not 64 "
+            "lowercase hex digits",
+            GIVE,
         ),
     ],
 )
-def test_malformed_images(text: str, message: str) -> None:
+def test_malformed_images(text: str, message: str, fix: str) -> None:
     with pytest.raises(InvalidImage) as refused:
         parse_image(text)
 
-    assert str(refused.value) == message
+    assert (refused.value.message, refused.value.fix) == (message, fix)
     assert not isinstance(refused.value, ImageByTag)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
-from launchdeck.controlplane.aws import Waits, deploy, logs
+from launchdeck.awsdeploy import Waits, deploy, logs
 from tests.unit.aws_deploy.fakes import DIGEST_A, REGISTRY, World, env_template, shared_template
 
 SERVICES = ["web", "worker"]

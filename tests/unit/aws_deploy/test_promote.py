@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from launchdeck.controlplane.aws import Outcome, Waits, deploy, promote, rollback
-from launchdeck.drivers.aws.faults import (
+from launchdeck.awsdeploy import Outcome, Waits, deploy, promote, rollback
+from launchdeck.drivers.aws.errors import (
     InvalidRequest,
     NoImageDeployed,
     SourceRolledBack,
@@ -75,9 +75,9 @@ def test_promote_from_an_environment_never_deployed_says_to_deploy_it_first() ->
     with pytest.raises(StackMissing) as missing:
         promote_to_production(World())
 
-    assert str(missing.value) == (
-        "stack launchdeck-shop-staging does not exist: deploy staging first (launchdeck aws "
-        "deploy --env staging --image ...)"
+    assert (missing.value.message, missing.value.fix) == (
+        "stack launchdeck-shop-staging does not exist: staging was never deployed",
+        "deploy staging first (launchdeck aws deploy --env staging --image ...)",
     )
 
 
@@ -98,9 +98,9 @@ def test_promote_from_a_stack_without_an_image() -> None:
     with pytest.raises(NoImageDeployed) as none:
         promote_to_production(world)
 
-    assert str(none.value) == (
-        "stack launchdeck-shop-staging runs no image: it has no ImageDigest; deploy that "
-        "environment with --image first"
+    assert (none.value.message, none.value.fix) == (
+        "stack launchdeck-shop-staging runs no image: it has no ImageDigest",
+        "deploy that environment with --image first",
     )
 
 
@@ -111,9 +111,10 @@ def test_promote_from_a_stack_whose_creation_failed() -> None:
     with pytest.raises(NoImageDeployed) as none:
         promote_to_production(world)
 
-    assert str(none.value) == (
+    assert (none.value.message, none.value.fix) == (
         "stack launchdeck-shop-staging runs no image: it is ROLLBACK_COMPLETE (it was never "
-        "created); deploy that environment with --image first"
+        "created)",
+        "deploy that environment with --image first",
     )
 
 
@@ -128,13 +129,18 @@ def test_promote_from_a_rolled_back_environment_is_refused() -> None:
     with pytest.raises(SourceRolledBack) as refused:
         promote_to_production(world)
 
-    assert str(refused.value) == (
+    assert (refused.value.message, refused.value.fix) == (
         "staging was rolled back (web, worker run an older task definition than its stack's "
-        "ImageDigest), so there is no single image to promote: deploy staging again (or roll "
-        "forward), then promote"
+        "ImageDigest), so there is no single image to promote",
+        "deploy staging again (or roll forward), then promote",
     )
 
 
 def test_promote_to_itself_is_refused() -> None:
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidRequest) as refused:
         promote_to_production(World(), to_env="staging")
+
+    assert (refused.value.message, refused.value.fix) == (
+        "promote --from and --to are both 'staging'",
+        "name two environments",
+    )

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from launchdeck.controlplane.aws import Outcome, Waits, deploy, rollback, status
-from launchdeck.drivers.aws.faults import NoPreviousRevision
+from launchdeck.awsdeploy import Outcome, Waits, deploy, rollback, status
+from launchdeck.drivers.aws.errors import NoPreviousRevision
 from tests.unit.aws_deploy.fakes import (
     DIGEST_A,
     DIGEST_B,
@@ -119,8 +119,9 @@ def test_rollback_without_an_older_revision_changes_nothing() -> None:
     with pytest.raises(NoPreviousRevision) as none:
         rollback(world.aws, "shop", "staging", SERVICES, clock=world.clock)
 
-    assert str(none.value) == (
+    assert (none.value.message, none.value.fix) == (
         "cannot roll back web: task family shop-staging-web has no ACTIVE revision older than "
-        f"the one it runs ({arn('shop-staging-web', 1)}); deploy an earlier image by digest instead"
+        f"the one it runs ({arn('shop-staging-web', 1)})",
+        "deploy an earlier image by digest instead",
     )
     assert not any(name in ("update_service", "put_parameter") for name, _ in world.calls)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from launchdeck.controlplane.aws import Waits, deploy, status
-from launchdeck.controlplane.aws.model import ServiceStatus
-from launchdeck.drivers.aws.faults import OutputMissing, StackMissing
+from launchdeck.awsdeploy import Waits, deploy, status
+from launchdeck.awsdeploy.model import ServiceStatus
+from launchdeck.drivers.aws.errors import OutputMissing, StackMissing
 from tests.unit.aws_deploy.fakes import DIGEST_A, REGISTRY, World, env_template, shared_template
 
 SERVICES = ["web", "worker"]
@@ -57,9 +57,10 @@ def test_status_of_a_stack_without_the_contract_outputs_says_to_synthesize_again
     with pytest.raises(OutputMissing) as missing:
         status(world.aws, "shop", "staging", SERVICES)
 
-    assert str(missing.value) == (
+    assert (missing.value.message, missing.value.fix) == (
         "stack launchdeck-shop-staging has no output ClusterName: its template predates this "
-        "launchdeck or was written by hand; synthesize it again (launchdeck aws synth) and deploy"
+        "launchdeck or was written by hand",
+        "synthesize it again (launchdeck aws synth) and deploy",
     )
 
 
@@ -67,7 +68,7 @@ def test_status_of_an_environment_never_deployed() -> None:
     with pytest.raises(StackMissing) as missing:
         status(World().aws, "shop", "production", SERVICES)
 
-    assert str(missing.value) == (
-        "stack launchdeck-shop-production does not exist: production was never deployed "
-        "(launchdeck aws deploy --env production)"
+    assert (missing.value.message, missing.value.fix) == (
+        "stack launchdeck-shop-production does not exist: production was never deployed",
+        "deploy production first (launchdeck aws deploy --env production --image ...)",
     )

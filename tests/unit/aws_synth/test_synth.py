@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from launchdeck.drivers.aws.synth import (
     stack_names,
     synth_env,
@@ -42,13 +40,6 @@ def container(template: dict[str, Any], service: str) -> dict[str, Any]:
 
 def env_vars(entry: dict[str, Any]) -> dict[str, Any]:
     return {item["Name"]: item["Value"] for item in entry["Environment"]}
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"), [("web", "Web"), ("api-v2", "ApiV2"), ("a-b-c", "ABC")]
-)
-def test_title(name: str, expected: str) -> None:
-    assert title(name) == expected
 
 
 def test_stack_names() -> None:

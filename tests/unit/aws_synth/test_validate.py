@@ -165,6 +165,23 @@ def test_service_names_the_stack_uses_itself() -> None:
     ]
 
 
+def test_services_that_would_share_logical_ids() -> None:
+    text = WEB + '[services.web-2]\ncommand = "x"\n[services.web2]\ncommand = "y"\n'
+    assert lines(text) == [
+        "services.web2: gets the same CloudFormation names as service 'web-2' (Web2...) "
+        "(got 'web2'); fix: rename 'web2' or 'web-2'"
+    ]
+
+
+def test_synth_shared_refuses_services_that_would_share_logical_ids() -> None:
+    from launchdeck.drivers.aws.synth import synth_shared
+
+    text = WEB + '[services.web-2]\ncommand = "x"\n[services.web2]\ncommand = "y"\n'
+    with pytest.raises(AwsSynthError) as caught:
+        synth_shared(parse_manifest(text))
+    assert [issue.path for issue in caught.value.issues] == ["services.web2"]
+
+
 def test_synth_shared_needs_the_app_name() -> None:
     from launchdeck.drivers.aws.synth import synth_shared
 

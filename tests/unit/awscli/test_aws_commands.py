@@ -101,9 +101,10 @@ def test_deploy_without_credentials_says_where_it_looked(tmp_path: Path, no_aws:
     image = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/tiny/web@{DIGEST}"
     result = run("deploy", "--path", str(src), "--image", image, "--yes")
     assert result.exit_code == 1
-    assert "no AWS credentials found" in result.output
-    assert "AWS_ACCESS_KEY_ID" in result.output and "profile" in result.output
-    assert "OIDC" in result.output
+    looked, fixes = result.output.split("\nfix: ")  # where it looked, then what to do
+    assert looked.startswith("error: no AWS credentials found")
+    assert "AWS_ACCESS_KEY_ID" in looked and "profile" in looked
+    assert fixes.startswith("do one of:") and "OIDC" in fixes
 
 
 def test_deploy_without_a_certificate_says_which_field_to_set(tmp_path: Path, no_aws: None) -> None:

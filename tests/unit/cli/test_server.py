@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,3 +65,45 @@ def test_status_asks_the_local_daemon_whatever_the_api_url_names(
         assert local.seen == ["Bearer owner"]
     finally:
         local.close()
+
+
+class Daemon:
+    """os.kill for a daemon that exits after `answers` liveness checks (never, with None)."""
+
+    def __init__(self, answers: int | None) -> None:
+        self.answers = answers
+        self.signals: list[int] = []
+
+    def __call__(self, pid: int, sig: int) -> None:
+        assert pid == 4242
+        self.signals.append(sig)
+        if sig == 0 and self.answers is not None:
+            if self.answers == 0:
+                raise ProcessLookupError
+            self.answers -= 1
+
+
+def test_stop_waits_until_the_daemon_has_exited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "server.pid").write_text("4242\n")
+    monkeypatch.setenv("LAUNCHDECK_HOME", str(tmp_path))
+    daemon = Daemon(answers=3)  # server_pid's check, then 2 while it stops
+    monkeypatch.setattr(server.os, "kill", daemon)
+
+    assert server.stop(everything=True) == "control plane, apps and router stopped"
+    assert daemon.signals == [0, signal.SIGUSR1, 0, 0, 0]
+
+
+def test_stop_says_how_to_kill_a_daemon_that_does_not_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "server.pid").write_text("4242\n")
+    monkeypatch.setenv("LAUNCHDECK_HOME", str(tmp_path))
+    monkeypatch.setattr(server.os, "kill", Daemon(answers=None))
+
+    with pytest.raises(CliError) as err:
+        server.stop(everything=False, timeout=0.2)
+
+    assert err.value.message == "control plane (pid 4242) did not stop within 0.2s"
+    assert err.value.fix == "kill it with: kill 4242"

@@ -24,6 +24,7 @@ EXPECTED = {
     ("DELETE", "/v1/apps/{name}"): (P.DESTROY_APP, None),
     ("GET", ENV): (P.READ, "env"),
     ("POST", f"{ENV}/deploys"): (P.CHANGE_ENV, "env"),
+    ("POST", f"{ENV}/deploys/plan"): (P.CHANGE_ENV, "env"),
     ("POST", "/v1/apps/{name}/git"): (P.CHANGE_ENV, None),
     ("POST", "/v1/apps/{name}/pushes"): (P.CHANGE_ENV, None),  # + the branch's env, inside
     ("GET", "/v1/deployments/{dep_id}"): (P.READ, "env"),
@@ -34,6 +35,7 @@ EXPECTED = {
     ("POST", f"{ENV}/promotions"): (P.PROMOTE, "env"),
     ("GET", f"{ENV}/instances"): (P.READ, "env"),
     ("POST", f"{ENV}/scale"): (P.CHANGE_ENV, "env"),
+    ("POST", f"{ENV}/scale/plan"): (P.CHANGE_ENV, "env"),
     ("POST", f"{ENV}/restart"): (P.CHANGE_ENV, "env"),
     ("GET", f"{ENV}/logs"): (P.READ, "env"),
     ("GET", f"{ENV}/config"): (P.READ, "env"),  # + REVEAL_SECRETS inside, when revealing

@@ -22,6 +22,7 @@ from launchdeck.domain import (
     Deployment,
     DeploymentKind,
     DeploymentState,
+    Health,
     Instance,
     InstanceState,
     Release,
@@ -141,7 +142,7 @@ def deployed(store: Store, state: DeploymentState = DeploymentState.SUCCEEDED) -
     return env
 
 
-def instance(state: InstanceState, health: str, service: str = "web") -> Instance:
+def instance(state: InstanceState, health: Health, service: str = "web") -> Instance:
     return Instance(
         id=f"{service}.v3-abc123",
         app="shop",
@@ -200,21 +201,21 @@ def test_promoting_after_a_rolled_back_deployment_is_refused(store: Store, build
 @pytest.mark.parametrize(
     ("state", "health"),
     [
-        (InstanceState.RUNNING, "unhealthy"),
-        (InstanceState.RUNNING, "unknown"),
-        (InstanceState.STARTING, "healthy"),
-        (InstanceState.CRASHED, "none"),
+        (InstanceState.RUNNING, Health.UNHEALTHY),
+        (InstanceState.RUNNING, Health.UNKNOWN),
+        (InstanceState.STARTING, Health.HEALTHY),
+        (InstanceState.CRASHED, Health.NO_CHECK),
     ],
 )
 def test_promoting_while_an_instance_is_not_running_and_healthy_is_refused(
-    store: Store, builds: Builds, state: InstanceState, health: str
+    store: Store, builds: Builds, state: InstanceState, health: Health
 ) -> None:
     source = deployed(store)
-    store.save_instance(instance(InstanceState.RUNNING, "none", service="worker"))
+    store.save_instance(instance(InstanceState.RUNNING, Health.NO_CHECK, service="worker"))
     store.save_instance(instance(state, health))
 
     assert conflict(store, builds, source) == (
-        f"shop/staging instance web.v3-abc123 is {state.value} (health: {health}), "
+        f"shop/staging instance web.v3-abc123 is {state.value} (health: {health.value}), "
         "not running and healthy",
         "wait for it to recover (launchdeck ps --app shop --env staging), then promote again",
     )
@@ -248,7 +249,7 @@ def test_the_new_release_keeps_the_build_and_takes_the_targets_config_and_overri
     store: Store, builds: Builds
 ) -> None:
     source = deployed(store)
-    store.save_instance(instance(InstanceState.RUNNING, "healthy"))
+    store.save_instance(instance(InstanceState.RUNNING, Health.HEALTHY))
     plan = plan_promotion(store, builds.get, source, production(store))
 
     made = plan.new_release(1, {"GREETING": "hello"}, frozenset(), now=9.0)

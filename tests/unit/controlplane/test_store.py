@@ -14,6 +14,7 @@ from launchdeck.domain import (
     DeploymentKind,
     DeploymentState,
     Event,
+    Health,
     HealthCheck,
     Instance,
     InstanceState,
@@ -87,7 +88,7 @@ def instance(
         pid=4242,
         started_at=1234.5,
         restarts=1,
-        health="healthy",
+        health=Health.HEALTHY,
     )
 
 
@@ -345,7 +346,7 @@ def test_save_instance_inserts_then_replaces(store: Store) -> None:
     store.save_instance(inst)
     assert store.instances("shop", "staging") == [inst]
 
-    draining = replace(inst, state=InstanceState.DRAINING, health="unknown")
+    draining = replace(inst, state=InstanceState.DRAINING, health=Health.UNKNOWN)
     store.save_instance(draining)
 
     assert store.instances("shop", "staging") == [draining]

@@ -19,7 +19,7 @@ from launchdeck.controlplane.deploys.workers import EnvWorker
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store, StoreUnavailable
-from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Release
+from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, EventKind, Release
 from tests.unit.controlplane.engine_fakes import InlineWorkers
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane
@@ -159,7 +159,8 @@ class LockedMidRollout(Engine):
         self, dep: Deployment, release: Release, replace_services: frozenset[str] = frozenset()
     ) -> None:
         self.other.execute("BEGIN EXCLUSIVE")
-        self.journal.event(dep, "rolling", "starting new instances")  # raises StoreUnavailable
+        # raises StoreUnavailable
+        self.journal.event(dep, EventKind.INSTANCE_STARTED, "web.v1-abc123 started")
 
 
 def test_a_deployment_whose_job_hits_a_locked_database_ends_failed_once_it_is_back(

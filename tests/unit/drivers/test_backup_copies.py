@@ -230,11 +230,17 @@ def test_a_denied_copy_names_whose_keys_need_the_permissions() -> None:
     def explained(own_keys: bool) -> str:
         copies = BackupCopies(object(), "shop-backups", cluster="15", wal_archive=Path("/none"),
                               own_keys=own_keys)  # fmt: skip
-        return copies.explain("head_bucket", denied)
+        return str(copies.explain("head_bucket", denied))
 
     assert explained(own_keys=True) == (
         "access to bucket shop-backups was denied (AccessDenied); fix: give the backup target's "
         "access key s3:ListBucket, s3:PutObject and s3:GetObject on it"
+    )
+    copies = BackupCopies(object(), "b", cluster="15", wal_archive=Path("/none"), own_keys=True)
+    failed = copies.explain("head_bucket", denied)
+    assert (failed.message, failed.fix) == (
+        "access to bucket b was denied (AccessDenied)",
+        "give the backup target's access key s3:ListBucket, s3:PutObject and s3:GetObject on it",
     )
     assert explained(own_keys=False).endswith(
         "fix: give the control plane's AWS credentials s3:ListBucket, s3:PutObject and "

@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from tests.clock import ManualClock
 
 from launchdeck.drivers.local.router.errors import (
     ApiUnavailable,
@@ -207,3 +208,36 @@ def test_nothing_listening_is_api_unavailable(tmp_path: Path) -> None:
 
     with pytest.raises(ApiUnavailable, match="nothing answers on"):
         transport.send("show proc")
+
+
+def test_the_connect_is_retried_until_the_socket_answers(tmp_path: Path) -> None:
+    """A master re-executing itself refuses connections for a moment: the connect waits for
+    its socket, on the clock it was given."""
+    path = tmp_path / "master.sock"
+    clock = ManualClock()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+
+    def back_after_three_tries() -> None:
+        if len(clock.sleeps) == 3:
+            server.bind(str(path))
+            server.listen(1)
+
+    clock.on_sleep.append(back_after_three_tries)
+    transport = UnixSocketTransport(path, connect_timeout=1.0, clock=clock)
+    with server, transport._connect("show proc"):
+        pass
+
+    assert clock.sleeps == [0.02, 0.02, 0.02]
+
+
+def test_the_connect_gives_up_at_its_timeout_naming_the_socket(tmp_path: Path) -> None:
+    clock = ManualClock()
+    transport = UnixSocketTransport(tmp_path / "gone.sock", connect_timeout=0.1, clock=clock)
+
+    with pytest.raises(ApiUnavailable) as caught:
+        transport.send("show proc")
+
+    assert str(caught.value).startswith(
+        f"haproxy runtime API: `show proc` failed: nothing answers on {tmp_path / 'gone.sock'}: "
+    )
+    assert sum(clock.sleeps) == pytest.approx(0.1)

@@ -99,6 +99,7 @@ def test_exhausted_says_what_to_do(base: int) -> None:
         f"no free port in {base}-{base + 2}; "
         "fix: widen LAUNCHDECK_PORT_RANGE or stop some instances"
     )
+    assert err.value.fix == "widen LAUNCHDECK_PORT_RANGE or stop some instances"
 
 
 def test_a_freed_port_is_found_again_after_exhaustion(base: int) -> None:

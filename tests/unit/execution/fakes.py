@@ -1,12 +1,12 @@
 """Named fakes for the executor's boundaries: a clock that only moves when slept, a runtime that
-keeps instances in memory and scripts their health, a book that records."""
+keeps instances in memory and scripts their health, a ledger that records."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
 
-from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
+from launchdeck.domain import EventKind, HealthCheck, Instance, Release, ServiceSpec
 from tests.clock import ManualClock
 
 
@@ -68,10 +68,10 @@ class InMemoryRuntime:
         return f"ERROR boom in {inst.id}"
 
 
-class RecordingBook:
+class RecordingLedger:
     def __init__(self) -> None:
         self.instances: dict[str, Instance] = {}
-        self.events: list[tuple[str, str]] = []
+        self.events: list[tuple[EventKind, str]] = []
 
     def save_instance(self, inst: Instance) -> None:
         self.instances[inst.id] = inst
@@ -82,5 +82,5 @@ class RecordingBook:
     def ports_in_use(self) -> set[int]:
         return {i.port for i in self.instances.values() if i.port is not None}
 
-    def event(self, kind: str, message: str) -> None:
+    def event(self, kind: EventKind, message: str) -> None:
         self.events.append((kind, message))

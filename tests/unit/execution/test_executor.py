@@ -1,10 +1,19 @@
 import pytest
 
-from launchdeck.domain import BuildRef, HealthCheck, Instance, InstanceState, Release, ServiceSpec
+from launchdeck.domain import (
+    BuildRef,
+    EventKind,
+    Health,
+    HealthCheck,
+    Instance,
+    InstanceState,
+    Release,
+    ServiceSpec,
+)
 from launchdeck.execution import Executor, RolloutFailed
 from launchdeck.planning import Desired, plan_rollout
 from tests.clock import ManualClock
-from tests.unit.execution.fakes import InMemoryRuntime, RecordingBook
+from tests.unit.execution.fakes import InMemoryRuntime, RecordingLedger
 
 WEB = ServiceSpec(
     name="web",
@@ -41,13 +50,13 @@ def running(id_, version):
     )
 
 
-def run(runtime, book, clock, old, version=2):
+def run(runtime, ledger, clock, old, version=2):
     desired = Desired(version, {"web": WEB}, {"web": 2})
     n = iter(range(1, 100))
     plan = plan_rollout(desired, old, lambda s: f"new{next(n)}")
     executor = Executor(
         runtime,
-        book,
+        ledger,
         app="a",
         env="e",
         releases=release,
@@ -63,11 +72,11 @@ def clock():
 
 
 def test_rollout_routes_new_before_draining_old(clock):
-    runtime, book = InMemoryRuntime(clock), RecordingBook()
+    runtime, ledger = InMemoryRuntime(clock), RecordingLedger()
     old = [running("old1", 1), running("old2", 1)]
     for i in old:
-        book.save_instance(i)
-    run(runtime, book, clock, old)
+        ledger.save_instance(i)
+    run(runtime, ledger, clock, old)
     assert runtime.log == [
         "start new1",
         "start new2",
@@ -80,22 +89,24 @@ def test_rollout_routes_new_before_draining_old(clock):
         "stop old1",
         "stop old2",
     ]
-    assert sorted(book.instances) == ["new1", "new2"]
-    assert all(i.state == InstanceState.RUNNING for i in book.instances.values())
-    kinds = [k for k, _ in book.events]
-    assert kinds.count("instance_healthy") == 2 and "drained" in kinds
+    assert sorted(ledger.instances) == ["new1", "new2"]
+    assert all(i.state == InstanceState.RUNNING for i in ledger.instances.values())
+    assert all(i.health is Health.HEALTHY for i in ledger.instances.values())
+    kinds = [k for k, _ in ledger.events]
+    assert kinds.count(EventKind.INSTANCE_HEALTHY) == 2 and EventKind.DRAINED in kinds
 
 
 def test_circuit_breaker_removes_new_instances_and_keeps_old_serving(clock):
-    runtime, book = InMemoryRuntime(clock), RecordingBook()
+    runtime, ledger = InMemoryRuntime(clock), RecordingLedger()
     old = [running("old1", 1), running("old2", 1)]
     for i in old:
-        book.save_instance(i)
+        ledger.save_instance(i)
     runtime.dies.add("new2")
     with pytest.raises(RolloutFailed) as failed:
-        run(runtime, book, clock, old)
+        run(runtime, ledger, clock, old)
     assert failed.value.reason == "instance new2 exited with code 3 before passing its health check"
     assert failed.value.log_tail == "ERROR boom in new2"
-    assert sorted(book.instances) == ["old1", "old2"]
+    assert sorted(ledger.instances) == ["old1", "old2"]
     assert runtime.stopped == ["new1", "new2"]
     assert not runtime.draining
+    assert (EventKind.GATE_FAILED, failed.value.reason) in ledger.events

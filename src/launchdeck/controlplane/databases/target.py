@@ -26,7 +26,7 @@ from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import BackupCopy
 from launchdeck.drivers.local.postgres.copies import S3Credentials
 from launchdeck.manifest.fieldtypes import BucketName, KeyPrefix, Region, S3Endpoint
-from launchdeck.system import atomic_write
+from launchdeck.system import LaunchdeckError, atomic_write
 
 FILE = "backup-target.json"
 FIELDS = (
@@ -50,7 +50,7 @@ _KEY_MAX = 128  # AWS access key ids are up to 128 characters; MinIO's and R2's 
 _SECRET_MAX = 256
 
 
-class TargetUnreadable(Exception):
+class TargetUnreadable(LaunchdeckError):
     """The stored target cannot be used (damaged file, a key it was not encrypted with)."""
 
 
@@ -100,8 +100,8 @@ class BackupTargetFile:
             key_id = raw["access_key_id"]
         except (ValueError, KeyError, TypeError) as exc:
             raise TargetUnreadable(  # no path: copy errors reach deployers and webhooks
-                f"the backup target setting ($LAUNCHDECK_HOME/{FILE}) is damaged ({exc}); "
-                f"fix: set the target again: {SET} ..."
+                f"the backup target setting ($LAUNCHDECK_HOME/{FILE}) is damaged ({exc})",
+                f"set the target again: {SET} ...",
             ) from None
         if key_id is None or sealed is None:
             return BackupTarget(where)
@@ -109,8 +109,8 @@ class BackupTargetFile:
             secret = self.keyring.decrypt(sealed)
         except Invalid as exc:
             raise TargetUnreadable(
-                f"the backup target's secret access key cannot be decrypted ({exc.message}); "
-                f"fix: {exc.fix}, or set the target again: {SET} ..."
+                f"the backup target's secret access key cannot be decrypted ({exc.message})",
+                f"{exc.fix}, or set the target again: {SET} ...",
             ) from None
         return BackupTarget(where, S3Credentials(key_id, secret))
 

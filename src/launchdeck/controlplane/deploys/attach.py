@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.controlplane.store import EnvState
-from launchdeck.domain import Addons, Deployment, DeploymentState
+from launchdeck.domain import Addons, Deployment, DeploymentState, EventKind
 from launchdeck.drivers.local.addons import AddonError, AddonHost, Attachment
 
 
@@ -26,7 +26,7 @@ class Attacher:
             self.journal.finish(dep, DeploymentState.FAILED, f"add-on failed: {exc}")
             return False
         for a in attached:
-            self.journal.event(dep, "addon", f"{label(a)} {a.name} ready: {a.var}")
+            self.journal.event(dep, EventKind.ADDON, f"{label(a)} {a.name} ready: {a.var}")
         self.store.update_env(dep.app, dep.env, lambda env: with_urls(env, attached))
         self.redactors.forget(dep.app, dep.env)
         return True

@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from launchdeck.build import Artifact, Builder, BuildError
 from launchdeck.controlplane.deploys.attach import Attacher, changes
-from launchdeck.controlplane.deploys.book import StoreBook
 from launchdeck.controlplane.deploys.journal import Journal
+from launchdeck.controlplane.deploys.ledger import StoreLedger
 from launchdeck.controlplane.deploys.phases import Phases
 from launchdeck.controlplane.deploys.promotion import Promotion, plan_promotion, scale_of
 from launchdeck.controlplane.deploys.workers import Workers
@@ -34,15 +34,17 @@ from launchdeck.domain import (
     Deployment,
     DeploymentKind,
     DeploymentState,
+    EventKind,
     Instance,
     Manifest,
     Release,
+    ServiceSpec,
 )
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver
 from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.execution import Executor, RolloutFailed
-from launchdeck.planning import Desired, plan_rollout
+from launchdeck.planning import Desired, Plan, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner
 
 log = logging.getLogger("launchdeck.engine")
@@ -131,7 +133,7 @@ class Engine:
             artifact = self.builder.build(
                 source,
                 manifest.build,
-                log=lambda line: self.journal.event(dep, "build", line),
+                log=lambda line: self.journal.event(dep, EventKind.BUILD_OUTPUT, line),
                 git_sha=git_sha,
                 jail=self.driver.build_jail(dep.app),
             )
@@ -316,6 +318,35 @@ class Engine:
         self, env: EnvState, counts: dict[str, int], *, max_scale: int = DEFAULT_MAX_SCALE
     ) -> Deployment:
         """`max_scale`: the server's cap on instances per service (LAUNCHDECK_MAX_SCALE)."""
+        current = self._checked_scale(env, counts, max_scale)
+        env = self.store.update_env(
+            env.app, env.name, lambda state: replace(state, formation={**state.formation, **counts})
+        )
+        dep = self.journal.begin(env, DeploymentKind.SCALE, to_release=current.version)
+        return self._submit(dep, lambda: self._rollout(dep, self._running(env.app, env.name)))
+
+    # -- dry runs: the plan the executor would run, nothing recorded ----------------------------
+
+    def plan_scale(
+        self, env: EnvState, counts: dict[str, int], *, max_scale: int = DEFAULT_MAX_SCALE
+    ) -> Plan:
+        """`scale --dry-run`: the same checks and the same plan as `scale`."""
+        current = self._checked_scale(env, counts, max_scale)
+        scaled = replace(env, formation={**env.formation, **counts})
+        return self._plan(scaled, current.version, current.services)
+
+    def plan_deploy(self, env: EnvState, manifest: Manifest) -> Plan:
+        """`deploy --dry-run`: the rollout of the next release, as the manifest describes it
+        (nothing is built: the plan does not depend on the build)."""
+        version = self.store.next_release_version(env.app, env.name)
+        return self._plan(env, version, manifest.for_env(env.name).services)
+
+    def _plan(self, env: EnvState, version: int, services: Mapping[str, ServiceSpec]) -> Plan:
+        desired = Desired(version, services, scale_of(env, services))
+        actual = self.store.instances(env.app, env.name)
+        return plan_rollout(desired, actual, lambda service: new_instance_id(service, version))
+
+    def _checked_scale(self, env: EnvState, counts: dict[str, int], max_scale: int) -> Release:
         current = self._current(env)
         self._check_services(current, list(counts))
         for name, count in counts.items():
@@ -328,11 +359,7 @@ class Engine:
                     f"use {name}={max_scale} or less, or raise the cap: set LAUNCHDECK_MAX_SCALE "
                     "on the server and restart it",
                 )
-        env = self.store.update_env(
-            env.app, env.name, lambda state: replace(state, formation={**state.formation, **counts})
-        )
-        dep = self.journal.begin(env, DeploymentKind.SCALE, to_release=current.version)
-        return self._submit(dep, lambda: self._rollout(dep, self._running(env.app, env.name)))
+        return current
 
     def resume(self, dep: Deployment) -> None:
         """Finish (or roll back) a deployment a control-plane restart interrupted."""
@@ -344,7 +371,7 @@ class Engine:
                 "interrupted by a control-plane restart before traffic moved; nothing changed",
             )
             return
-        self.journal.event(dep, "resumed", "control plane restarted: resuming the rollout")
+        self.journal.event(dep, EventKind.RESUMED, "control plane restarted: resuming the rollout")
         self._submit(dep, lambda: self._rollout(dep, release))
 
     # -- the rollout -------------------------------------------------------------------------
@@ -363,7 +390,7 @@ class Engine:
         plan = plan_rollout(
             desired, actual, lambda service: new_instance_id(service, release.version)
         )
-        executor = self.executor(env, dep.id, actual)
+        executor = self.executor(env, dep, actual)
         try:
             executor.run(plan)
         except RolloutFailed as failed:
@@ -390,12 +417,12 @@ class Engine:
             log.info("pruned %d old builds", len(removed))
 
     def executor(
-        self, env: EnvState, deployment_id: int | None, actual: list[Instance]
+        self, env: EnvState, deployment: Deployment | None, actual: list[Instance]
     ) -> Executor:
         """An executor for one environment; events go to the deployment (or the server log)."""
         return Executor(
             self.driver,
-            StoreBook(self.store, deployment_id, clock=self.clock),
+            StoreLedger(self.journal, env.app, env.name, deployment),
             app=env.app,
             env=env.name,
             releases=lambda v: self.release_of(env, v),

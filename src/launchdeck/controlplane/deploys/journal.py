@@ -1,22 +1,35 @@
 """A deployment's record: its row in the store, the events the CLI streams (secret values blanked
-out of every one), and the notices its start and its end send to the webhooks."""
+out of every one), and the notices its start and its end send to the webhooks.
+
+`Journal.event` is the one place an event is written: every writer (the use cases, their phases,
+and the executor through its ledger) comes through it, so none can skip the redaction."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import replace
 
 from launchdeck.controlplane.errors import Unavailable
 from launchdeck.controlplane.notify import Notice, Notifier
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, NotifySpec
+from launchdeck.domain import (
+    Deployment,
+    DeploymentKind,
+    DeploymentState,
+    EventKind,
+    NotifySpec,
+)
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
+# the events of the reconciler's repairs: they belong to no deployment, so they go to its log
+log = logging.getLogger("launchdeck.reconciler")
+
 FINISHED = {
-    DeploymentState.SUCCEEDED: "deployment succeeded",
-    DeploymentState.FAILED: "deployment failed: {reason}",
-    DeploymentState.ROLLED_BACK: "deployment rolled back: {reason}",
+    DeploymentState.SUCCEEDED: (EventKind.SUCCEEDED, "deployment succeeded"),
+    DeploymentState.FAILED: (EventKind.FAILED, "deployment failed: {reason}"),
+    DeploymentState.ROLLED_BACK: (EventKind.ROLLED_BACK, "deployment rolled back: {reason}"),
 }
 
 
@@ -53,7 +66,7 @@ class Journal:
             )
         )
         try:
-            self.event(dep, "started", f"{kind.value} of {env.app}/{env.name} started")
+            self.event(dep, EventKind.STARTED, f"{kind.value} of {env.app}/{env.name} started")
         except Unavailable:  # the caller gets a 503; the deployment must not stay pending
             with contextlib.suppress(Unavailable):
                 reason = "the control plane's database was busy: nothing was done; retry"
@@ -64,24 +77,29 @@ class Journal:
             raise
         if notify is not None:
             self._notify_specs[dep.id] = notify
-        self._notify(dep, "started")
+        self._notify(dep, EventKind.STARTED)
         return dep
 
-    def event(self, dep: Deployment, kind: str, message: str) -> None:
+    def event(self, dep: Deployment, kind: EventKind, message: str) -> None:
         """Events are shown to every reader: secret values are blanked out of them."""
         clean = self.redactors(dep.app, dep.env)
         self.store.add_event(dep.id, self.clock.now(), kind, clean(message))
+
+    def note(self, app: str, env: str, kind: EventKind, message: str) -> None:
+        """An event of no deployment (a repair's) goes to the server log, redacted too."""
+        log.info("%s/%s: %s: %s", app, env, kind, self.redactors(app, env)(message))
 
     def finish(self, dep: Deployment, state: DeploymentState, reason: str = "") -> Deployment:
         reason = self.redactors(dep.app, dep.env)(reason)
         dep = replace(dep, state=state, reason=reason, finished_at=self.clock.now())
         self.store.save_deployment(dep)
-        self.event(dep, state.value, FINISHED[state].format(reason=reason))
-        self._notify(dep, state.value)
+        kind, message = FINISHED[state]
+        self.event(dep, kind, message.format(reason=reason))
+        self._notify(dep, kind)
         self._notify_specs.pop(dep.id, None)
         return dep
 
-    def _notify(self, dep: Deployment, outcome: str) -> None:
+    def _notify(self, dep: Deployment, outcome: EventKind) -> None:
         """Queue the webhooks' notices; posting happens in the background."""
         if self.notifier is None:
             return
@@ -96,7 +114,7 @@ class Journal:
         notice = Notice(
             app=dep.app,
             env=dep.env,
-            kind=outcome,
+            kind=outcome.value,
             release=f"v{dep.to_release}" if dep.to_release else "",
             detail=dep.reason,
             action=dep.kind.value,

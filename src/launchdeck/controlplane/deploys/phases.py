@@ -11,6 +11,7 @@ from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.domain import (
     Deployment,
     DeploymentState,
+    EventKind,
     Instance,
     InstanceState,
     Release,
@@ -31,7 +32,7 @@ class Phases:
     def test(self, dep: Deployment, artifact: Artifact, spec: TestSpec) -> bool:
         """Run `[test] command` once in the new build, before a release exists: a failure
         records nothing but the deployment's events and reason."""
-        self.journal.event(dep, "test", f"running tests: {spec.command}")
+        self.journal.event(dep, EventKind.TEST, f"running tests: {spec.command}")
         command = Command(
             ("/bin/sh", "-c", spec.command),
             env=self.driver.test_env(artifact, app=dep.app, env=dep.env),
@@ -43,9 +44,9 @@ class Phases:
         except IsolationError as exc:
             self.journal.finish(dep, DeploymentState.FAILED, str(exc))
             return False
-        result = self._stream(dep, command, "test_output")
+        result = self._stream(dep, command, EventKind.TEST_OUTPUT)
         if result.ok:
-            self.journal.event(dep, "tested", "tests passed")
+            self.journal.event(dep, EventKind.TESTED, "tests passed")
             return True
         self._fail(dep, result, "tests", spec.timeout, "tests failed (exit {code})")
         return False
@@ -56,10 +57,11 @@ class Phases:
         dep = replace(dep, to_release=release.version)
         self.journal.store.save_deployment(dep)
         message = f"release {release.name} created ({release.description})"
-        self.journal.event(dep, "released", message)
+        self.journal.event(dep, EventKind.RELEASED, message)
         if spec is None:
             return True
-        self.journal.event(dep, "release_phase", f"running release command: {spec.command}")
+        running = f"running release command: {spec.command}"
+        self.journal.event(dep, EventKind.RELEASE_PHASE, running)
         artifact = self.builder.get(release.build.digest)
         command = Command(
             ("/bin/sh", "-c", spec.command),
@@ -72,7 +74,7 @@ class Phases:
         except IsolationError as exc:
             self.journal.finish(dep, DeploymentState.FAILED, str(exc))
             return False
-        result = self._stream(dep, command, "release_output")
+        result = self._stream(dep, command, EventKind.RELEASE_OUTPUT)
         if result.ok:
             return True
         self._fail(
@@ -80,7 +82,7 @@ class Phases:
         )
         return False
 
-    def _stream(self, dep: Deployment, command: Command, kind: str) -> Result:
+    def _stream(self, dep: Deployment, command: Command, kind: EventKind) -> Result:
         return self.runner.stream(command, lambda line: self.journal.event(dep, kind, line))
 
     def _fail(

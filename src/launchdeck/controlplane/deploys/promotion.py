@@ -25,8 +25,6 @@ from launchdeck.domain import (
 )
 from launchdeck.manifest import ManifestError, load_manifest
 
-OK_HEALTH = ("healthy", "none")  # "none": a service without a port has no health check
-
 
 @dataclass(frozen=True)
 class ConfigDiff:
@@ -131,7 +129,7 @@ def _check_settled(where: str, source: EnvState, dep: Deployment) -> None:
 
 
 def _check_instance(where: str, source: EnvState, inst: Instance) -> None:
-    if inst.state != InstanceState.RUNNING or inst.health not in OK_HEALTH:
+    if inst.state != InstanceState.RUNNING or not inst.health.ok:
         raise Conflict(
             f"{where} instance {inst.id} is {inst.state.value} (health: {inst.health}), "
             "not running and healthy",

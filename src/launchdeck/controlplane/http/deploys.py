@@ -18,12 +18,14 @@ from launchdeck.controlplane.auth import Permission, authorize
 from launchdeck.controlplane.errors import ApiError, Invalid
 from launchdeck.controlplane.git import environment_for
 from launchdeck.controlplane.http import models
-from launchdeck.controlplane.http.lookup import app_of, declared_env
+from launchdeck.controlplane.http.lookup import app_of, check_deployable, declared_env, env_of
 from launchdeck.controlplane.http.security import needs, principal_of
 from launchdeck.controlplane.plane import ControlPlane, deployment_json, event_json
+from launchdeck.controlplane.store import EnvState
 from launchdeck.controlplane.uploads import UPLOAD_LIMITS, receive, unpack
 from launchdeck.domain import Manifest
 from launchdeck.manifest import ManifestError, load_manifest
+from launchdeck.planning import render
 
 
 def router(cp: ControlPlane) -> APIRouter:
@@ -47,6 +49,29 @@ def router(cp: ControlPlane) -> APIRouter:
             shutil.rmtree(source, ignore_errors=True)
             raise
         return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
+
+    @api.post(
+        "/v1/apps/{name}/envs/{env}/deploys/plan",
+        dependencies=[needs(Permission.CHANGE_ENV)],
+        response_model=models.PlanPreview,
+    )
+    async def plan_deploy(name: str, env: str, request: Request) -> dict[str, Any]:
+        """`deploy --dry-run`: the manifest checked as a deploy checks it and the rollout the
+        next release would take. Nothing is built, recorded or started."""
+        app_of(cp, name)
+        source = await upload(request, cp.home / "tmp")
+        try:
+            manifest = app_manifest(source, "fix the app, then try again")
+        finally:
+            shutil.rmtree(source, ignore_errors=True)
+        state = cp.store.env(name, env)
+        if state is None and env in manifest.environments:
+            state = EnvState(name, env)  # the deploy would make it
+        target = state or env_of(cp, name, env)
+        check_deployable(cp, target, manifest)
+        plan = cp.engine.plan_deploy(target, manifest)
+        version = cp.store.next_release_version(name, env)
+        return {"release": f"v{version}", "steps": render(plan)}
 
     @api.post(
         "/v1/apps/{name}/git",

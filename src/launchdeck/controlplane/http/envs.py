@@ -18,6 +18,7 @@ from launchdeck.controlplane.http.lookup import check_deployable, env_of
 from launchdeck.controlplane.http.security import needs
 from launchdeck.controlplane.logs import LogQuery
 from launchdeck.controlplane.plane import ControlPlane, deployment_json
+from launchdeck.planning import render
 
 
 class Rollback(BaseModel):
@@ -84,6 +85,13 @@ def router(cp: ControlPlane) -> APIRouter:
     def scale(name: str, env: str, body: Scale) -> dict[str, Any]:
         state = env_of(cp, name, env)
         return deployment_json(cp.engine.scale(state, body.counts, max_scale=cp.settings.max_scale))
+
+    @api.post(f"{ENV}/scale/plan", dependencies=change, response_model=models.PlanPreview)
+    def plan_scale(name: str, env: str, body: Scale) -> dict[str, Any]:
+        """`scale --dry-run`: the steps `scale` would take, checked the same way."""
+        state = env_of(cp, name, env)
+        plan = cp.engine.plan_scale(state, body.counts, max_scale=cp.settings.max_scale)
+        return {"release": f"v{state.release}", "steps": render(plan)}
 
     @api.post(
         f"{ENV}/restart", status_code=202, dependencies=change, response_model=models.Deployment

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from launchdeck.domain import Health
+
 
 class Shape(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
@@ -32,7 +34,7 @@ class Instance(Shape):
     service: str
     release: str
     state: str
-    health: str
+    health: Health
     port: int | None
     pid: int | None
     started_at: float | None
@@ -177,6 +179,13 @@ class Promotion(Shape):
     config: ConfigDiff
     scale: dict[str, ScaleChange]
     release_command: str | None
+
+
+class PlanPreview(Shape):
+    """A dry run: the steps the executor would take, in order; nothing was recorded."""
+
+    release: str  # the release the plan rolls out (for a deploy: the one it would make)
+    steps: list[str]
 
 
 class Domain(Shape):

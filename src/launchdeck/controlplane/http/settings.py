@@ -30,8 +30,7 @@ def router(cp: ControlPlane) -> APIRouter:
         try:
             found = BackupTargetFile(cp.home).get()
         except TargetUnreadable as exc:  # e.g. LAUNCHDECK_SECRET_KEY changed since it was set
-            message, _, fix = str(exc).partition("; fix: ")
-            raise Conflict(message, fix) from None
+            raise Conflict(exc.message, exc.fix) from None
         return NO_TARGET if found is None else found.public_json()
 
     @api.put(TARGET, response_model=models.Listing)

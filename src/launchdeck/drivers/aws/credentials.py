@@ -24,7 +24,7 @@ from botocore.exceptions import (
 )
 from botocore.session import Session
 
-from launchdeck.drivers.aws.faults import CredentialsInvalid, CredentialsNotFound
+from launchdeck.drivers.aws.errors import CredentialsInvalid, CredentialsNotFound
 
 DEFAULT_CONFIG_FILE = "~/.aws/config"
 DEFAULT_CREDENTIALS_FILE = "~/.aws/credentials"
@@ -62,18 +62,18 @@ def resolve_session(
         found = session.get_credentials()
     except ProfileNotFound:
         raise CredentialsInvalid(
-            f"AWS profile {profile_name!r} is in neither {_files(environ, 'nor')}: create it "
-            f"(aws configure --profile {profile_name}) or pick another with --profile or "
-            "AWS_PROFILE"
+            f"AWS profile {profile_name!r} is in neither {_files(environ, 'nor')}",
+            f"create it (aws configure --profile {profile_name}) or pick another with --profile "
+            "or AWS_PROFILE",
         ) from None
     except PartialCredentialsError as exc:
         raise CredentialsInvalid(
-            f"{exc}: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither"
+            str(exc), "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither"
         ) from None
     except (InvalidConfigError, BotoCoreError) as exc:
         raise CredentialsInvalid(
-            f"AWS credentials are misconfigured: {exc}; fix the setting it names (in the "
-            f"environment, or in {_files(environ)})"
+            f"AWS credentials are misconfigured: {exc}",
+            f"fix the setting it names (in the environment, or in {_files(environ)})",
         ) from None
     if found is None:
         raise CredentialsNotFound(_looked(session, environ, profile), FIXES)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from launchdeck.drivers.aws.faults import ImageByTag, InvalidImage
+from launchdeck.drivers.aws.errors import ImageByTag, InvalidImage
 
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 EXPECTED = "<registry>/<repository>@sha256:<64 hex digits>"
 EXAMPLE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/launchdeck/shop/web@sha256:<digest>"
+GIVE = f"give the image as {EXPECTED}"
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def parse_image(text: str) -> ImageRef:
     """`<registry>/<repository>@sha256:<64 hex>` or `sha256:<64 hex>`, else InvalidImage."""
     text = text.strip()
     if not text:
-        raise InvalidImage(f"--image is empty: give the image as {EXPECTED}")
+        raise InvalidImage("--image is empty", GIVE)
     if text.startswith("sha256:"):
         return ImageRef(digest=_digest(text, text))
     name, at, digest = text.partition("@")
@@ -42,12 +43,10 @@ def parse_image(text: str) -> ImageRef:
         raise _tag_error(text)
     registry, slash, repository = name.partition("/")
     if not slash or not _is_registry(registry):
-        raise InvalidImage(
-            f"--image {text!r} names no registry: give the image as {EXPECTED}, e.g. {EXAMPLE}"
-        )
+        raise InvalidImage(f"--image {text!r} names no registry", f"{GIVE}, e.g. {EXAMPLE}")
     repository = _drop_tag(repository)  # repo:tag@sha256:... pins the digest; the tag is noise
     if not repository:
-        raise InvalidImage(f"--image {text!r} names no repository: give the image as {EXPECTED}")
+        raise InvalidImage(f"--image {text!r} names no repository", GIVE)
     return ImageRef(digest=_digest(digest, text), registry=registry, repository=repository)
 
 
@@ -59,7 +58,7 @@ def _digest(digest: str, text: str) -> str:
         problem = f"uses {algorithm or 'no algorithm'!r}; launchdeck takes sha256 digests"
     else:
         problem = f"has {len(hexpart)} characters after sha256:, not 64 lowercase hex digits"
-    raise InvalidImage(f"--image {text!r}: the digest {problem}; give the image as {EXPECTED}")
+    raise InvalidImage(f"--image {text!r}: the digest {problem}", GIVE)
 
 
 def _tag_error(text: str) -> ImageByTag:
@@ -70,12 +69,12 @@ def _tag_error(text: str) -> ImageByTag:
     return ImageByTag(
         f"--image {text!r} names a tag, not a digest; launchdeck deploys images by digest only.\n"
         "A tag can move to other bytes at any time: promote must ship the exact bytes that ran "
-        "on staging, and ECS may resolve a tag differently for each task it starts.\n"
-        f"Give the image as {EXPECTED}, e.g. {EXAMPLE}\n"
+        "on staging, and ECS may resolve a tag differently for each task it starts.",
+        f"{GIVE}, e.g. {EXAMPLE}\n"
         "Get the digest with:\n"
         f"  docker buildx imagetools inspect {shown}    (the Digest: line)\n"
         f"  aws ecr describe-images --repository-name {repository} --image-ids {image_id} "
-        "--query 'imageDetails[0].imageDigest'"
+        "--query 'imageDetails[0].imageDigest'",
     )
 
 

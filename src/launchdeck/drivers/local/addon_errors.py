@@ -1,28 +1,31 @@
-"""Every error the PostgreSQL and Redis add-ons raise, in one tree; each says what went wrong, the
-value involved, and what to do next.
+"""Every error the PostgreSQL and Redis add-ons raise, in one tree; each says what went wrong and
+the value involved (`message`), and what to do next (`fix`, when there is one to give).
 
-AddonError
-├── AddonNotInstalled          the server binaries are missing: names the Debian package
-├── InvalidAddonInput          a name, version or directory the add-on will not use
-├── ServiceUserMissing         running as root, but the system account to run the server is absent
-├── DataDirUnreachable         the service account cannot reach the add-on's directory
-├── VersionMismatch            a data directory made by another PostgreSQL major version
-├── AddonStartFailed           the server did not start (port taken, bad config, ...): log tail
-├── AddonQueryFailed           a SQL statement or a Redis command answered with an error
-│   └── RedisAuthFailed        Redis refused the user or password
-├── BackupFailed               pg_basebackup did not produce a backup
-├── UnknownBackup              no backup has that id
-├── NoBackups                  nothing to restore from yet
-├── RestoreTargetOutOfRange    a restore time outside the restorable window (shows the window)
-└── RestoreFailed              recovery did not reach its target (log tail)
+LaunchdeckError (system/errors.py)
+└── AddonError
+    ├── AddonNotInstalled        the server binaries are missing: names the Debian package
+    ├── InvalidAddonInput        a name, version or directory the add-on will not use
+    ├── ServiceUserMissing       running as root, but the server's system account is absent
+    ├── DataDirUnreachable       the service account cannot reach the add-on's directory
+    ├── VersionMismatch          a data directory made by another PostgreSQL major version
+    ├── AddonStartFailed         the server did not start (port taken, bad config, ...): log tail
+    ├── AddonQueryFailed         a SQL statement or a Redis command answered with an error
+    │   └── RedisAuthFailed      Redis refused the user or password
+    ├── BackupFailed             pg_basebackup did not produce a backup
+    ├── UnknownBackup            no backup has that id
+    ├── NoBackups                nothing to restore from yet
+    ├── RestoreTargetOutOfRange  a restore time outside the restorable window (shows the window)
+    └── RestoreFailed            recovery did not reach its target (log tail)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from launchdeck.system.errors import LaunchdeckError
 
-class AddonError(Exception):
+
+class AddonError(LaunchdeckError):
     pass
 
 
@@ -31,7 +34,7 @@ class AddonNotInstalled(AddonError):
 
     def __init__(self, message: str, package: str) -> None:
         self.package = package
-        super().__init__(f"{message}; fix: apt-get install {package} (or run make setup)")
+        super().__init__(message, f"apt-get install {package} (or run make setup)")
 
 
 class InvalidAddonInput(AddonError, ValueError):
@@ -43,8 +46,9 @@ class ServiceUserMissing(AddonError):
         self.account = account
         super().__init__(
             f"running as root, the server must run as the {account!r} system user, which does not "
-            f"exist; fix: apt-get install {package} (it creates the user), or run launchdeck as a "
-            "non-root user"
+            "exist",
+            f"apt-get install {package} (it creates the user), or run launchdeck as a non-root "
+            "user",
         )
 
 
@@ -54,9 +58,9 @@ class DataDirUnreachable(AddonError):
         self.target = target
         self.blocker = blocker
         super().__init__(
-            f"the {account!r} system user cannot reach {target}: {blocker} is mode {mode:04o}; "
-            f"fix: chmod o+x {blocker} (search only, no listing), or set LAUNCHDECK_HOME to a "
-            f"directory {account!r} can reach"
+            f"the {account!r} system user cannot reach {target}: {blocker} is mode {mode:04o}",
+            f"chmod o+x {blocker} (search only, no listing), or set LAUNCHDECK_HOME to a "
+            f"directory {account!r} can reach",
         )
 
 
@@ -81,16 +85,14 @@ class BackupFailed(AddonError):
 
 
 class UnknownBackup(AddonError, KeyError):
+    # LaunchdeckError.__str__ comes before KeyError's in the MRO: the message is not quoted.
     def __init__(self, backup_id: str, known: Iterable[str]) -> None:
         self.backup_id = backup_id
         self.known = tuple(known)
-        super().__init__(backup_id)
-
-    def __str__(self) -> str:
-        known = ", ".join(self.known) if self.known else "none yet"
-        return (
-            f"no backup {self.backup_id!r}; known backups (oldest first): {known}; "
-            "fix: pick one from `launchdeck db backups`"
+        listed = ", ".join(self.known) if self.known else "none yet"
+        super().__init__(
+            f"no backup {backup_id!r}; known backups (oldest first): {listed}",
+            "pick one from `launchdeck db backups`",
         )
 
 
@@ -105,7 +107,8 @@ class RestoreTargetOutOfRange(AddonError, ValueError):
         self.latest = latest
         super().__init__(
             f"cannot restore to {target}: {why}; the restorable window is {earliest} to "
-            f"{latest} (now); fix: pick a time inside that window"
+            f"{latest} (now)",
+            "pick a time inside that window",
         )
 
 

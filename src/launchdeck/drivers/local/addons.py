@@ -244,9 +244,9 @@ class AddonHost:
             database = self._database(app, env, start=True)
         if database is None:
             raise InvalidAddonInput(
-                f"{app}/{env} has no PostgreSQL database; fix: add [addons.postgres] to "
-                f"launchdeck.toml and deploy, or: launchdeck addons create postgres --app {app} "
-                f"--env {env}"
+                f"{app}/{env} has no PostgreSQL database",
+                "add [addons.postgres] to launchdeck.toml and deploy, or: launchdeck addons "
+                f"create postgres --app {app} --env {env}",
             )
         return database
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import psutil
 
-from launchdeck.system import SYSTEM_CLOCK, Clock
+from launchdeck.system import SYSTEM_CLOCK, Clock, wait_until
 
 
 def running(proc: psutil.Process) -> bool:
@@ -26,11 +26,13 @@ def wait_gone(
     procs: Iterable[psutil.Process], timeout: float, *, clock: Clock = SYSTEM_CLOCK
 ) -> list[psutil.Process]:
     """Wait up to `timeout` seconds for every process to exit; returns those still running."""
-    deadline = clock.monotonic() + timeout
-    left = [p for p in procs if running(p)]
-    while left and clock.monotonic() < deadline:
-        clock.sleep(0.02)
-        left = [p for p in left if running(p)]
+    left = list(procs)
+
+    def gone() -> bool:
+        left[:] = [p for p in left if running(p)]
+        return not left
+
+    wait_until(gone, timeout=timeout, interval=0.02, clock=clock)
     return left
 
 

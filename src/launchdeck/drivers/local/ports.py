@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Collection
 
+from launchdeck.system import LaunchdeckError
 
-class PortsExhausted(Exception):
+
+class PortsExhausted(LaunchdeckError):
     pass
 
 
@@ -23,8 +25,8 @@ class PortAllocator:
             if port not in in_use and is_free(port):
                 return port
         raise PortsExhausted(
-            f"no free port in {self.first}-{self.last}; "
-            "fix: widen LAUNCHDECK_PORT_RANGE or stop some instances"
+            f"no free port in {self.first}-{self.last}",
+            "widen LAUNCHDECK_PORT_RANGE or stop some instances",
         )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from launchdeck.system import OPEN, SYSTEM_CLOCK, Clock, Command, Jail, Runner
+from launchdeck.system import OPEN, SYSTEM_CLOCK, Clock, Command, Jail, Runner, wait_until
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,12 @@ class Processes:
                 self._killpg(proc.pid, signal.SIGKILL)  # leftovers of a dead leader
             return
         self._killpg(proc.pid, signal.SIGTERM)
-        deadline = self._clock.monotonic() + timeout
-        while self._clock.monotonic() < deadline:
+
+        def exited() -> bool:
             self._reap(proc.pid)
-            if not group_alive(proc.pid):
-                break
-            self._clock.sleep(0.05)
+            return not group_alive(proc.pid)
+
+        wait_until(exited, timeout=timeout, interval=0.05, clock=self._clock)
         self._killpg(proc.pid, signal.SIGKILL)
         self._reap(proc.pid, wait=True)
 

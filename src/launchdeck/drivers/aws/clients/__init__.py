@@ -1,8 +1,8 @@
 """Typed wrappers over boto3, one per AWS service, named for what they do.
 
 Each takes its raw client in (tests hand in a client under botocore's Stubber), returns frozen
-dataclasses and raises only launchdeck.drivers.aws.faults errors.
-Must not import: planning, execution, controlplane, cli.
+dataclasses and raises only errors of launchdeck.drivers.aws.errors.
+Must not import: planning, execution, controlplane, awsdeploy, cli.
 """
 
 from launchdeck.drivers.aws.clients.connect import AwsClients, connect
@@ -19,6 +19,7 @@ from launchdeck.drivers.aws.clients.services import (
 )
 from launchdeck.drivers.aws.clients.stacks import (
     ChangeSet,
+    ChangeSetRequest,
     ResourceChange,
     Stack,
     StackEvent,
@@ -31,6 +32,7 @@ __all__ = [
     "AwsClients",
     "Caller",
     "ChangeSet",
+    "ChangeSetRequest",
     "Deployment",
     "Identity",
     "ImagePresence",

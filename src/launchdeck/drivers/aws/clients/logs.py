@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from launchdeck.drivers.aws.clients._calls import calling
+from launchdeck.drivers.aws.clients._calls import pages
 
 if TYPE_CHECKING:
     from mypy_boto3_logs.client import CloudWatchLogsClient
@@ -28,16 +28,9 @@ class Logs:
 
     def events(self, group: str, start_ms: int) -> Iterator[LogEvent]:
         """Every event of `group` at or after `start_ms`, following nextToken to the end."""
-        token = ""
-        while True:
-            with calling(SERVICE, "FilterLogEvents"):
-                page = (
-                    self._logs.filter_log_events(
-                        logGroupName=group, startTime=start_ms, nextToken=token
-                    )
-                    if token
-                    else self._logs.filter_log_events(logGroupName=group, startTime=start_ms)
-                )
+        paginator = self._logs.get_paginator("filter_log_events")
+        request = paginator.paginate(logGroupName=group, startTime=start_ms)
+        for page in pages(SERVICE, "FilterLogEvents", request):
             for raw in page.get("events", []):
                 yield LogEvent(
                     id=raw.get("eventId", ""),
@@ -45,6 +38,3 @@ class Logs:
                     stream=raw.get("logStreamName", ""),
                     message=raw.get("message", "").rstrip("\n"),
                 )
-            token = page.get("nextToken", "")
-            if not token:
-                return

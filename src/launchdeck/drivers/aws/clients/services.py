@@ -6,8 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from launchdeck.drivers.aws.clients._calls import calling
-from launchdeck.drivers.aws.faults import ServiceMissing
+from launchdeck.drivers.aws.clients._calls import calling, pages
+from launchdeck.drivers.aws.errors import ServiceMissing
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs.client import ECSClient
@@ -97,24 +97,12 @@ class Services:
 
     def revisions(self, family: str) -> Iterator[TaskDefinitionArn]:
         """The family's ACTIVE revisions, newest first (the prefix filter is narrowed to it)."""
-        token = ""
-        while True:
-            with calling(SERVICE, "ListTaskDefinitions"):
-                page = (
-                    self._ecs.list_task_definitions(
-                        familyPrefix=family, status="ACTIVE", sort="DESC", nextToken=token
-                    )
-                    if token
-                    else self._ecs.list_task_definitions(
-                        familyPrefix=family, status="ACTIVE", sort="DESC"
-                    )
-                )
+        paginator = self._ecs.get_paginator("list_task_definitions")
+        request = paginator.paginate(familyPrefix=family, status="ACTIVE", sort="DESC")
+        for page in pages(SERVICE, "ListTaskDefinitions", request):
             for arn in page.get("taskDefinitionArns", []):
                 if (revision := TaskDefinitionArn(arn)).family == family:
                     yield revision
-            token = page.get("nextToken", "")
-            if not token:
-                return
 
     def latest(self, family: str) -> TaskDefinitionArn | None:
         return next(self.revisions(family), None)

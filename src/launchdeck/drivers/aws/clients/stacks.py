@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from launchdeck.drivers.aws.clients._calls import calling, error_code, error_message
-from launchdeck.drivers.aws.faults import InvalidTemplate
+from launchdeck.drivers.aws.clients._calls import calling, error_code, error_message, pages
+from launchdeck.drivers.aws.errors import InvalidTemplate
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation.client import CloudFormationClient
@@ -73,6 +73,20 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class ChangeSetRequest:
+    """A change set to make: `create` for a stack that does not exist yet; `keep` names
+    parameters that keep their current value."""
+
+    stack: str
+    name: str
+    template: str
+    create: bool
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    keep: Collection[str] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ChangeSet:
     id: str
     stack: str
@@ -121,40 +135,30 @@ class Stacks:
     def exists(self, name: str) -> bool:
         return self.describe(name) is not None
 
-    def create_change_set(
-        self,
-        stack: str,
-        name: str,
-        template: str,
-        *,
-        create: bool,
-        parameters: Mapping[str, str],
-        keep: Collection[str] = (),
-        tags: Mapping[str, str] | None = None,
-    ) -> str | None:
+    def create_change_set(self, request: ChangeSetRequest) -> str | None:
         """The new change set's id, or None when CloudFormation says at once that nothing would
-        change (it may also say so later, as a FAILED change set: see ChangeSet.empty).
-        `keep` names parameters that keep their current value."""
-        size = len(template.encode())
+        change (it may also say so later, as a FAILED change set: see ChangeSet.empty)."""
+        size = len(request.template.encode())
         if size > MAX_TEMPLATE_BODY:
             raise InvalidTemplate(
-                f"the template for {stack} is {size} bytes; CloudFormation takes at most "
-                f"{MAX_TEMPLATE_BODY} inline: split services into fewer resources or shorten it"
+                f"the template for {request.stack} is {size} bytes; CloudFormation takes at most "
+                f"{MAX_TEMPLATE_BODY} inline",
+                "split services into fewer resources or shorten it",
             )
         values: list[Any] = [
-            {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()
+            {"ParameterKey": k, "ParameterValue": v} for k, v in request.parameters.items()
         ]
-        values += [{"ParameterKey": k, "UsePreviousValue": True} for k in keep]
+        values += [{"ParameterKey": k, "UsePreviousValue": True} for k in request.keep]
         with calling(SERVICE, "CreateChangeSet"):
             try:
                 created = self._cf.create_change_set(
-                    StackName=stack,
-                    ChangeSetName=name,
-                    TemplateBody=template,
-                    ChangeSetType="CREATE" if create else "UPDATE",
+                    StackName=request.stack,
+                    ChangeSetName=request.name,
+                    TemplateBody=request.template,
+                    ChangeSetType="CREATE" if request.create else "UPDATE",
                     Capabilities=list(CAPABILITIES),
                     Parameters=values,
-                    Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+                    Tags=[{"Key": k, "Value": v} for k, v in request.tags.items()],
                 )
             except ClientError as exc:
                 if error_code(exc) == "ValidationError" and _no_changes(error_message(exc)):
@@ -164,18 +168,11 @@ class Stacks:
 
     def change_set(self, change_set_id: str) -> ChangeSet:
         changes: list[ResourceChange] = []
-        token = ""
-        while True:
-            with calling(SERVICE, "DescribeChangeSet"):
-                page = (
-                    self._cf.describe_change_set(ChangeSetName=change_set_id, NextToken=token)
-                    if token
-                    else self._cf.describe_change_set(ChangeSetName=change_set_id)
-                )
+        paginator = self._cf.get_paginator("describe_change_set")
+        for page in pages(
+            SERVICE, "DescribeChangeSet", paginator.paginate(ChangeSetName=change_set_id)
+        ):
             changes += _changes(page.get("Changes", []))
-            token = page.get("NextToken", "")
-            if not token:
-                break
         return ChangeSet(
             id=page.get("ChangeSetId", change_set_id),
             stack=page.get("StackName", ""),
@@ -197,21 +194,13 @@ class Stacks:
         """Events newer than the one with id `after` (all when None), oldest first. The API
         pages newest first, so reading stops at `after`."""
         newest_first: list[StackEvent] = []
-        token = ""
-        while True:
-            with calling(SERVICE, "DescribeStackEvents"):
-                page = (
-                    self._cf.describe_stack_events(StackName=stack, NextToken=token)
-                    if token
-                    else self._cf.describe_stack_events(StackName=stack)
-                )
+        paginator = self._cf.get_paginator("describe_stack_events")
+        for page in pages(SERVICE, "DescribeStackEvents", paginator.paginate(StackName=stack)):
             for raw in page.get("StackEvents", []):
                 if raw["EventId"] == after:
                     return tuple(reversed(newest_first))
                 newest_first.append(_event(raw))
-            token = page.get("NextToken", "")
-            if not token:
-                return tuple(reversed(newest_first))
+        return tuple(reversed(newest_first))
 
     def latest_event_id(self, stack: str) -> str | None:
         with calling(SERVICE, "DescribeStackEvents"):

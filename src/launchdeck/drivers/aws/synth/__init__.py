@@ -1,8 +1,8 @@
 """CloudFormation for an app, synthesized with troposphere: a shared stack (image repositories,
 the CI deploy role) and one stack per environment (network, ALB, ECS Fargate, add-ons, alarms).
 
-The deploy side and the CLI call exactly these; names and the env stack's parameters and outputs
-are a contract (docs/aws.md). Nothing here calls AWS.
+The CLI calls exactly these; the names, the env stack's parameters and its outputs are the
+contract with the deploy side (drivers/aws/names.py, docs/aws.md). Nothing here calls AWS.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from troposphere import Template
 
 from launchdeck.domain import Manifest
 from launchdeck.drivers.aws.errors import AwsIssue, AwsSynthError
+from launchdeck.drivers.aws.names import stack_names, title
 from launchdeck.drivers.aws.synth.context import resolve
 from launchdeck.drivers.aws.synth.environment import environment_template
-from launchdeck.drivers.aws.synth.naming import stack_names, title
 from launchdeck.drivers.aws.synth.shared import shared_template
-from launchdeck.drivers.aws.synth.validate import app_issues, validate
+from launchdeck.drivers.aws.synth.validate import shared_issues, validate
 
 __all__ = [
     "AwsIssue",
@@ -37,8 +37,9 @@ __all__ = [
 
 def synth_shared(manifest: Manifest) -> Template:
     """Stack `launchdeck-<app>`: ECR repositories and the GitHub OIDC deploy role."""
-    if manifest.app is None:
-        raise AwsSynthError(app_issues(manifest))
+    issues = shared_issues(manifest)
+    if issues or manifest.app is None:
+        raise AwsSynthError(issues)
     return shared_template(manifest, manifest.app)
 
 

@@ -11,12 +11,13 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudwatch, sns
 
+from launchdeck.drivers.aws.names import cluster_name, title
 from launchdeck.drivers.aws.synth.compute import Compute
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.edge import Edge
 from launchdeck.drivers.aws.synth.iam import statement
 from launchdeck.drivers.aws.synth.lambdas import SLACK_NOTIFIER, function
-from launchdeck.drivers.aws.synth.naming import cluster_name, slack_secret_name, title
+from launchdeck.drivers.aws.synth.naming import slack_secret_name
 
 
 def alerts(

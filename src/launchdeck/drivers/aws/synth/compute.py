@@ -15,12 +15,8 @@ from troposphere import GetAtt, Join, Ref, Sub, Template, ecs, logs
 
 from launchdeck.domain import HealthCheck, ServiceSpec
 from launchdeck.drivers.aws.fargate import task_size
-from launchdeck.drivers.aws.synth.context import Env
-from launchdeck.drivers.aws.synth.data import Data
-from launchdeck.drivers.aws.synth.edge import Edge
-from launchdeck.drivers.aws.synth.iam import role, statement
-from launchdeck.drivers.aws.synth.naming import (
-    CONTAINER_PORT,
+from launchdeck.drivers.aws.names import (
+    IMAGE_PARAMETER,
     cluster_name,
     log_group_name,
     parameter_prefix,
@@ -28,6 +24,11 @@ from launchdeck.drivers.aws.synth.naming import (
     task_family,
     title,
 )
+from launchdeck.drivers.aws.synth.context import Env
+from launchdeck.drivers.aws.synth.data import Data
+from launchdeck.drivers.aws.synth.edge import Edge
+from launchdeck.drivers.aws.synth.iam import role, statement
+from launchdeck.drivers.aws.synth.naming import CONTAINER_PORT
 from launchdeck.drivers.aws.synth.network import Network
 
 FARGATE_MAX_STOP = 120
@@ -117,7 +118,7 @@ def _environment(env: Env, spec: ServiceSpec, data: Data) -> list[Any]:
         "PORT": str(CONTAINER_PORT),
         "LAUNCHDECK_APP": env.app,
         "LAUNCHDECK_ENV": env.name,
-        "LAUNCHDECK_BUILD": Ref("ImageDigest"),
+        "LAUNCHDECK_BUILD": Ref(IMAGE_PARAMETER),
         "LAUNCHDECK_RELEASE": Ref("Release"),
         "GIT_SHA": Ref("GitSha"),
         **data.environment,
@@ -173,7 +174,7 @@ def _task(
 def _container(env: Env, spec: ServiceSpec, group: Any, data: Data) -> dict[str, Any]:
     image = Sub(
         "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
-        f"{repository_name(env.app, spec.name)}@${{ImageDigest}}"
+        f"{repository_name(env.app, spec.name)}@${{{IMAGE_PARAMETER}}}"
     )
     container: dict[str, Any] = {
         "Name": spec.name,

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from launchdeck.domain import AwsSettings, Manifest, ServiceSpec
+from launchdeck.drivers.aws.names import env_stack
 from launchdeck.drivers.aws.regions import REGIONS, Region
-from launchdeck.drivers.aws.synth.naming import PRODUCTION, env_domain, stack_names
+from launchdeck.drivers.aws.synth.naming import PRODUCTION, env_domain
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Env:
 
     @property
     def stack(self) -> str:
-        return stack_names(self.app, self.name)[1]
+        return env_stack(self.app, self.name)
 
     @property
     def config(self) -> Mapping[str, str]:

@@ -12,8 +12,9 @@ from troposphere import GetAtt, Parameter, Ref, Template, certificatemanager, ro
 from troposphere import elasticloadbalancingv2 as elb
 
 from launchdeck.domain import HealthCheck, ServiceSpec
+from launchdeck.drivers.aws.names import title
 from launchdeck.drivers.aws.synth.context import Env
-from launchdeck.drivers.aws.synth.naming import CONTAINER_PORT, title
+from launchdeck.drivers.aws.synth.naming import CONTAINER_PORT
 from launchdeck.drivers.aws.synth.network import Network
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"

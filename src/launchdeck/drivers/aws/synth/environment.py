@@ -7,6 +7,12 @@ from typing import Any
 
 from troposphere import GetAtt, Join, Output, Parameter, Ref, Template
 
+from launchdeck.drivers.aws.names import (
+    CLUSTER_OUTPUT,
+    IMAGE_PARAMETER,
+    URL_OUTPUT,
+    service_outputs,
+)
 from launchdeck.drivers.aws.synth.alerts import alerts
 from launchdeck.drivers.aws.synth.cdn import distribution
 from launchdeck.drivers.aws.synth.compute import Compute, compute
@@ -14,7 +20,6 @@ from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.data import data
 from launchdeck.drivers.aws.synth.edge import Edge, dns_records, edge
 from launchdeck.drivers.aws.synth.foundation import key, log_bucket
-from launchdeck.drivers.aws.synth.naming import title
 from launchdeck.drivers.aws.synth.network import Network, network
 from launchdeck.drivers.aws.synth.scaling import autoscaling
 from launchdeck.drivers.aws.synth.security import bastion, groups, restrict_default_group
@@ -47,7 +52,7 @@ def environment_template(env: Env) -> Template:
 def _parameters(t: Template) -> None:
     t.add_parameter(
         Parameter(
-            "ImageDigest",
+            IMAGE_PARAMETER,
             Type="String",
             AllowedPattern=DIGEST_PATTERN,
             Description="Digest of the build image every service runs (sha256:...)",
@@ -72,20 +77,20 @@ def _outputs(
     cdn: Any,
 ) -> None:
     outputs = {
-        "ClusterName": Ref(compute_.cluster),
+        CLUSTER_OUTPUT: Ref(compute_.cluster),
         "PrivateSubnetIds": Join(",", [Ref(subnet) for subnet in net.private]),
         "AppSecurityGroupId": Ref(app_group),
     }
     if edge_ is not None:
         outputs["LoadBalancerDns"] = GetAtt(edge_.alb, "DNSName")
-        outputs["Url"] = _url(env, edge_)
+        outputs[URL_OUTPUT] = _url(env, edge_)
     if cdn is not None:
         outputs["CloudFrontDomain"] = GetAtt(cdn, "DomainName")
     for spec in env.services:
-        name = title(spec.name)
-        outputs[f"{name}ServiceName"] = GetAtt(compute_.services[spec.name], "Name")
-        outputs[f"{name}TaskFamily"] = compute_.tasks[spec.name].Family
-        outputs[f"{name}LogGroup"] = Ref(compute_.log_groups[spec.name])
+        names = service_outputs(spec.name)
+        outputs[names.service_name] = GetAtt(compute_.services[spec.name], "Name")
+        outputs[names.task_family] = compute_.tasks[spec.name].Family
+        outputs[names.log_group] = Ref(compute_.log_groups[spec.name])
     for key_, value in outputs.items():
         t.add_output(Output(key_, Value=value))
 

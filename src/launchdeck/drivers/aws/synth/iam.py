@@ -6,7 +6,7 @@ from typing import Any
 
 from troposphere import Sub, Template, iam
 
-from launchdeck.drivers.aws.synth.naming import role_path
+from launchdeck.drivers.aws.names import role_path
 
 VERSION = "2012-10-17"
 

@@ -10,10 +10,10 @@ from troposphere import GetAtt, Join, Ref, Template
 from troposphere import applicationautoscaling as aas
 
 from launchdeck.domain import ServiceSpec
+from launchdeck.drivers.aws.names import cluster_name, title
 from launchdeck.drivers.aws.synth.compute import Compute, autoscaled
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.edge import Edge
-from launchdeck.drivers.aws.synth.naming import cluster_name, title
 
 COOLDOWN_OUT, COOLDOWN_IN = 60, 300
 

@@ -45,32 +45,14 @@ def groups(t: Template, env: Env, net: Network) -> Groups:
             _cidr_rule(80, "HTTP from anywhere; redirected to HTTPS"),
         ])  # fmt: skip
         _allow(t, "AlbToApp", alb, app, CONTAINER_PORT, "Load balancer to app tasks")
-    t.add_resource(
-        ec2.SecurityGroupEgress(
-            "AppToInternet",
-            GroupId=Ref(app),
-            IpProtocol="tcp",
-            FromPort=443,
-            ToPort=443,
-            CidrIp="0.0.0.0/0",
-            Description="HTTPS to AWS APIs, the image registry and third-party APIs",
-        )
+    _https_out(
+        t, "AppToInternet", app, "HTTPS to AWS APIs, the image registry and third-party APIs"
     )
     addons = env.manifest.addons
     if addons.postgres is None and addons.redis is None:
         return Groups(alb, app, None, None, None)
     bastion = _group(t, "BastionSecurityGroup", "Session Manager bastion: no ingress", vpc)
-    t.add_resource(
-        ec2.SecurityGroupEgress(
-            "BastionToSsm",
-            GroupId=Ref(bastion),
-            IpProtocol="tcp",
-            FromPort=443,
-            ToPort=443,
-            CidrIp="0.0.0.0/0",
-            Description="HTTPS to Systems Manager",
-        )
-    )
+    _https_out(t, "BastionToSsm", bastion, "HTTPS to Systems Manager")
     db = cache = None
     if addons.postgres is not None:
         db = _group(t, "DatabaseSecurityGroup", "PostgreSQL: from app tasks and bastion", vpc, [])
@@ -100,6 +82,21 @@ def _group(
 def _cidr_rule(port: int, description: str) -> Any:
     return ec2.SecurityGroupRule(
         IpProtocol="tcp", FromPort=port, ToPort=port, CidrIp="0.0.0.0/0", Description=description
+    )
+
+
+def _https_out(t: Template, title: str, group: Any, description: str) -> None:
+    """`group` may open HTTPS connections to anywhere (AWS APIs have no fixed addresses)."""
+    t.add_resource(
+        ec2.SecurityGroupEgress(
+            title,
+            GroupId=Ref(group),
+            IpProtocol="tcp",
+            FromPort=443,
+            ToPort=443,
+            CidrIp="0.0.0.0/0",
+            Description=description,
+        )
     )
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from troposphere import Equals, GetAtt, If, Output, Parameter, Ref, Sub, Template, ecr, iam
 
 from launchdeck.domain import Manifest
+from launchdeck.drivers.aws.names import repository_name, role_path, title
 from launchdeck.drivers.aws.synth.iam import policy, statement
-from launchdeck.drivers.aws.synth.naming import repository_name, role_path, title
 
 KEEP_IMAGES = 30
 GITHUB_OIDC = "token.actions.githubusercontent.com"

@@ -6,11 +6,12 @@ the manifest's own words (docs/aws.md lists them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from launchdeck.domain import Manifest, ServiceSpec
 from launchdeck.drivers.aws.errors import AwsIssue
 from launchdeck.drivers.aws.fargate import BadSize, size, task_size
+from launchdeck.drivers.aws.names import title
 from launchdeck.drivers.aws.regions import REGIONS
 from launchdeck.drivers.aws.synth.naming import env_domain
 from launchdeck.drivers.aws.synth.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
@@ -26,9 +27,10 @@ MAX_STOP_TIMEOUT = 120  # Fargate's longest stopTimeout
 RESERVED_SERVICES = ("default-group-restrictor", "slack-notifier")
 
 
-def app_issues(manifest: Manifest) -> list[AwsIssue]:
+def shared_issues(manifest: Manifest) -> list[AwsIssue]:
+    """What stops the shared stack: no app name, services that would share logical ids."""
     if manifest.app is not None:
-        return []
+        return list(_title_issues(manifest))
     return [
         AwsIssue(
             "app",
@@ -41,10 +43,11 @@ def app_issues(manifest: Manifest) -> list[AwsIssue]:
 
 def validate(manifest: Manifest, env: str) -> list[AwsIssue]:
     """Every problem that stops `manifest` from running as environment `env` on AWS."""
+    issues = shared_issues(manifest)
     if manifest.app is None:
-        return app_issues(manifest)
+        return issues
     merged = manifest.for_env(env)
-    issues = [
+    issues += [
         AwsIssue(
             f"services.{name}",
             name,
@@ -60,6 +63,20 @@ def validate(manifest: Manifest, env: str) -> list[AwsIssue]:
         issues += _service_issues(manifest, env, spec)
     issues += _addon_issues(manifest)
     return issues
+
+
+def _title_issues(manifest: Manifest) -> Iterator[AwsIssue]:
+    """Services whose logical ids and outputs would be one and the same: `web-2` and `web2`."""
+    first: dict[str, str] = {}
+    for name in manifest.services:
+        other = first.setdefault(title(name), name)
+        if other != name:
+            yield AwsIssue(
+                f"services.{name}",
+                name,
+                f"gets the same CloudFormation names as service '{other}' ({title(name)}...)",
+                f"rename '{name}' or '{other}'",
+            )
 
 
 def _aws_path(manifest: Manifest, env: str, key: str) -> str:
@@ -189,17 +206,21 @@ def _scale_issues(spec: ServiceSpec, path: str) -> Iterator[AwsIssue]:
 
 def _addon_issues(manifest: Manifest) -> Iterator[AwsIssue]:
     postgres, redis = manifest.addons.postgres, manifest.addons.redis
-    if postgres is not None and postgres.aws_version not in POSTGRES_VERSIONS:
+    if postgres is not None:
+        offer = "a PostgreSQL version RDS offers"
+        yield from _version_issue("postgres", postgres.aws_version, POSTGRES_VERSIONS, offer)
+    if redis is not None:
+        offer = "a Redis version ElastiCache offers"
+        yield from _version_issue("redis", redis.version, REDIS_VERSIONS, offer)
+
+
+def _version_issue(
+    addon: str, version: str, offered: Collection[str], offer: str
+) -> Iterator[AwsIssue]:
+    if version not in offered:
         yield AwsIssue(
-            "addons.postgres.version",
-            postgres.aws_version,
-            "is not a PostgreSQL version RDS offers",
-            f"use one of {', '.join(repr(v) for v in POSTGRES_VERSIONS)}",
-        )
-    if redis is not None and redis.version not in REDIS_VERSIONS:
-        yield AwsIssue(
-            "addons.redis.version",
-            redis.version,
-            "is not a Redis version ElastiCache offers",
-            f"use one of {', '.join(repr(v) for v in REDIS_VERSIONS)}",
+            f"addons.{addon}.version",
+            version,
+            f"is not {offer}",
+            f"use one of {', '.join(repr(v) for v in offered)}",
         )

@@ -1,16 +1,18 @@
 """Why app code cannot be confined here; each names the account or tool and the fix.
 
-IsolationError
-└── AccountUnavailable   running as root, the app's account could not be made (no useradd, ...)
+LaunchdeckError (system/errors.py)
+└── IsolationError
+    └── AccountUnavailable   running as root, the app's account could not be made (no useradd, ...)
 """
 
 from __future__ import annotations
 
+from launchdeck.system.errors import LaunchdeckError
 
-class IsolationError(Exception):
-    def __init__(self, message: str, fix: str) -> None:
-        self.message, self.fix = message, fix
-        super().__init__(f"{message}; fix: {fix}")
+
+class IsolationError(LaunchdeckError):
+    def __init__(self, message: str, fix: str) -> None:  # a fix is always given
+        super().__init__(message, fix)
 
 
 class AccountUnavailable(IsolationError):

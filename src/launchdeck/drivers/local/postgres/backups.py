@@ -112,8 +112,9 @@ class Backups:
             self._save(Backup(backup_id, BackupStatus.FAILED, started, self.clock.now(),
                               self.cluster.binaries.version, reason=reason))  # fmt: skip
             raise BackupFailed(
-                f"no backup of {self.cluster.layout.root} was taken: {reason}; fix: check that "
-                f"the cluster runs (launchdeck status) and see {self.cluster.layout.log}"
+                f"no backup of {self.cluster.layout.root} was taken: {reason}",
+                f"check that the cluster runs (launchdeck status) and see "
+                f"{self.cluster.layout.log}",
             )
         finished = self.clock.now()
         try:
@@ -219,7 +220,8 @@ class Backups:
         if not usable:
             raise NoBackups(
                 f"no usable base backup of {self.cluster.layout.root} yet, so nothing can be "
-                "restored; fix: take one with `launchdeck db backup`"
+                "restored",
+                "take one with `launchdeck db backup`",
             )
         return RestoreWindow(min(b.finished_at for b in usable), self.clock.now())
 
@@ -241,8 +243,8 @@ class Backups:
         nothing) when it has no timezone, or is before the oldest backup or in the future."""
         if target.tzinfo is None:
             raise InvalidAddonInput(
-                f"restore time {target.isoformat()} has no timezone; fix: give one, e.g. "
-                f"{target.isoformat()}Z"
+                f"restore time {target.isoformat()} has no timezone",
+                f"give one, e.g. {target.isoformat()}Z",
             )
         when = target.timestamp()
         window = self.window()
@@ -261,8 +263,8 @@ class Backups:
         backup = self.get(backup_id)
         if not backup.usable:
             raise InvalidAddonInput(
-                f"backup {backup_id} failed ({backup.reason}); fix: pick another one from "
-                "`launchdeck db backups`"
+                f"backup {backup_id} failed ({backup.reason})",
+                "pick another one from `launchdeck db backups`",
             )
         layout = self.restorer.unpack(self.directory(backup), root)
         recovery = Recovery(self.cluster.layout.archive)

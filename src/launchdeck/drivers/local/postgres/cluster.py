@@ -24,7 +24,6 @@ import psutil
 from psycopg.abc import Params
 
 from launchdeck.drivers.local import daemons
-from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.addon_errors import (
     AddonNotInstalled,
     AddonQueryFailed,
@@ -33,6 +32,7 @@ from launchdeck.drivers.local.addon_errors import (
     VersionMismatch,
 )
 from launchdeck.drivers.local.credential_store import CredentialStore, environment_key
+from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.postgres.client import CLIENT_PATH, Endpoint, Row, Session, Statement
 from launchdeck.drivers.local.postgres.config import (
     CONF_NAME,
@@ -45,7 +45,15 @@ from launchdeck.drivers.local.postgres.config import (
     render_hba,
 )
 from launchdeck.drivers.local.service_user import ServiceUser, service_user
-from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Result, Runner, atomic_write
+from launchdeck.system import (
+    SYSTEM_CLOCK,
+    Clock,
+    Command,
+    Result,
+    Runner,
+    atomic_write,
+    wait_until,
+)
 
 DEBIAN_LIB_ROOT = Path("/usr/lib/postgresql")
 _VERSION = re.compile(r"^[1-9][0-9]?$")
@@ -158,8 +166,8 @@ class PostgresCluster:
         if found != self.binaries.version:
             raise VersionMismatch(
                 f"{self.layout.data} was initialized by PostgreSQL {found}, not "
-                f"{self.binaries.version}; fix: ask for version {found!r}, or move the data with "
-                "pg_upgrade first"
+                f"{self.binaries.version}",
+                f"ask for version {found!r}, or move the data with pg_upgrade first",
             )
 
     # -- running -----------------------------------------------------------------------------
@@ -332,14 +340,12 @@ class PostgresCluster:
         """Close the current WAL segment and wait until it is in the archive; returns its name."""
         with self.session() as session:
             segment = sql.switch_wal(session)
-        deadline = self.clock.monotonic() + timeout
-        while not (self.layout.archive / segment).is_file():
-            if self.clock.monotonic() >= deadline:
-                raise AddonQueryFailed(
-                    f"WAL segment {segment} was not archived within {timeout:g}s; see "
-                    f"archive_command errors in {self.layout.log}"
-                )
-            self.clock.sleep(0.05)
+        archived = (self.layout.archive / segment).is_file
+        if not wait_until(archived, timeout=timeout, interval=0.05, clock=self.clock):
+            raise AddonQueryFailed(
+                f"WAL segment {segment} was not archived within {timeout:g}s; see "
+                f"archive_command errors in {self.layout.log}"
+            )
         return segment
 
 

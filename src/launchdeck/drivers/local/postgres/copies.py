@@ -31,6 +31,7 @@ from botocore.exceptions import (
 )
 
 from launchdeck.domain import BackupCopy
+from launchdeck.system import LaunchdeckError
 
 MANIFEST = "backup.json"  # postgres_backup.MANIFEST; uploaded last
 SET_TARGET = "launchdeck db backups target set"  # how an admin names the bucket and its keys
@@ -57,7 +58,7 @@ class CopyResult:
         return not self.error
 
 
-class CopyFailed(Exception):
+class CopyFailed(LaunchdeckError):
     """Inside BackupCopies only: becomes CopyResult.error."""
 
 
@@ -93,7 +94,7 @@ class BackupCopies:
             self._check_bucket()
             files = _backup_files(backup_dir)
             if not files:
-                raise CopyFailed(f"{backup_dir} holds no files; fix: take a new backup")
+                raise CopyFailed(f"{backup_dir} holds no files", "take a new backup")
             size = sum(self._put(path, self.backup_key(backup_id) + path.name) for path in files)
             have = self._listing(self.wal_key)
             wal = [p for p in _wal_files(self.wal_archive) if have.get(p.name) != p.stat().st_size]
@@ -115,9 +116,9 @@ class BackupCopies:
             found = int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
         if found != size:
             raise CopyFailed(
-                f"s3://{self.bucket}/{key} holds {found} bytes after the upload, {path} has "
-                f"{size}; fix: check that the endpoint is S3-compatible, then copy it again with "
-                "`launchdeck db verify ID`"
+                f"s3://{self.bucket}/{key} holds {found} bytes after the upload, {path} has {size}",
+                "check that the endpoint is S3-compatible, then copy it again with "
+                "`launchdeck db verify ID`",
             )
         return size
 
@@ -138,29 +139,31 @@ class BackupCopies:
         try:
             yield
         except (ClientError, BotoCoreError, S3UploadFailedError) as exc:
-            raise CopyFailed(self.explain(operation, exc)) from exc
+            raise self.explain(operation, exc) from exc
 
-    def explain(self, operation: str, exc: Exception) -> str:
+    def explain(self, operation: str, exc: Exception) -> CopyFailed:
         if isinstance(exc, S3UploadFailedError) and isinstance(exc.__context__, ClientError):
             exc = exc.__context__
         if isinstance(exc, NoCredentialsError):
-            return (
-                "the control plane has no AWS credentials; fix: give the backup target an "
-                f"access key ({SET_TARGET} ... --access-key-id ID --secret-access-key-stdin), "
-                "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the "
-                "control plane's environment"
+            return CopyFailed(
+                "the control plane has no AWS credentials",
+                f"give the backup target an access key ({SET_TARGET} ... --access-key-id ID "
+                "--secret-access-key-stdin), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "(or AWS_PROFILE) in the control plane's environment",
             )
         if isinstance(exc, EndpointConnectionError):
-            return (
-                f"{exc}; fix: check that the store is reachable, or correct the endpoint: "
-                f"{SET_TARGET} --bucket {self.bucket} --endpoint URL"
+            return CopyFailed(
+                str(exc),
+                "check that the store is reachable, or correct the endpoint: "
+                f"{SET_TARGET} --bucket {self.bucket} --endpoint URL",
             )
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in ("404", "NoSuchBucket"):
-                return (
-                    f"bucket {self.bucket} does not exist{self._at}; fix: create it (aws s3 mb "
-                    f"s3://{self.bucket}) or name another: {SET_TARGET} --bucket NAME"
+                return CopyFailed(
+                    f"bucket {self.bucket} does not exist{self._at}",
+                    f"create it (aws s3 mb s3://{self.bucket}) or name another: {SET_TARGET} "
+                    "--bucket NAME",
                 )
             if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
                 whose = (
@@ -168,12 +171,13 @@ class BackupCopies:
                     if self.own_keys
                     else "the control plane's AWS credentials"
                 )
-                return (
-                    f"access to bucket {self.bucket} was denied{self._at} ({code}); fix: give "
-                    f"{whose} s3:ListBucket, s3:PutObject and s3:GetObject on it"
+                return CopyFailed(
+                    f"access to bucket {self.bucket} was denied{self._at} ({code})",
+                    f"give {whose} s3:ListBucket, s3:PutObject and s3:GetObject on it",
                 )
-            return f"{operation}: {code} {exc.response.get('Error', {}).get('Message', '')}"
-        return f"{operation}: {exc}"
+            message = exc.response.get("Error", {}).get("Message", "")
+            return CopyFailed(f"{operation}: {code} {message}")
+        return CopyFailed(f"{operation}: {exc}")
 
     @property
     def _at(self) -> str:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.addon_errors import AddonQueryFailed
+from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.postgres.client import client_env, first_error
 from launchdeck.drivers.local.postgres.cluster import Credentials, PostgresBinaries, PostgresCluster
 from launchdeck.system import Command, Runner

@@ -48,7 +48,8 @@ def check_socket_path(socket_dir: Path) -> None:
     if len(str(longest)) > SOCKET_PATH_MAX:
         raise InvalidAddonInput(
             f"{socket_dir} is too deep for a PostgreSQL socket (paths end at "
-            f"{SOCKET_PATH_MAX} bytes); fix: set LAUNCHDECK_ADDONS_DIR to a shorter directory"
+            f"{SOCKET_PATH_MAX} bytes)",
+            "set LAUNCHDECK_ADDONS_DIR to a shorter directory",
         )
 
 

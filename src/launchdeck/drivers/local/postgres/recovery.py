@@ -20,7 +20,7 @@ from launchdeck.drivers.local.addon_errors import (
 )
 from launchdeck.drivers.local.postgres.cluster import PostgresCluster
 from launchdeck.drivers.local.postgres.config import ClusterLayout, Recovery
-from launchdeck.system import Command, atomic_write
+from launchdeck.system import Command, atomic_write, wait_until
 
 BASE_ARCHIVE = "base.tar.gz"
 WAL_ARCHIVE = "pg_wal.tar.gz"
@@ -49,7 +49,7 @@ class Restorer:
         layout = ClusterLayout(root)
         if layout.data.exists() and any(layout.data.iterdir()):
             raise InvalidAddonInput(
-                f"{layout.data} already holds a data directory; fix: restore into a new directory"
+                f"{layout.data} already holds a data directory", "restore into a new directory"
             )
         self.user.check_reachable(root)
         self.user.make_dirs(*layout.server_dirs(), layout.data)
@@ -122,18 +122,16 @@ class Restorer:
         return cluster
 
     def _await_promotion(self, cluster: PostgresCluster, timeout: float) -> None:
-        deadline = self.clock.monotonic() + timeout
-        while True:
+        def promoted() -> bool:
             if not cluster.alive():
                 raise RestoreFailed("the server stopped during recovery")
             try:
-                if cluster.query("SELECT pg_is_in_recovery()") == [(False,)]:
-                    return
+                return cluster.query("SELECT pg_is_in_recovery()") == [(False,)]
             except AddonQueryFailed:
-                pass  # not accepting connections yet
-            if self.clock.monotonic() >= deadline:
-                raise RestoreFailed(f"still recovering after {timeout:g}s")
-            self.clock.sleep(0.1)
+                return False  # not accepting connections yet
+
+        if not wait_until(promoted, timeout=timeout, interval=0.1, clock=self.clock):
+            raise RestoreFailed(f"still recovering after {timeout:g}s")
 
 
 def failure_lines(log: str, limit: int = 3) -> str:

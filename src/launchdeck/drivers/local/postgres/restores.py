@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.addon_errors import InvalidAddonInput, RestoreFailed
+from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.postgres.backups import Backups
 from launchdeck.drivers.local.postgres.client import query
 from launchdeck.drivers.local.postgres.cluster import Credentials, PostgresCluster
@@ -90,8 +90,8 @@ def _check_request(backups: Backups, target: datetime | None, backup_id: str | N
         backup = backups.get(backup_id)
         if not backup.usable:
             raise InvalidAddonInput(
-                f"backup {backup_id} failed ({backup.reason}); fix: pick another one from "
-                "`launchdeck db backups`"
+                f"backup {backup_id} failed ({backup.reason})",
+                "pick another one from `launchdeck db backups`",
             )
         return backup.id
     assert target is not None
@@ -103,8 +103,8 @@ def _check_request(backups: Backups, target: datetime | None, backup_id: str | N
 def _check_copy(restored: PostgresCluster, key: str) -> tuple[Credentials, dict[str, int]]:
     if key not in restored.app_databases():
         raise RestoreFailed(
-            f"the restored copy has no database {key}: the environment had none at that "
-            "moment; fix: pick a later time or backup"
+            f"the restored copy has no database {key}: the environment had none at that moment",
+            "pick a later time or backup",
         )
     creds = restored.ensure_database(*key.split("_", 1))
     query(restored.endpoint(creds), "SELECT 1")  # its own login opens it

@@ -37,7 +37,7 @@ from launchdeck.drivers.local.addon_errors import (
 )
 from launchdeck.drivers.local.credential_store import CredentialStore, environment_key
 from launchdeck.drivers.local.redis.client import RedisClient
-from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner, atomic_write
+from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner, atomic_write, wait_until
 
 PACKAGE = "redis-server"
 ADMIN = "default"
@@ -98,7 +98,8 @@ def find_redis(
         if version.split(".")[0] != have:
             raise InvalidAddonInput(
                 f"redis version {version!r} is not available: {found} is "
-                f"{'.'.join(match.groups()) if match else 'unknown'}; fix: ask for version {have!r}"
+                f"{'.'.join(match.groups()) if match else 'unknown'}",
+                f"ask for version {have!r}",
             )
     return found
 
@@ -209,15 +210,18 @@ class RedisServer:
     def _await_ready(self, timeout: float, log_start: int) -> int | None:
         """The daemonizing parent exits first; then the AOF loads (`-LOADING`) before PONG.
         A daemon that fails (a taken port) says so in its log only, then exits."""
-        deadline = self.clock.monotonic() + timeout
-        while self.clock.monotonic() < deadline:
+        ready: int | None = None
+
+        def settled() -> bool:  # ready, or failed for good
+            nonlocal ready
             pid = self.pid()
             if pid is not None and self._pong():
-                return pid
-            if pid is None and any(m in self.log_tail(since=log_start) for m in _FATAL):
-                return None
-            self.clock.sleep(0.02)
-        return None
+                ready = pid
+                return True
+            return pid is None and any(m in self.log_tail(since=log_start) for m in _FATAL)
+
+        wait_until(settled, timeout=timeout, interval=0.02, clock=self.clock)
+        return ready
 
     def _pong(self) -> bool:
         try:

@@ -61,7 +61,7 @@ from launchdeck.drivers.local.router.runtime_api import (
     ServerStat,
     UnixSocketTransport,
 )
-from launchdeck.system import SYSTEM_CLOCK, Clock, FileLock, Runner, atomic_write
+from launchdeck.system import SYSTEM_CLOCK, Clock, FileLock, Runner, atomic_write, wait_until
 
 __all__ = ["Backend", "Router", "Server"]
 
@@ -301,19 +301,19 @@ class Router:
     def _reload(self, state: RouterState) -> None:
         before = self._master.processes()
         self._master.reload()
-        deadline = self.clock.monotonic() + 15.0
-        while True:
+
+        def new_worker() -> bool:
             after = self._processes()
-            if after is not None and after.reloads > before.reloads:
-                if after.failed_reloads > before.failed_reloads:
-                    raise ReloadFailed(
-                        "haproxy failed to load the new config and keeps serving the old one"
-                    )
-                if any(pid not in before.workers for pid in after.workers):
-                    break
-            if self.clock.monotonic() >= deadline:
-                raise ReloadFailed("haproxy did not come back with a new worker within 15s")
-            self.clock.sleep(0.02)
+            if after is None or after.reloads <= before.reloads:
+                return False
+            if after.failed_reloads > before.failed_reloads:
+                raise ReloadFailed(
+                    "haproxy failed to load the new config and keeps serving the old one"
+                )
+            return any(pid not in before.workers for pid in after.workers)
+
+        if not wait_until(new_worker, timeout=15.0, interval=0.02, clock=self.clock):
+            raise ReloadFailed("haproxy did not come back with a new worker within 15s")
         self._reassert_states(state)
 
     def _processes(self) -> Processes | None:
@@ -323,14 +323,12 @@ class Router:
             return None  # the master is re-executing itself
 
     def _wait_for_worker(self) -> None:
-        deadline = self.clock.monotonic() + 10.0
-        while True:
+        def worker_up() -> bool:
             procs = self._processes()
-            if procs is not None and procs.workers:
-                return
-            if self.clock.monotonic() >= deadline:
-                raise StartFailed("haproxy started but no worker came up within 10s")
-            self.clock.sleep(0.02)
+            return procs is not None and bool(procs.workers)
+
+        if not wait_until(worker_up, timeout=10.0, interval=0.02, clock=self.clock):
+            raise StartFailed("haproxy started but no worker came up within 10s")
 
     def _reassert_states(self, state: RouterState) -> None:
         """Draining servers are rendered with weight 0 (no new requests from the first instant);
@@ -413,19 +411,18 @@ class Router:
         return sum(counts)
 
     def _wait_for_no_sessions(self, backend: str, slot: str, timeout: float) -> None:
-        deadline = self.clock.monotonic() + timeout
-        while True:
+        """Until the slot's sessions have finished; those still open at `timeout` are cut."""
+
+        def idle() -> bool:
             try:
-                if self._slot_sessions(backend, slot) == 0:
-                    return
-                if self.clock.monotonic() >= deadline:
-                    for api in [self._api, *self._old_workers()]:
-                        with suppress(RuntimeApiError):
-                            api.shutdown_sessions(backend, slot)
-                    return
+                return self._slot_sessions(backend, slot) == 0
             except (*_GONE, NotRunning, ApiUnavailable):
-                return
-            self.clock.sleep(0.05)
+                return True  # the server, or HAProxy, is gone: nothing left to wait for
+
+        if not wait_until(idle, timeout=timeout, interval=0.05, clock=self.clock):
+            for api in [self._api, *self._old_workers()]:
+                with suppress(RuntimeApiError):
+                    api.shutdown_sessions(backend, slot)
 
     def _live_stats(self, backend: str) -> list[ServerStat]:
         self._require_running(backend)

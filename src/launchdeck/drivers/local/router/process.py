@@ -7,7 +7,6 @@ file: that survives pid reuse and tells two routers on one host apart.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import shutil
@@ -17,13 +16,14 @@ from pathlib import Path
 
 import psutil
 
+from launchdeck.drivers.local import daemons
 from launchdeck.drivers.local.router.config import RouterPaths
 from launchdeck.drivers.local.router.errors import (
     ConfigInvalid,
     HAProxyNotInstalled,
     StartFailed,
 )
-from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner
+from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner, wait_until
 
 # Debian installs haproxy in /usr/sbin, which is not on a normal user's PATH.
 _SBIN_PATH = os.pathsep.join(("/usr/local/sbin", "/usr/sbin", "/sbin"))
@@ -92,9 +92,14 @@ class HAProxyProcesses:
 
     def _await_master(self, timeout: float = 3.0) -> int | None:
         """The daemonizing parent can exit before the pidfile names a running master."""
-        deadline = self.clock.monotonic() + timeout
-        while (pid := self.master_pid()) is None and self.clock.monotonic() < deadline:
-            self.clock.sleep(0.02)
+        pid: int | None = None
+
+        def named() -> bool:
+            nonlocal pid
+            pid = self.master_pid()
+            return pid is not None
+
+        wait_until(named, timeout=timeout, interval=0.02, clock=self.clock)
         return pid
 
     # -- finding ours ------------------------------------------------------------------------
@@ -127,19 +132,11 @@ class HAProxyProcesses:
     # -- stopping ----------------------------------------------------------------------------
 
     def signal(self, procs: Iterable[psutil.Process], sig: signal.Signals) -> None:
-        for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                proc.send_signal(sig)
+        daemons.send(procs, sig)
 
     def wait_gone(self, procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
         """Wait until none is alive; dead-but-unreaped zombies count as gone. Returns the rest."""
-        deadline = self.clock.monotonic() + timeout
-        alive = procs
-        while True:
-            alive = [p for p in alive if self._alive(p)]
-            if not alive or self.clock.monotonic() >= deadline:
-                return alive
-            self.clock.sleep(0.05)
+        return daemons.wait_gone(procs, timeout, clock=self.clock)
 
     def stop(self, timeout: float = 5.0) -> None:
         # SIGTERM is a hard stop: the master stops its workers; orphans get it directly.
@@ -149,10 +146,3 @@ class HAProxyProcesses:
         self.signal(left, signal.SIGKILL)
         self.wait_gone(left, 2.0)
         self.paths.pidfile.unlink(missing_ok=True)
-
-    @staticmethod
-    def _alive(proc: psutil.Process) -> bool:
-        try:
-            return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False

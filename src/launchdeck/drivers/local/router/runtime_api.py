@@ -21,7 +21,7 @@ from launchdeck.drivers.local.router.errors import (
     NoSuchServer,
     RuntimeApiError,
 )
-from launchdeck.system import SYSTEM_CLOCK, Clock
+from launchdeck.system import SYSTEM_CLOCK, Clock, wait_until
 
 _ERRORS: tuple[tuple[str, type[RuntimeApiError]], ...] = (
     ("No such server", NoSuchServer),
@@ -68,21 +68,29 @@ class UnixSocketTransport:
         return b"".join(chunks).decode(errors="replace")
 
     def _connect(self, line: str) -> socket.socket:
-        deadline = self.clock.monotonic() + self.connect_timeout
-        while True:
+        connected: socket.socket | None = None
+        refused: OSError | None = None
+
+        def accepted() -> bool:
+            nonlocal connected, refused
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(self.timeout)
             try:
                 sock.connect(str(self.path))
-                return sock
             except (ConnectionRefusedError, FileNotFoundError) as exc:
                 sock.close()
-                if self.clock.monotonic() >= deadline:
-                    raise ApiUnavailable(line, f"nothing answers on {self.path}: {exc}") from None
-                self.clock.sleep(0.02)
+                refused = exc
+                return False
             except OSError as exc:
                 sock.close()
                 raise ApiUnavailable(line, f"{self.path}: {exc}") from None
+            connected = sock
+            return True
+
+        if not wait_until(accepted, timeout=self.connect_timeout, interval=0.02, clock=self.clock):
+            raise ApiUnavailable(line, f"nothing answers on {self.path}: {refused}")
+        assert connected is not None
+        return connected
 
 
 def raise_for_reply(command: str, reply: str) -> None:

@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from launchdeck.controlplane.aws.contract import rollback_record
-from launchdeck.controlplane.aws.ports import ParameterApi
+from launchdeck.awsdeploy.ports import ParameterApi
+from launchdeck.drivers.aws.names import rollback_record
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,15 @@
 """What the use cases need from AWS, as protocols: the drivers' wrappers satisfy them, and tests
-hand in named in-memory fakes. `open_aws` finds credentials first, then builds the real ones."""
+hand in named in-memory fakes. `open_aws` builds the real ones for a session with credentials."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from launchdeck.drivers.aws.clients import (
     ChangeSet,
+    ChangeSetRequest,
     ImagePresence,
     LogEvent,
     ServiceState,
@@ -18,24 +18,12 @@ from launchdeck.drivers.aws.clients import (
     TaskDefinitionArn,
     connect,
 )
-from launchdeck.drivers.aws.credentials import resolve_session
+from launchdeck.drivers.aws.credentials import AwsSession
 
 
 class StackApi(Protocol):
     def describe(self, name: str) -> Stack | None: ...
-
-    def create_change_set(
-        self,
-        stack: str,
-        name: str,
-        template: str,
-        *,
-        create: bool,
-        parameters: Mapping[str, str],
-        keep: Collection[str] = (),
-        tags: Mapping[str, str] | None = None,
-    ) -> str | None: ...
-
+    def create_change_set(self, request: ChangeSetRequest) -> str | None: ...
     def change_set(self, change_set_id: str) -> ChangeSet: ...
     def execute(self, change_set_id: str) -> None: ...
     def delete_change_set(self, change_set_id: str) -> None: ...
@@ -77,15 +65,10 @@ class AwsApis:
     parameters: ParameterApi
 
 
-def open_aws(
-    region: str,
-    *,
-    environ: Mapping[str, str] = os.environ,
-    profile: str | None = None,
-    endpoint_url: str | None = None,
-) -> AwsApis:
-    """Credentials are looked for before anything else: none raises CredentialsNotFound."""
-    clients = connect(resolve_session(region, environ, profile=profile), endpoint_url=endpoint_url)
+def open_aws(session: AwsSession, *, endpoint_url: str | None = None) -> AwsApis:
+    """The real wrappers, for a session that has credentials (resolve_session finds them before
+    any AWS call, or says where it looked)."""
+    clients = connect(session, endpoint_url=endpoint_url)
     return AwsApis(
         stacks=clients.stacks,
         services=clients.services,

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from launchdeck.controlplane.aws.contract import EnvLayout, env_stack, layout
-from launchdeck.controlplane.aws.deploy import ignore
-from launchdeck.controlplane.aws.model import (
+from launchdeck.awsdeploy.deploy import ignore, short
+from launchdeck.awsdeploy.layout import EnvLayout, layout
+from launchdeck.awsdeploy.model import (
     DeployEvent,
     Phase,
     RollbackResult,
     RolledBack,
     Waits,
 )
-from launchdeck.controlplane.aws.ports import AwsApis, ServiceApi
-from launchdeck.controlplane.aws.record import RollbackRecord, write_record
-from launchdeck.controlplane.aws.rollout import RolloutWatcher
-from launchdeck.drivers.aws.faults import NoPreviousRevision, StackBusy, StackMissing
+from launchdeck.awsdeploy.ports import AwsApis, ServiceApi
+from launchdeck.awsdeploy.record import RollbackRecord, write_record
+from launchdeck.awsdeploy.rollout import RolloutWatcher
+from launchdeck.drivers.aws.errors import NoPreviousRevision, StackBusy, StackMissing
+from launchdeck.drivers.aws.names import env_stack
 from launchdeck.system.clock import SYSTEM_CLOCK, Clock
 
 
@@ -35,7 +36,7 @@ def rollback(
     name = env_stack(app, env)
     stack = aws.stacks.describe(name)
     if stack is None:
-        raise StackMissing(name, f"nothing to roll back: {env} was never deployed")
+        raise StackMissing(name, why=f"nothing to roll back: {env} was never deployed")
     if stack.busy:
         raise StackBusy(name, stack.status)
     where = layout(stack, services)
@@ -45,7 +46,7 @@ def rollback(
     write_record(aws.parameters, app, env, RollbackRecord(at=clock.now(), services=targets))
     for move in moves:
         aws.services.update(where.cluster, where.services[move.service].name, move.to_revision)
-        on_event(Phase(f"{move.service}: rolling back to {move.to_revision.rsplit('/', 1)[-1]}"))
+        on_event(Phase(f"{move.service}: rolling back to {short(move.to_revision)}"))
     watcher = RolloutWatcher(aws.services, on_event=on_event, clock=clock, waits=waits)
     watcher.wait(
         where.cluster,

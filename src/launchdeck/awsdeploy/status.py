@@ -5,24 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from launchdeck.controlplane.aws.contract import IMAGE_PARAMETER, URL_OUTPUT, env_stack, layout
-from launchdeck.controlplane.aws.deploy import short
-from launchdeck.controlplane.aws.model import EnvStatus, ServiceStatus
-from launchdeck.controlplane.aws.ports import AwsApis
-from launchdeck.controlplane.aws.record import read_record
-from launchdeck.drivers.aws.faults import OutputMissing, StackMissing
+from launchdeck.awsdeploy.deploy import short
+from launchdeck.awsdeploy.layout import deployed, layout
+from launchdeck.awsdeploy.model import EnvStatus, ServiceStatus
+from launchdeck.awsdeploy.ports import AwsApis
+from launchdeck.awsdeploy.record import read_record
+from launchdeck.drivers.aws.errors import OutputMissing
+from launchdeck.drivers.aws.names import IMAGE_PARAMETER, URL_OUTPUT
 
 
 def status(aws: AwsApis, app: str, env: str, services: Sequence[str]) -> EnvStatus:
-    name = env_stack(app, env)
-    stack = aws.stacks.describe(name)
-    if stack is None:
-        raise StackMissing(name, f"{env} was never deployed (launchdeck aws deploy --env {env})")
+    stack = deployed(aws.stacks, app, env)
     record = read_record(aws.parameters, app, env)
     found = EnvStatus(
         app=app,
         env=env,
-        stack=name,
+        stack=stack.name,
         stack_status=stack.status,
         digest=stack.parameters.get(IMAGE_PARAMETER, ""),
         url=stack.outputs.get(URL_OUTPUT, ""),

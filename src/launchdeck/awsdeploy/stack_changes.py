@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from launchdeck.controlplane.aws.model import (
+from launchdeck.awsdeploy.model import (
     ChangeSetSummary,
     DeployEvent,
     Outcome,
@@ -19,10 +19,18 @@ from launchdeck.controlplane.aws.model import (
     StackProgress,
     Waits,
 )
-from launchdeck.controlplane.aws.ports import StackApi
-from launchdeck.drivers.aws.clients import ChangeSet, Stack, StackEvent, first_failure, is_terminal
+from launchdeck.awsdeploy.polling import watch
+from launchdeck.awsdeploy.ports import StackApi
+from launchdeck.drivers.aws.clients import (
+    ChangeSet,
+    ChangeSetRequest,
+    Stack,
+    StackEvent,
+    first_failure,
+    is_terminal,
+)
 from launchdeck.drivers.aws.clients.stacks import SUCCEEDED
-from launchdeck.drivers.aws.faults import (
+from launchdeck.drivers.aws.errors import (
     ChangeSetFailed,
     InvalidTemplate,
     StackBusy,
@@ -35,19 +43,25 @@ from launchdeck.system.clock import Clock
 Confirm = Callable[[ChangeSetSummary], bool]
 OnEvent = Callable[[DeployEvent], None]
 
-_DELETE_FIX = (
-    "its first creation failed and left nothing running; delete it "
-    "(aws cloudformation delete-stack --stack-name {stack}) and deploy again"
+_NEVER_CREATED = (
+    "its first creation failed and left nothing running",
+    "delete it (aws cloudformation delete-stack --stack-name {stack}) and deploy again",
 )
-STUCK = {
-    "ROLLBACK_COMPLETE": _DELETE_FIX,
-    "ROLLBACK_FAILED": _DELETE_FIX,
-    "CREATE_FAILED": _DELETE_FIX,
-    "DELETE_FAILED": "a delete half-failed; finish it (aws cloudformation delete-stack "
-    "--stack-name {stack}) and deploy again",
-    "UPDATE_ROLLBACK_FAILED": "finish the rollback (aws cloudformation continue-update-rollback "
-    "--stack-name {stack}) and deploy again",
+STUCK = {  # status: (why, fix)
+    "ROLLBACK_COMPLETE": _NEVER_CREATED,
+    "ROLLBACK_FAILED": _NEVER_CREATED,
+    "CREATE_FAILED": _NEVER_CREATED,
+    "DELETE_FAILED": (
+        "a delete half-failed",
+        "finish it (aws cloudformation delete-stack --stack-name {stack}) and deploy again",
+    ),
+    "UPDATE_ROLLBACK_FAILED": (
+        "",
+        "finish the rollback (aws cloudformation continue-update-rollback --stack-name {stack}) "
+        "and deploy again",
+    ),
 }
+SYNTH_AGAIN = "synthesize it again (launchdeck aws synth)"
 
 
 def template_parameters(template: str, what: str) -> frozenset[str]:
@@ -55,13 +69,9 @@ def template_parameters(template: str, what: str) -> frozenset[str]:
     try:
         body = json.loads(template)
     except ValueError as exc:
-        raise InvalidTemplate(
-            f"the {what} template is not JSON ({exc}): synthesize it again (launchdeck aws synth)"
-        ) from None
+        raise InvalidTemplate(f"the {what} template is not JSON ({exc})", SYNTH_AGAIN) from None
     if not isinstance(body, dict) or not isinstance(body.get("Resources"), dict):
-        raise InvalidTemplate(
-            f"the {what} template has no Resources: synthesize it again (launchdeck aws synth)"
-        )
+        raise InvalidTemplate(f"the {what} template has no Resources", SYNTH_AGAIN)
     return frozenset(body.get("Parameters") or {})
 
 
@@ -132,22 +142,28 @@ class StackChanger:
     def _create(self, change: StackChange, *, creating: bool, keep: list[str]) -> ChangeSet | None:
         name = change_set_name(self._clock.now())
         change_set_id = self._stacks.create_change_set(
-            change.stack,
-            name,
-            change.template,
-            create=creating,
-            parameters=change.parameters,
-            keep=keep,
-            tags=change.tags,
+            ChangeSetRequest(
+                change.stack,
+                name,
+                change.template,
+                create=creating,
+                parameters=change.parameters,
+                keep=keep,
+                tags=change.tags,
+            )
         )
         if change_set_id is None:
             return None
-        deadline = self._clock.monotonic() + self._waits.change_set
-        while not (found := self._stacks.change_set(change_set_id)).ready:
-            if self._clock.monotonic() >= deadline:
-                waited = self._waits.change_set
-                raise TimedOut(f"change set {name} of {change.stack}", waited, found.status)
-            self._clock.sleep(min(self._waits.poll, 2.0))
+        found, ready = watch(
+            lambda: self._stacks.change_set(change_set_id),
+            lambda change_set: change_set.ready,
+            timeout=self._waits.change_set,
+            interval=min(self._waits.poll, 2.0),
+            clock=self._clock,
+        )
+        if not ready:
+            what = f"change set {name} of {change.stack}"
+            raise TimedOut(what, self._waits.change_set, found.status)
         return found
 
     def _execute(self, stack: str, change_set_id: str) -> None:
@@ -167,22 +183,25 @@ class StackChanger:
 
     def _follow(self, stack: str, since: str | None) -> tuple[str, list[StackEvent]]:
         """Stream events until the stack settles; its final status and every event seen."""
-        deadline = self._clock.monotonic() + self._waits.stack
         seen: list[StackEvent] = []
-        while True:
+
+        def look() -> str:
             current = self._stacks.describe(stack)
             if current is None:  # deleted under us: nothing left to read events from
-                return "DELETE_COMPLETE", seen
-            status = current.status
+                return "DELETE_COMPLETE"
             fresh = self._stacks.events_after(stack, seen[-1].id if seen else since)
             for event in fresh:
                 self._on_event(StackProgress(stack, event))
-            seen += fresh
-            if is_terminal(status):
-                return status, seen
-            if self._clock.monotonic() >= deadline:
-                raise TimedOut(f"stack {stack}", self._waits.stack, status)
-            self._clock.sleep(self._waits.poll)
+            seen.extend(fresh)
+            return current.status
+
+        waits = self._waits
+        status, settled = watch(
+            look, is_terminal, timeout=waits.stack, interval=waits.poll, clock=self._clock
+        )
+        if not settled:
+            raise TimedOut(f"stack {stack}", waits.stack, status)
+        return status, seen
 
 
 def change_set_name(now: float) -> str:
@@ -197,6 +216,7 @@ def updatable(stack: Stack | None, name: str) -> Stack | None:
         return None
     if stack.busy:
         raise StackBusy(name, stack.status)
-    if fix := STUCK.get(stack.status):
-        raise StackStuck(name, stack.status, fix.format(stack=name))
+    if stuck := STUCK.get(stack.status):
+        why, fix = stuck
+        raise StackStuck(name, stack.status, why=why, fix=fix.format(stack=name))
     return stack

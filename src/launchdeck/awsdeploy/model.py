@@ -3,12 +3,14 @@ and how long they wait."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Required, TypedDict
 
 from launchdeck.drivers.aws.clients import ResourceChange, StackEvent
+from launchdeck.system.clock import Clock
 
 
 @dataclass(frozen=True)
@@ -148,3 +150,13 @@ class Waits:
     poll: float = 5.0
     # Emulators (moto) drop rolloutState; only then may a deployment without it count as done.
     allow_missing_rollout_state: bool = False
+
+
+class DeployOptions(TypedDict, total=False):
+    """How a deploy asks and reports: deploy's keyword arguments, which promote passes on."""
+
+    confirm: Required[Callable[[ChangeSetSummary], bool]]
+    on_event: Callable[[DeployEvent], None]
+    yes: bool
+    clock: Clock
+    waits: Waits

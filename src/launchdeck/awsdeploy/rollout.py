@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from launchdeck.controlplane.aws.model import DeployEvent, RolloutProgress, Waits
-from launchdeck.controlplane.aws.ports import ServiceApi
+from launchdeck.awsdeploy.model import DeployEvent, RolloutProgress, Waits
+from launchdeck.awsdeploy.polling import watch
+from launchdeck.awsdeploy.ports import ServiceApi
 from launchdeck.drivers.aws.clients import ServiceState
-from launchdeck.drivers.aws.faults import NoRolloutState, RolloutFailed, TimedOut
+from launchdeck.drivers.aws.errors import NoRolloutState, RolloutFailed, TimedOut
 from launchdeck.system.clock import Clock
 
 LAST_EVENTS = 5
@@ -32,11 +33,11 @@ class RolloutWatcher:
     ) -> dict[str, ServiceState]:
         """Until every service's primary deployment is COMPLETED; `expect` (name -> task
         definition ARN) also waits for ECS to make that revision the primary one."""
-        deadline = self._clock.monotonic() + self._waits.rollout
         pending = list(names)
         done: dict[str, ServiceState] = {}
         shown: dict[str, RolloutProgress] = {}
-        while True:
+
+        def look() -> list[str]:
             states = self._services.describe(cluster, pending)
             for name in list(pending):
                 progress = self._progress(states[name], (expect or {}).get(name))
@@ -46,12 +47,19 @@ class RolloutWatcher:
                 if progress.state == "COMPLETED":
                     done[name] = states[name]
                     pending.remove(name)
-            if not pending:
-                return done
-            if self._clock.monotonic() >= deadline:
-                seen = ", ".join(str(shown[name]) for name in pending)
-                raise TimedOut(f"the rollout of {', '.join(pending)}", self._waits.rollout, seen)
-            self._clock.sleep(self._waits.poll)
+            return pending
+
+        left, finished = watch(
+            look,
+            lambda left: not left,
+            timeout=self._waits.rollout,
+            interval=self._waits.poll,
+            clock=self._clock,
+        )
+        if not finished:
+            seen = ", ".join(str(shown[name]) for name in left)
+            raise TimedOut(f"the rollout of {', '.join(left)}", self._waits.rollout, seen)
+        return done
 
     def _progress(self, state: ServiceState, expected: str | None) -> RolloutProgress:
         primary = state.primary

@@ -6,16 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from launchdeck.controlplane.aws.contract import (
-    IMAGE_PARAMETER,
-    EnvLayout,
-    env_stack,
-    layout,
-    repository,
-    shared_stack,
-    tags,
-)
-from launchdeck.controlplane.aws.model import (
+from launchdeck.awsdeploy.layout import EnvLayout, layout
+from launchdeck.awsdeploy.model import (
     ChangeSetSummary,
     DeployEvent,
     DeployResult,
@@ -23,18 +15,25 @@ from launchdeck.controlplane.aws.model import (
     Phase,
     Waits,
 )
-from launchdeck.controlplane.aws.ports import AwsApis, RegistryApi, ServiceApi
-from launchdeck.controlplane.aws.record import clear_record, read_record
-from launchdeck.controlplane.aws.rollout import RolloutWatcher
-from launchdeck.controlplane.aws.stack_changes import StackChange, StackChanger, template_parameters
+from launchdeck.awsdeploy.ports import AwsApis, RegistryApi, ServiceApi
+from launchdeck.awsdeploy.record import clear_record, read_record
+from launchdeck.awsdeploy.rollout import RolloutWatcher
+from launchdeck.awsdeploy.stack_changes import StackChange, StackChanger, template_parameters
 from launchdeck.drivers.aws.clients import ImagePresence
-from launchdeck.drivers.aws.faults import (
+from launchdeck.drivers.aws.errors import (
     ImageNotPushed,
     InvalidRequest,
     InvalidTemplate,
     StackMissing,
 )
 from launchdeck.drivers.aws.images import ImageRef, parse_image
+from launchdeck.drivers.aws.names import (
+    IMAGE_PARAMETER,
+    env_stack,
+    repository_name,
+    shared_stack,
+    tags,
+)
 from launchdeck.system.clock import SYSTEM_CLOCK, Clock
 
 
@@ -77,7 +76,7 @@ def deploy(
     if outcome is Outcome.DECLINED:
         return result
     if (stack := aws.stacks.describe(name)) is None:
-        raise StackMissing(name, "it was deleted while this deploy ran; deploy again")
+        raise StackMissing(name, why="it was deleted while this deploy ran", fix="deploy again")
     where = layout(stack, services)
     changed = outcome is Outcome.CHANGED
     settled = settle(
@@ -96,14 +95,15 @@ def check_request(services: Sequence[str], shared_template: str, env_template: s
     if IMAGE_PARAMETER not in template_parameters(env_template, "environment"):
         raise InvalidTemplate(
             f"the environment template declares no {IMAGE_PARAMETER} parameter, so it cannot "
-            "run an image by digest: synthesize it again with this launchdeck "
-            "(launchdeck aws synth)"
+            "run an image by digest",
+            "synthesize it again with this launchdeck (launchdeck aws synth)",
         )
 
 
 def check_pushed(registry: RegistryApi, app: str, services: Sequence[str], digest: str) -> None:
     """Every service pulls the image from its own repository: all must have it."""
-    found = {repository(app, s): registry.image(repository(app, s), digest) for s in services}
+    repositories = [repository_name(app, s) for s in services]
+    found = {repo: registry.image(repo, digest) for repo in repositories}
     missing = [repo for repo, presence in found.items() if presence is ImagePresence.MISSING]
     absent = [repo for repo, presence in found.items() if presence is ImagePresence.NO_REPOSITORY]
     if missing or absent:
@@ -163,5 +163,5 @@ def reconcile(
 
 
 def short(task_definition: str) -> str:
-    """family:revision from a task definition ARN."""
+    """family:revision from a task definition ARN (as given when it is not one)."""
     return task_definition.rsplit("/", 1)[-1]

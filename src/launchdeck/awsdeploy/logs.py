@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from launchdeck.controlplane.aws.contract import env_stack, layout
-from launchdeck.controlplane.aws.model import LogLine
-from launchdeck.controlplane.aws.ports import AwsApis, LogApi
-from launchdeck.drivers.aws.faults import StackMissing
+from launchdeck.awsdeploy.layout import deployed, layout
+from launchdeck.awsdeploy.model import LogLine
+from launchdeck.awsdeploy.ports import AwsApis, LogApi
 from launchdeck.system.clock import SYSTEM_CLOCK, Clock
 
 
@@ -25,10 +24,7 @@ def logs(
     poll: float = 2.0,
 ) -> Iterator[LogLine]:
     """Lines of `services` from `since` ago; with `follow`, runs until the caller stops."""
-    name = env_stack(app, env)
-    stack = aws.stacks.describe(name)
-    if stack is None:
-        raise StackMissing(name, f"{env} was never deployed (launchdeck aws deploy --env {env})")
+    stack = deployed(aws.stacks, app, env)
     groups = {lay.service: lay.log_group for lay in layout(stack, services).services.values()}
     start_ms = int((clock.now() - since.total_seconds()) * 1000)
     tails = {service: GroupTail(aws.logs, group, start_ms) for service, group in groups.items()}

@@ -1,0 +1,71 @@
+"""An environment as its stack describes it: the stack itself, and from its outputs the cluster,
+the URL and each service's ECS name, task family and log group, read by the names synthesis
+wrote (drivers/aws/names.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from launchdeck.awsdeploy.ports import StackApi
+from launchdeck.drivers.aws.clients import Stack
+from launchdeck.drivers.aws.errors import OutputMissing, StackMissing
+from launchdeck.drivers.aws.names import CLUSTER_OUTPUT, URL_OUTPUT, env_stack, service_outputs
+
+
+def deployed(stacks: StackApi, app: str, env: str) -> Stack:
+    """The environment's stack; StackMissing when it was never deployed."""
+    name = env_stack(app, env)
+    stack = stacks.describe(name)
+    if stack is None:
+        raise StackMissing(
+            name,
+            why=f"{env} was never deployed",
+            fix=f"deploy {env} first (launchdeck aws deploy --env {env} --image ...)",
+        )
+    return stack
+
+
+@dataclass(frozen=True)
+class ServiceLayout:
+    service: str  # the manifest's name
+    name: str  # the ECS service name
+    family: str  # the task definition family
+    log_group: str
+
+
+@dataclass(frozen=True)
+class EnvLayout:
+    stack: str
+    cluster: str
+    url: str
+    services: Mapping[str, ServiceLayout]
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.services.values()]
+
+
+def layout(stack: Stack, services: Sequence[str]) -> EnvLayout:
+    """The environment's ECS names from the stack's outputs; OutputMissing names what lacks."""
+
+    def output(key: str) -> str:
+        value = stack.outputs.get(key)
+        if not value:
+            raise OutputMissing(stack.name, key)
+        return value
+
+    def service(name: str) -> ServiceLayout:
+        keys = service_outputs(name)
+        return ServiceLayout(
+            service=name,
+            name=output(keys.service_name),
+            family=output(keys.task_family),
+            log_group=output(keys.log_group),
+        )
+
+    return EnvLayout(
+        stack=stack.name,
+        cluster=output(CLUSTER_OUTPUT),
+        url=stack.outputs.get(URL_OUTPUT, ""),
+        services={s: service(s) for s in services},
+    )

@@ -1,0 +1,63 @@
+"""The journal: the one writer of events. Kinds are stored as the names the CLI and users'
+scripts read; secret values are blanked out of every message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from launchdeck.controlplane.deploys.journal import Journal
+from launchdeck.controlplane.redaction import Redactors
+from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.domain import DeploymentKind, DeploymentState, EventKind
+from tests.unit.controlplane.store_fixtures import put_env
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "launchdeck.db")
+    s.create_app("shop", ["staging"], now=1.0)
+    put_env(s, EnvState("shop", "staging", config={"PW": "hunter22"}, secrets=frozenset({"PW"})))
+    yield s
+    s.close()
+
+
+def test_event_kinds_keep_the_names_the_cli_and_scripts_read() -> None:
+    assert [kind.value for kind in EventKind] == [
+        "started", "build", "test", "test_output", "tested", "addon", "released",
+        "release_phase", "release_output", "resumed", "instance_started", "instance_healthy",
+        "instance_routed", "drained", "instance_stopped", "gate_failed", "succeeded", "failed",
+        "rolled_back",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("state", "kind"),
+    [
+        (DeploymentState.SUCCEEDED, "succeeded"),
+        (DeploymentState.FAILED, "failed"),
+        (DeploymentState.ROLLED_BACK, "rolled_back"),
+    ],
+)
+def test_a_finished_deployment_records_its_outcome_as_the_last_event(
+    store: Store, state: DeploymentState, kind: str
+) -> None:
+    journal = Journal(store, redactors=Redactors(store))
+    dep = journal.begin(store.env("shop", "staging"), DeploymentKind.DEPLOY)  # type: ignore[arg-type]
+
+    journal.finish(dep, state, "password hunter22 refused")
+
+    kinds = [e.kind for e in store.events(dep.id)]
+    assert kinds == ["started", kind]
+    assert "hunter22" not in store.events(dep.id)[-1].message
+
+
+def test_every_event_is_redacted_before_it_is_stored(store: Store) -> None:
+    journal = Journal(store, redactors=Redactors(store))
+    dep = journal.begin(store.env("shop", "staging"), DeploymentKind.DEPLOY)  # type: ignore[arg-type]
+
+    journal.event(dep, EventKind.RELEASE_OUTPUT, "connecting with hunter22")
+
+    assert store.events(dep.id)[-1].message == "connecting with [REDACTED:PW]"
