@@ -9,10 +9,8 @@ import tomllib
 from pathlib import Path
 
 from launchdeck.cli.client import CliError
-from launchdeck.manifest.units import BadValue, Durations
 
 SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".launchdeck", ".mypy_cache"}
-SINCE = Durations(("s", "m", "h", "d"), "1h", bare_seconds=False, help="30s, 10m, 1h or 2d")
 
 
 def default_app(path: Path) -> str | None:
@@ -66,8 +64,12 @@ class _NoHardLinks(dict[tuple[int, int], str]):
 
 def parse_since(text: str) -> float:
     """`--since 10m`: the manifest's duration grammar, in the units a log search takes."""
+    # imported here: the manifest package (pydantic) would slow every command's start
+    from launchdeck.manifest.units import BadValue, Durations
+
+    since = Durations(("s", "m", "h", "d"), "1h", bare_seconds=False, help="30s, 10m, 1h or 2d")
     try:
-        seconds = SINCE.seconds(text)
+        seconds = since.seconds(text)
     except BadValue:
         seconds = -1.0
     if seconds < 0:

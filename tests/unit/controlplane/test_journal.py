@@ -61,3 +61,23 @@ def test_every_event_is_redacted_before_it_is_stored(store: Store) -> None:
     journal.event(dep, EventKind.RELEASE_OUTPUT, "connecting with hunter22")
 
     assert store.events(dep.id)[-1].message == "connecting with [REDACTED:PW]"
+
+
+def test_a_finished_deployment_already_has_its_last_event(store: Store) -> None:
+    # a follower stops streaming once it sees the deployment finished and no new event: the
+    # last event must be there by the time the finished state is
+    journal = Journal(store, redactors=Redactors(store))
+    env = store.env("shop", "staging")
+    assert env is not None
+    dep = journal.begin(env, DeploymentKind.DEPLOY)
+    seen_when_saved: list[list[str]] = []
+    save = store.save_deployment
+
+    def saving(saved: object) -> None:
+        seen_when_saved.append([e.kind for e in store.events(dep.id, 0)])
+        save(saved)  # type: ignore[arg-type]
+
+    store.save_deployment = saving  # type: ignore[method-assign]
+    journal.finish(dep, DeploymentState.SUCCEEDED)
+
+    assert seen_when_saved == [["started", "succeeded"]]

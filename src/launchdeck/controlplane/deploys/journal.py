@@ -92,9 +92,11 @@ class Journal:
     def finish(self, dep: Deployment, state: DeploymentState, reason: str = "") -> Deployment:
         reason = self.redactors(dep.app, dep.env)(reason)
         dep = replace(dep, state=state, reason=reason, finished_at=self.clock.now())
-        self.store.save_deployment(dep)
         kind, message = FINISHED[state]
+        # the last event before the state: whoever sees the deployment finished (a follower
+        # about to stop) finds its last event already there
         self.event(dep, kind, message.format(reason=reason))
+        self.store.save_deployment(dep)
         self._notify(dep, kind)
         self._notify_specs.pop(dep.id, None)
         return dep

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +40,24 @@ def router(cp: ControlPlane) -> APIRouter:
     async def deploy(
         name: str, env: str, request: Request, git_sha: str | None = None
     ) -> dict[str, Any]:
+        fix = "fix the app, then deploy again"
+        source, manifest, state = await received(request, name, fix, lambda _: env)
+        return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
+
+    async def received(
+        request: Request, name: str, fix: str, env_for: Callable[[Manifest], str]
+    ) -> tuple[Path, Manifest, EnvState]:
+        """An uploaded app, its manifest and the environment it goes to (`env_for` names it,
+        once the manifest is known); on any refusal the upload is gone."""
         app_of(cp, name)
         source = await upload(request, cp.home / "tmp")
         try:
-            manifest = app_manifest(source, "fix the app, then deploy again")
-            state = declared_env(cp, name, env, manifest)
+            manifest = app_manifest(source, fix)
+            env = env_for(manifest)
+            return source, manifest, declared_env(cp, name, env, manifest)
         except ApiError:
             shutil.rmtree(source, ignore_errors=True)
             raise
-        return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
 
     @api.post(
         "/v1/apps/{name}/envs/{env}/deploys/plan",
@@ -93,17 +102,15 @@ def router(cp: ControlPlane) -> APIRouter:
     ) -> dict[str, Any]:
         """A pushed commit, from the pre-receive hook: deploy it to its branch's environment.
         Declared: may change some environment; checked here: the one the branch maps to."""
-        app_of(cp, name)
-        source = await upload(request, cp.home / "tmp")
-        try:
-            manifest = app_manifest(source, "fix the app, commit, then push again")
+
+        def branch_env(manifest: Manifest) -> str:
             envs = sorted({e.name for e in cp.store.envs(name)} | set(manifest.environments))
             env = environment_for(manifest.git, branch, name, envs)
             authorize(principal_of(request), Permission.CHANGE_ENV, env)
-            state = declared_env(cp, name, env, manifest)
-        except ApiError:
-            shutil.rmtree(source, ignore_errors=True)
-            raise
+            return env
+
+        fix = "fix the app, commit, then push again"
+        source, manifest, state = await received(request, name, fix, branch_env)
         return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
 
     @api.get(
