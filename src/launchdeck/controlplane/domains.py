@@ -22,8 +22,7 @@ from typing import Any
 from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.domain import Manifest
-from launchdeck.drivers.local.driver import app_host, service_hosts
+from launchdeck.domain import Manifest, app_host, service_hosts
 from launchdeck.manifest.fieldtypes import HOSTNAME_RE
 
 GENERATED_ZONE = ".localhost"  # launchdeck's own names: <app>-<env>[-<service>].localhost

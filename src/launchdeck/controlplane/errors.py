@@ -12,7 +12,7 @@ LaunchdeckError (system/errors.py)
     │   └── StoreTooNew        written by a newer launchdeck (migrations.py)
     ├── Unauthorized    401
     ├── Forbidden       403
-    ├── AddonFailed     500  an add-on error addon_errors() has no better status for
+    ├── AddonFailed     500  an add-on error whose FailureKind asks for no better status
     └── GitUnavailable  503  (git.py)
 """
 
@@ -21,14 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from launchdeck.drivers.local.addon_errors import (
-    AddonError,
-    AddonNotInstalled,
-    InvalidAddonInput,
-    NoBackups,
-    RestoreTargetOutOfRange,
-    UnknownBackup,
-)
+from launchdeck.domain import FailureKind
 from launchdeck.system.errors import LaunchdeckError
 
 
@@ -83,15 +76,21 @@ class AddonFailed(ApiError):
 
 @contextmanager
 def addon_errors() -> Iterator[None]:
-    """Add-on errors as API errors, with the status their kind calls for."""
+    """Add-on errors as API errors, with the status their kind calls for. The add-on host is a
+    driver: its errors are known here by the root they share and the `FailureKind` they carry."""
     try:
         yield
-    except AddonError as exc:
-        kind: type[ApiError] = AddonFailed
-        if isinstance(exc, UnknownBackup):
-            kind = NotFound
-        elif isinstance(exc, RestoreTargetOutOfRange | InvalidAddonInput | AddonNotInstalled):
-            kind = Invalid
-        elif isinstance(exc, NoBackups):
-            kind = Conflict
-        raise kind(exc.message, exc.fix) from None
+    except ApiError:
+        raise
+    except LaunchdeckError as exc:
+        kind = getattr(exc, "kind", FailureKind.FAILED)
+        status = _STATUS[kind] if isinstance(kind, FailureKind) else AddonFailed
+        raise status(exc.message, exc.fix) from None
+
+
+_STATUS: dict[FailureKind, type[ApiError]] = {
+    FailureKind.FAILED: AddonFailed,
+    FailureKind.MISSING: NotFound,
+    FailureKind.INVALID: Invalid,
+    FailureKind.CONFLICT: Conflict,
+}

@@ -25,9 +25,9 @@ from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.secrets import Keyring
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.domain import Deployment, Event, Instance
+from launchdeck.domain import Deployment, Event, Instance, app_host
 from launchdeck.drivers.local.addons import AddonHost
-from launchdeck.drivers.local.driver import LocalDriver, app_host
+from launchdeck.drivers.local.driver import LocalDriver
 from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.router.haproxy import Router

@@ -16,7 +16,6 @@ from typing import assert_never
 from launchdeck.controlplane.deploys.engine import Engine, new_instance_id
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import Health, Instance, InstanceState, Release
-from launchdeck.drivers.local.addons import AddonError
 from launchdeck.execution import RolloutFailed
 from launchdeck.planning import Desired
 from launchdeck.planning.repairs import (
@@ -36,6 +35,7 @@ from launchdeck.planning.repairs import (
     plan_router,
 )
 from launchdeck.system import SYSTEM_CLOCK, Clock
+from launchdeck.system.errors import LaunchdeckError
 
 log = logging.getLogger("launchdeck.reconciler")
 
@@ -100,7 +100,7 @@ class Reconciler:
         try:
             for name in self.engine.addons.ensure_running():
                 log.warning("%s was not running: restarted it", name)
-        except AddonError as exc:  # retried on the next pass
+        except LaunchdeckError as exc:  # an add-on error: retried on the next pass
             log.error("an add-on server could not be restarted: %s", exc)
         except Exception:
             log.exception("keeping the add-on servers up failed; retried on the next pass")

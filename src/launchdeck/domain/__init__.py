@@ -4,6 +4,8 @@ Owns: the shapes every layer agrees on, and pure helpers on them.
 Must not import: anything else of launchdeck, and no I/O of any kind.
 """
 
+from launchdeck.domain.addons import Attachment, FailureKind
+from launchdeck.domain.hosts import app_host, service_hosts
 from launchdeck.domain.models import (
     NAME_RE,
     Addons,
@@ -43,6 +45,7 @@ __all__ = [
     "NAME_RE",
     "Addons",
     "Amount",
+    "Attachment",
     "AwsOverride",
     "AwsSettings",
     "BackupCopy",
@@ -56,6 +59,7 @@ __all__ = [
     "EnvOverride",
     "Event",
     "EventKind",
+    "FailureKind",
     "GitSpec",
     "Health",
     "HealthCheck",
@@ -72,4 +76,6 @@ __all__ = [
     "Scale",
     "ServiceSpec",
     "TestSpec",
+    "app_host",
+    "service_hosts",
 ]

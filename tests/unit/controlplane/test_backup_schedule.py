@@ -10,7 +10,7 @@ from launchdeck.controlplane.databases.schedule import (
     unverified,
 )
 from launchdeck.domain import BackupPolicy, PostgresAddon
-from launchdeck.drivers.local.postgres.backup_record import Backup, BackupStatus
+from launchdeck.domain.backups import Backup, BackupStatus
 
 HOUR, DAY = 3600.0, 86400.0
 NOW = 1_800_000_000.0

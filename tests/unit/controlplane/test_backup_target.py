@@ -19,7 +19,7 @@ from launchdeck.controlplane.databases.target import (
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import BackupCopy
-from launchdeck.drivers.local.postgres.copies import S3Credentials
+from launchdeck.domain.backups import S3Credentials
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TARGET = BackupTarget(

@@ -21,11 +21,10 @@ from launchdeck.domain import (
     PostgresAddon,
     Release,
 )
+from launchdeck.domain.backups import Backup, BackupStatus, CopyResult, S3Credentials
+from launchdeck.domain.databases import Stint
 from launchdeck.drivers.local.addon_errors import AddonQueryFailed
 from launchdeck.drivers.local.addons import ClusterUse
-from launchdeck.drivers.local.postgres.backup_record import Backup, BackupStatus
-from launchdeck.drivers.local.postgres.copies import CopyResult, S3Credentials
-from launchdeck.drivers.local.postgres.places import Stint
 from tests.clock import ManualClock
 
 HOUR, DAY = 3600.0, 86400.0

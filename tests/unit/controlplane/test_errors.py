@@ -79,3 +79,22 @@ def test_a_message_is_never_split_at_text_that_looks_like_a_fix() -> None:
         "redis said: bad config; fix: your file",
         "",
     )
+
+
+def test_an_api_error_raised_inside_addon_errors_keeps_its_own_status() -> None:
+    with pytest.raises(Conflict) as caught, addon_errors():
+        raise Conflict("a restore is already running", "wait for it")
+
+    assert (caught.value.message, caught.value.fix) == (
+        "a restore is already running",
+        "wait for it",
+    )
+
+
+def test_another_launchdeck_error_inside_addon_errors_answers_500_with_its_fix() -> None:
+    """The control plane knows add-on errors by the root and their FailureKind, not their
+    driver classes: an error without a kind is a plain failure, its fix kept."""
+    with pytest.raises(AddonFailed) as caught, addon_errors():
+        raise IsolationError("no account for shop", "run make setup")
+
+    assert (caught.value.message, caught.value.fix) == ("no account for shop", "run make setup")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from launchdeck.domain import (
     Manifest,
 )
 from launchdeck.manifest import parse_manifest
-from launchdeck.system import Jail
+from launchdeck.system import Command, Jail, LaunchdeckError
 from tests.unit.controlplane.engine_fakes import InlineWorkers, OpenJails, RecordingEngine
 
 DIGEST = "sha256:" + "ef" * 32
@@ -184,3 +184,40 @@ def test_a_reused_build_is_released_with_the_commit_that_was_deployed(
 
     [(_, release)] = engine.rollouts
     assert release.build.git_sha == recorded
+
+
+class RefusingJail:
+    """A build account that cannot confine anything (e.g. it could not be made)."""
+
+    owner = "shop"
+
+    def confine(self, command: Command, *, writable: Sequence[Path] = ()) -> Command:
+        raise LaunchdeckError("no build account for shop", "run make setup")
+
+    def lend(self, path: Path) -> None:
+        pass
+
+
+class RefusingJails(BuildEnvDriver):
+    def build_jail(self, app: str) -> Jail:
+        return RefusingJail()
+
+
+def test_a_jail_that_cannot_confine_the_tests_fails_the_deployment_with_its_fix(
+    store: Store, tmp_path: Path
+) -> None:
+    """The engine knows driver errors by the one root, not by the driver's classes."""
+    engine = make_engine(store, OneBuildBuilder(tmp_path))
+    engine.phases.driver = RefusingJails()  # type: ignore[assignment]
+    source = tmp_path / "upload"
+    source.mkdir()
+
+    dep = engine.deploy(store.env("shop", "staging"), source, with_tests("true"), SHA)  # type: ignore[arg-type]
+
+    done = store.deployment(dep.id)
+    assert done is not None
+    assert (done.state, done.reason) == (
+        DeploymentState.FAILED,
+        "no build account for shop; fix: run make setup",
+    )
+    assert store.releases("shop", "staging") == [] and engine.rollouts == []

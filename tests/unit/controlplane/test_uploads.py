@@ -611,9 +611,11 @@ async def test_the_api_answers_other_requests_quickly_while_refusing_a_bomb(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(probe)
             await anyio.sleep(0.01)
+            posted = time.perf_counter()
             response = await client.post(
                 "/v1/apps/shop/envs/staging/deploys", content=bomb.read_bytes(), headers=AUTH
             )
+            refusing = time.perf_counter() - posted
             done.set()
 
     assert response.status_code == 413
@@ -621,5 +623,12 @@ async def test_the_api_answers_other_requests_quickly_while_refusing_a_bomb(
         "the upload would unpack to more than the 128 MiB limit (member 'data/b' declares 400 MiB)"
     )
     assert len(latencies) >= 5, "the bomb was refused too fast to measure anything"
-    assert max(latencies) < 0.1, f"the API stalled for {max(latencies):.3f}s"
+    # an unpack on the event loop holds every other request for (nearly) all of it; one in a
+    # worker thread leaves them their usual latency: under 100 ms, bar a noisy neighbour's spike
+    ordered = sorted(latencies)
+    p90 = ordered[int(len(ordered) * 0.9) - 1]
+    assert p90 < 0.1, f"requests took {p90:.3f}s (90th percentile) while the bomb was checked"
+    assert max(latencies) < refusing / 2, (
+        f"the API stalled {max(latencies):.3f}s of {refusing:.3f}s"
+    )
     assert leftovers(plane) == []

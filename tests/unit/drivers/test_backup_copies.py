@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from launchdeck.domain import BackupCopy
-from launchdeck.drivers.local.postgres.copies import BackupCopies, S3Credentials, s3_copies
+from launchdeck.domain.backups import S3Credentials
+from launchdeck.drivers.local.postgres.copies import BackupCopies, s3_copies
 
 BUCKET = f"shop-backups-{uuid.uuid4().hex[:8]}"  # moto keeps buckets per process: ours alone
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from launchdeck.drivers.local.postgres.backup_record import (
+from launchdeck.domain.backups import (
     Backup,
     BackupStatus,
     RestoreWindow,
@@ -73,7 +73,7 @@ def test_the_wal_segment_of_a_position() -> None:
 
 
 def test_counts_written_during_the_backup_may_land_anywhere_between_the_two_readings() -> None:
-    from launchdeck.drivers.local.postgres.backup_record import compare_counts
+    from launchdeck.domain.backups import compare_counts
 
     before = {"shop": {"t": 10}}
     after = {"shop": {"t": 15, "new": 3}}

@@ -25,17 +25,18 @@ from launchdeck.controlplane.databases.schedule import backup_due, expired, poli
 from launchdeck.controlplane.databases.target import BackupTarget
 from launchdeck.controlplane.notify import Notice, Notifier
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.drivers.local.addon_errors import AddonError, BackupFailed, UnknownBackup
-from launchdeck.drivers.local.addons import AddonHost, ClusterUse
-from launchdeck.drivers.local.postgres.backup_record import (
+from launchdeck.domain.backups import (
     Backup,
     BackupStatus,
+    CopyResult,
     RestoreWindow,
     iso,
     show_time,
 )
+from launchdeck.drivers.local.addon_errors import AddonError, BackupFailed, UnknownBackup
+from launchdeck.drivers.local.addons import AddonHost, ClusterUse
 from launchdeck.drivers.local.postgres.backups import Backups
-from launchdeck.drivers.local.postgres.copies import CopyResult, s3_copies
+from launchdeck.drivers.local.postgres.copies import s3_copies
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("launchdeck.backups")

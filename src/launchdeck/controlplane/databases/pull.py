@@ -19,11 +19,9 @@ from launchdeck.build import Builder
 from launchdeck.controlplane.auth import PROTECTED_ENVS
 from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.errors import Conflict, Invalid
+from launchdeck.controlplane.ports import DatabaseCopyJob, DatabasePulls, LocalRuntime
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Instance, InstanceState, Release
-from launchdeck.drivers.local.addons import AddonHost
-from launchdeck.drivers.local.driver import LocalDriver
-from launchdeck.drivers.local.postgres.copy import DatabaseCopy
 from launchdeck.manifest.units import format_duration
 from launchdeck.system import Command, Runner
 
@@ -35,9 +33,9 @@ class Pulls:
         self,
         store: Store,
         engine: Engine,
-        addons: AddonHost,
+        addons: DatabasePulls,
         builder: Builder,
-        driver: LocalDriver,
+        driver: LocalRuntime,
         *,
         workdir: Path,
         runner: Runner | None = None,
@@ -92,7 +90,7 @@ class Pulls:
     def _current(self, env: EnvState) -> Release | None:
         return self.store.release(env.app, env.name, env.release) if env.release else None
 
-    def _scrub(self, copy: DatabaseCopy, scrub: str, release: Release) -> list[str]:
+    def _scrub(self, copy: DatabaseCopyJob, scrub: str, release: Release) -> list[str]:
         inst = Instance(id=f"scrub-v{release.version}", app=release.app, env=release.env,
                         service="scrub", release=release.version,
                         state=InstanceState.STARTING)  # fmt: skip

@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 from launchdeck.controlplane.databases.backups import BackupService
 from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.errors import Conflict, Invalid
+from launchdeck.controlplane.ports import DatabaseRestores
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment
-from launchdeck.drivers.local.addons import AddonHost, Prunable
-from launchdeck.drivers.local.postgres.backup_record import show_time
+from launchdeck.domain.backups import show_time
+from launchdeck.domain.databases import Prunable
 
 TIME_FORMAT = "ISO 8601 with a timezone, e.g. 2026-11-22T10:15:00Z"
 
@@ -42,7 +43,7 @@ def parse_restore_time(text: str) -> datetime:
 
 class Restores:
     def __init__(
-        self, store: Store, engine: Engine, addons: AddonHost, backups: BackupService
+        self, store: Store, engine: Engine, addons: DatabaseRestores, backups: BackupService
     ) -> None:
         self.store, self.engine, self.addons, self.backups = store, engine, addons, backups
         self._busy: set[tuple[str, str]] = set()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from launchdeck.domain import BackupPolicy, PostgresAddon
-from launchdeck.drivers.local.postgres.backup_record import Backup, BackupStatus
+from launchdeck.domain.backups import Backup, BackupStatus
 
 RETRY_AFTER = 3600.0  # a failed backup is tried again after this long (or `every`, if sooner)
 

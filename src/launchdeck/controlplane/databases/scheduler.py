@@ -12,7 +12,7 @@ import logging
 import threading
 
 from launchdeck.controlplane.databases.backups import BackupService
-from launchdeck.drivers.local.addon_errors import AddonError
+from launchdeck.system.errors import LaunchdeckError
 
 log = logging.getLogger("launchdeck.backups")
 
@@ -52,7 +52,7 @@ class BackupScheduler:
     def run_once(self) -> None:
         try:
             uses = self.service.addons.clusters_in_use()
-        except AddonError as exc:
+        except LaunchdeckError as exc:  # an add-on error
             log.error("backup schedule: cannot list the clusters: %s", exc)
             return
         for use in uses:
@@ -60,7 +60,9 @@ class BackupScheduler:
                 return
             try:
                 self.service.tend(use)
-            except AddonError as exc:  # recorded and alerted where it could be; next pass
+            except (
+                LaunchdeckError
+            ) as exc:  # an add-on error, recorded and alerted where it could be; next pass
                 log.error("backup schedule: PostgreSQL %s: %s", use.name, exc)
             except Exception:
                 log.exception("backup schedule: PostgreSQL %s", use.name)

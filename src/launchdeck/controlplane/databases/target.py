@@ -24,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import BackupCopy
-from launchdeck.drivers.local.postgres.copies import S3Credentials
+from launchdeck.domain.backups import S3Credentials
 from launchdeck.manifest.fieldtypes import BucketName, KeyPrefix, Region, S3Endpoint
 from launchdeck.system import LaunchdeckError, atomic_write
 

@@ -15,9 +15,9 @@ from launchdeck.controlplane.databases.scheduler import BackupScheduler
 from launchdeck.controlplane.databases.target import BackupTargetFile
 from launchdeck.controlplane.deploys.engine import Engine
 from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.ports import LocalRuntime
 from launchdeck.controlplane.store import Store
 from launchdeck.drivers.local.addons import AddonHost
-from launchdeck.drivers.local.driver import LocalDriver
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Databases:
         engine: Engine,
         addons: AddonHost,
         builder: Builder,
-        driver: LocalDriver,
+        driver: LocalRuntime,
         notifier: Notifier | None,
         workdir: Path,
         home: Path | None = None,

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from launchdeck.controlplane.deploys.journal import Journal
+from launchdeck.controlplane.ports import AddonServers
 from launchdeck.controlplane.store import EnvState
-from launchdeck.domain import Addons, Deployment, DeploymentState, EventKind
-from launchdeck.drivers.local.addons import AddonError, AddonHost, Attachment
+from launchdeck.domain import Addons, Attachment, Deployment, DeploymentState, EventKind
+from launchdeck.system.errors import LaunchdeckError
 
 
 class Attacher:
-    def __init__(self, journal: Journal, addons: AddonHost | None) -> None:
+    def __init__(self, journal: Journal, addons: AddonServers | None) -> None:
         self.journal, self.addons = journal, addons
         self.store, self.redactors = journal.store, journal.redactors
 
@@ -22,7 +23,7 @@ class Attacher:
             return True
         try:
             attached = self.addons.attach(dep.app, dep.env, addons)
-        except AddonError as exc:
+        except LaunchdeckError as exc:  # an add-on error, with its fix
             self.journal.finish(dep, DeploymentState.FAILED, f"add-on failed: {exc}")
             return False
         for a in attached:

@@ -26,6 +26,7 @@ from launchdeck.controlplane.deploys.promotion import Promotion, plan_promotion,
 from launchdeck.controlplane.deploys.workers import Workers
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound, Unavailable, addon_errors
 from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.ports import AddonServers, LocalRuntime
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.settings import DEFAULT_MAX_SCALE
 from launchdeck.controlplane.store import EnvState, Store
@@ -40,12 +41,10 @@ from launchdeck.domain import (
     Release,
     ServiceSpec,
 )
-from launchdeck.drivers.local.addons import AddonHost
-from launchdeck.drivers.local.driver import LocalDriver
-from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.execution import Executor, RolloutFailed
 from launchdeck.planning import Desired, Plan, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner
+from launchdeck.system.errors import LaunchdeckError
 
 log = logging.getLogger("launchdeck.engine")
 
@@ -64,14 +63,14 @@ class Engine:
         self,
         store: Store,
         builder: Builder,
-        driver: LocalDriver,
+        driver: LocalRuntime,
         *,
         workers: Workers | None = None,
         runner: Runner | None = None,
         clock: Clock = SYSTEM_CLOCK,
         redactors: Redactors | None = None,
         notifier: Notifier | None = None,
-        addons: AddonHost | None = None,
+        addons: AddonServers | None = None,
     ) -> None:
         self.store, self.builder, self.driver = store, builder, driver
         self.redactors = redactors or Redactors(store)
@@ -137,7 +136,7 @@ class Engine:
                 git_sha=git_sha,
                 jail=self.driver.build_jail(dep.app),
             )
-        except (BuildError, IsolationError) as exc:
+        except LaunchdeckError as exc:  # BuildError, or the build account's jail
             self.journal.finish(dep, DeploymentState.FAILED, f"build failed: {exc}")
             return
         finally:

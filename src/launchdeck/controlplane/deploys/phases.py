@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from launchdeck.build import Artifact, Builder
 from launchdeck.controlplane.deploys.journal import Journal
+from launchdeck.controlplane.ports import LocalRuntime
 from launchdeck.domain import (
     Deployment,
     DeploymentState,
@@ -17,15 +18,14 @@ from launchdeck.domain import (
     Release,
     TestSpec,
 )
-from launchdeck.drivers.local.driver import LocalDriver
-from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.manifest.units import format_duration
 from launchdeck.system import Command, Result, Runner
+from launchdeck.system.errors import LaunchdeckError
 
 
 class Phases:
     def __init__(
-        self, journal: Journal, builder: Builder, driver: LocalDriver, runner: Runner
+        self, journal: Journal, builder: Builder, driver: LocalRuntime, runner: Runner
     ) -> None:
         self.journal, self.builder, self.driver, self.runner = journal, builder, driver, runner
 
@@ -41,7 +41,7 @@ class Phases:
         )
         try:  # as the build account: tests see no environment's config, nor its processes
             command = self.driver.build_jail(dep.app).confine(command)
-        except IsolationError as exc:
+        except LaunchdeckError as exc:  # the jail could not be made
             self.journal.finish(dep, DeploymentState.FAILED, str(exc))
             return False
         result = self._stream(dep, command, EventKind.TEST_OUTPUT)
@@ -71,7 +71,7 @@ class Phases:
         )
         try:  # as the environment's account, like its instances
             command = self.driver.env_jail(release.app, release.env).confine(command)
-        except IsolationError as exc:
+        except LaunchdeckError as exc:  # the jail could not be made
             self.journal.finish(dep, DeploymentState.FAILED, str(exc))
             return False
         result = self._stream(dep, command, EventKind.RELEASE_OUTPUT)

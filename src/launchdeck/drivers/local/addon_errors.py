@@ -21,16 +21,20 @@ LaunchdeckError (system/errors.py)
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
+from launchdeck.domain import FailureKind
 from launchdeck.system.errors import LaunchdeckError
 
 
 class AddonError(LaunchdeckError):
-    pass
+    kind: ClassVar[FailureKind] = FailureKind.FAILED  # how the API reads it (its status)
 
 
 class AddonNotInstalled(AddonError):
     """`message` says what is missing; the fix always names the Debian package."""
+
+    kind = FailureKind.INVALID
 
     def __init__(self, message: str, package: str) -> None:
         self.package = package
@@ -38,7 +42,7 @@ class AddonNotInstalled(AddonError):
 
 
 class InvalidAddonInput(AddonError, ValueError):
-    pass
+    kind = FailureKind.INVALID
 
 
 class ServiceUserMissing(AddonError):
@@ -85,6 +89,8 @@ class BackupFailed(AddonError):
 
 
 class UnknownBackup(AddonError, KeyError):
+    kind = FailureKind.MISSING
+
     # LaunchdeckError.__str__ comes before KeyError's in the MRO: the message is not quoted.
     def __init__(self, backup_id: str, known: Iterable[str]) -> None:
         self.backup_id = backup_id
@@ -97,10 +103,12 @@ class UnknownBackup(AddonError, KeyError):
 
 
 class NoBackups(AddonError):
-    pass
+    kind = FailureKind.CONFLICT
 
 
 class RestoreTargetOutOfRange(AddonError, ValueError):
+    kind = FailureKind.INVALID
+
     def __init__(self, target: str, why: str, earliest: str, latest: str) -> None:
         self.target = target
         self.earliest = earliest

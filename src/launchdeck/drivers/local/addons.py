@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from launchdeck.domain import Addons, PostgresAddon
+from launchdeck.domain import Addons, Attachment, PostgresAddon
+from launchdeck.domain.databases import Prunable, Stint
 from launchdeck.drivers.local.addon_errors import AddonError, InvalidAddonInput
 from launchdeck.drivers.local.credential_store import environment_key
 from launchdeck.drivers.local.ports import PortAllocator
@@ -36,9 +37,8 @@ from launchdeck.drivers.local.postgres.cluster import (
 )
 from launchdeck.drivers.local.postgres.copy import DatabaseCopy
 from launchdeck.drivers.local.postgres.fleet import Fleet, is_restore, major_of
-from launchdeck.drivers.local.postgres.places import Placement, Placements, Stint
+from launchdeck.drivers.local.postgres.places import Placement, Placements
 from launchdeck.drivers.local.postgres.restores import (
-    Prunable,
     Restored,
     plan_prune,
     prune,
@@ -48,16 +48,6 @@ from launchdeck.drivers.local.redis.server import RedisServer
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write, passable_dirs
 
 __all__ = ["AddonError", "AddonHost", "Attachment", "ClusterUse", "Database", "Prunable"]
-
-
-@dataclass(frozen=True)
-class Attachment:
-    kind: str  # "postgres" | "redis"
-    version: str
-    var: str  # the config var it sets: DATABASE_URL | REDIS_URL
-    url: str
-    name: str  # the database or server it is
-    running: bool
 
 
 @dataclass(frozen=True)

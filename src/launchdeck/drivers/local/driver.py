@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from launchdeck.build import Artifact, Builder
-from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec
+from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec, service_hosts
 from launchdeck.drivers.local.cgroups import Cgroups
 from launchdeck.drivers.local.health import probe
 from launchdeck.drivers.local.isolation import Isolation
@@ -24,17 +24,6 @@ BASE_ENV_KEYS = ("PATH", "LANG", "TZ")
 
 def backend_name(app: str, env: str, service: str) -> str:
     return f"{app}_{env}_{service}"  # "_" never occurs in names: unambiguous
-
-
-def app_host(app: str, env: str) -> str:
-    return f"{app}-{env}.localhost"
-
-
-def service_hosts(app: str, env: str, service: str, primary: bool) -> tuple[str, ...]:
-    """`web` (or the only routed service) answers at `<app>-<env>.localhost`."""
-    if primary:
-        return (app_host(app, env),)
-    return (f"{app}-{env}-{service}.localhost",)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Base backups of one PostgreSQL cluster, proof that they restore, and point-in-time restore.
 
 A backup is a directory `<root>/<id>/` holding pg_basebackup's compressed tar archives and
-`backup.json` (see postgres_backup_record): when it was taken, its size and WAL positions, the
+`backup.json` (see domain/backups.py): when it was taken, its size and WAL positions, the
 sha256 of each archive, and the row count of every table of every app database. Verification
 restores it into a scratch cluster on a free port and compares those counts; a backup that cannot
 be restored (a flipped byte, a truncated archive, an empty dump) is recorded as failed with the
@@ -22,6 +22,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from launchdeck.domain.backups import (
+    Backup,
+    BackupStatus,
+    RestoreWindow,
+    compare_counts,
+    show_time,
+)
 from launchdeck.drivers.local.addon_errors import (
     AddonError,
     BackupFailed,
@@ -29,13 +36,6 @@ from launchdeck.drivers.local.addon_errors import (
     NoBackups,
     RestoreTargetOutOfRange,
     UnknownBackup,
-)
-from launchdeck.drivers.local.postgres.backup_record import (
-    Backup,
-    BackupStatus,
-    RestoreWindow,
-    compare_counts,
-    show_time,
 )
 from launchdeck.drivers.local.postgres.client import client_env, first_error
 from launchdeck.drivers.local.postgres.cluster import PostgresCluster

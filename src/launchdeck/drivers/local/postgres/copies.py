@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +30,11 @@ from botocore.exceptions import (
 )
 
 from launchdeck.domain import BackupCopy
+from launchdeck.domain.backups import CopyResult, S3Credentials
 from launchdeck.system import LaunchdeckError
 
 MANIFEST = "backup.json"  # postgres_backup.MANIFEST; uploaded last
 SET_TARGET = "launchdeck db backups target set"  # how an admin names the bucket and its keys
-
-
-@dataclass(frozen=True)
-class S3Credentials:
-    """An access key of the backup target; the secret never shows in a repr or a log line."""
-
-    access_key_id: str
-    secret_access_key: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class CopyResult:
-    copied_to: str = ""  # s3://bucket/key/ of the backup's objects, when all arrived
-    error: str = ""
-    files: int = 0  # backup files uploaded
-    wal_files: int = 0  # WAL segments uploaded (those already in the bucket are skipped)
-    size_bytes: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.error
 
 
 class CopyFailed(LaunchdeckError):

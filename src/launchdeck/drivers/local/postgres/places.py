@@ -18,15 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from launchdeck.domain import BackupCopy, BackupPolicy, PostgresAddon
+from launchdeck.domain.databases import Stint
 from launchdeck.system import atomic_write
 
 FILE = "environments.json"
-
-
-@dataclass(frozen=True)
-class Stint:
-    cluster: str  # "15" (a main cluster) or "15/restores/<id>"
-    since: float | None = None  # None: from the start
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import shutil
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
+from launchdeck.domain.databases import Prunable
 from launchdeck.drivers.local.addon_errors import InvalidAddonInput, RestoreFailed
 from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.postgres.backups import Backups
@@ -35,15 +35,6 @@ class Restored:
     creds: Credentials
     record: RestoreRecord
     row_counts: dict[str, int]  # table -> rows in the environment's restored database
-
-
-@dataclass(frozen=True)
-class Prunable:
-    kind: Literal["cluster", "database"]
-    cluster: str
-    database: str  # the environment key; for a cluster, what it was restored for
-    port: int
-    detail: str
 
 
 def restore_environment(
