@@ -16,7 +16,10 @@ sick = threading.Event()  # set by GET /_sicken: the health path fails from then
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
+    disable_nagle_algorithm = True
+    # headers and body leave in one write (flushed after each request): an instance killed
+    # mid-response never leaves a client with headers and half a body
+    wbufsize = 64 * 1024
 
     def do_GET(self) -> None:
         if self.path == "/_sicken":
