@@ -18,6 +18,7 @@ DATABASE_URL = os.environ["DATABASE_URL"]
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    wbufsize = 64 * 1024  # a response leaves in one write, flushed after each request
 
     def do_GET(self) -> None:
         if self.path == "/health":
