@@ -19,13 +19,13 @@ import psutil
 import pytest
 from tests.integration.addon_support import free_port, kill_pids, newest_postgres, scratch_dir
 
+from launchdeck.domain.backups import Backup, BackupStatus
 from launchdeck.drivers.local.addon_errors import (
     BackupFailed,
     InvalidAddonInput,
     RestoreTargetOutOfRange,
     UnknownBackup,
 )
-from launchdeck.drivers.local.postgres.backup_record import Backup, BackupStatus
 from launchdeck.drivers.local.postgres.backups import MANIFEST, Backups, sha256, wal_segment
 from launchdeck.drivers.local.postgres.client import Session, scalar
 from launchdeck.drivers.local.postgres.cluster import Credentials, PostgresCluster, open_cluster

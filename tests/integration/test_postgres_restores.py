@@ -19,6 +19,7 @@ from tests.harness import free_range
 from tests.integration.addon_support import kill_pids, newest_postgres, scratch_dir
 
 from launchdeck.domain import Addons, BackupPolicy, PostgresAddon
+from launchdeck.domain.backups import BackupStatus
 from launchdeck.drivers.local.addon_errors import (
     InvalidAddonInput,
     RestoreTargetOutOfRange,
@@ -26,7 +27,6 @@ from launchdeck.drivers.local.addon_errors import (
 )
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.ports import PortAllocator
-from launchdeck.drivers.local.postgres.backup_record import BackupStatus
 from launchdeck.drivers.local.postgres.client import query, scalar
 
 VERSION = newest_postgres()

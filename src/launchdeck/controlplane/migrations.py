@@ -57,9 +57,6 @@ LATEST = len(MIGRATIONS)
 class StoreTooNew(Unavailable):
     """The database was written by a newer launchdeck: its schema is one this code cannot read."""
 
-    def __str__(self) -> str:  # a traceback in server.log shows the fix too
-        return f"{self.message}; fix: {self.fix}"
-
 
 def schema_version(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
