@@ -23,13 +23,15 @@ def test_dry_runs_show_the_plan_and_change_nothing(cp, tmp_path):
     old_worker = [i["id"] for i in before if i["service"] == "worker"]
     assert "-----> Plan for v2 (dry run: nothing changed)" in deploy
     assert [step(line) for line in steps_of(deploy)] == [
+        ("side by side (web, worker):", [""]),
         ("start web v2", 2),
         ("wait for web health", 2),
+        ("start worker v2", 1),
+        ("wait for worker health", 1),
+        ("once every service passed its gate:", [""]),
         ("route traffic to web", 2),
         ("drain web", old_web),
         ("stop web", old_web),
-        ("start worker v2", 1),
-        ("wait for worker health", 1),
         ("drain worker", old_worker),
         ("stop worker", old_worker),
     ]

@@ -150,3 +150,24 @@ def test_sigkill_of_the_control_plane_mid_deploy(cp, tmp_path):
     assert load.failures == []
     ps = cp.cli("ps", "--app", "hello", "--json").json()
     assert {i["release"] for i in ps} == {"v2"} and len(ps) == 3
+
+
+def test_a_worker_failing_its_gate_leaves_the_old_web_serving(cp, tmp_path):
+    """Services roll out side by side and the old ones leave only once every service passed:
+    a new web that passed its gate is removed with the failed worker, and the old web, never
+    drained, serves throughout."""
+    cp.cli("apps", "create", "hello")
+    assert deploy_version(cp, tmp_path, "good", "good").code == 0
+    before = cp.cli("ps", "--app", "hello", "--json").json()
+    bad = copy_example(tmp_path, "bad-worker")
+    worker = bad / "worker.py"
+    worker.write_text(worker.read_text().replace("running = True\n", "sys.exit(3)\n"))
+    with Load(cp.http_port, HOST, clients=2, max_requests=5000) as load:
+        load.wait_for(100)
+        out = cp.cli("deploy", str(bad), "--app", "hello", check=False)
+        load.wait_for(load.total + 100)
+    assert out.code == 1 and "deploy rolled_back" in out.err
+    assert "worker.v2-" in out.err and "exited with code 3" in out.err
+    assert load.failures == []
+    assert load.releases_since(0) == {"v1"}
+    assert cp.cli("ps", "--app", "hello", "--json").json() == before

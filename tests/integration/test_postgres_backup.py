@@ -20,15 +20,11 @@ import pytest
 from tests.integration.addon_support import free_port, kill_pids, newest_postgres, scratch_dir
 
 from launchdeck.domain.backups import Backup, BackupStatus
-from launchdeck.drivers.local.addon_errors import (
-    BackupFailed,
-    InvalidAddonInput,
-    RestoreTargetOutOfRange,
-    UnknownBackup,
-)
+from launchdeck.drivers.local.addon_errors import InvalidAddonInput, RestoreTargetOutOfRange
 from launchdeck.drivers.local.postgres.backups import MANIFEST, Backups, sha256, wal_segment
 from launchdeck.drivers.local.postgres.client import Session, scalar
 from launchdeck.drivers.local.postgres.cluster import Credentials, PostgresCluster, open_cluster
+from launchdeck.system.addon_errors import BackupFailed, UnknownBackup
 
 VERSION = newest_postgres()
 
@@ -159,9 +155,10 @@ def test_a_verified_backup_and_the_wal_archive_are_copied_to_the_admin_s_bucket(
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
 
-    from launchdeck.controlplane.databases.backups import s3_copier
+    from launchdeck.controlplane.databases.backups import copier_to
     from launchdeck.controlplane.databases.target import BackupTargetFile, parse_target
     from launchdeck.controlplane.secrets import Keyring
+    from launchdeck.drivers.local.postgres.copies import s3_copies
 
     # the daemon has no AWS credentials at all: only the target's access key can sign
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
@@ -186,7 +183,7 @@ def test_a_verified_backup_and_the_wal_archive_are_copied_to_the_admin_s_bucket(
         segment = source.cluster.archive_wal()
         target = setting.get()  # as the backup service reads it, secret decrypted
         assert target is not None
-        copies = s3_copier(target, "15", source.backups.wal_archive)
+        copies = copier_to(s3_copies)(target, "15", source.backups.wal_archive)
 
         result = copies.upload(source.backups.directory(backup), backup.id)
 

@@ -20,14 +20,11 @@ from tests.integration.addon_support import kill_pids, newest_postgres, scratch_
 
 from launchdeck.domain import Addons, BackupPolicy, PostgresAddon
 from launchdeck.domain.backups import BackupStatus
-from launchdeck.drivers.local.addon_errors import (
-    InvalidAddonInput,
-    RestoreTargetOutOfRange,
-    UnknownBackup,
-)
+from launchdeck.drivers.local.addon_errors import InvalidAddonInput, RestoreTargetOutOfRange
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres.client import query, scalar
+from launchdeck.system.addon_errors import UnknownBackup
 
 VERSION = newest_postgres()
 

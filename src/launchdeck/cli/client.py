@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,12 @@ def _no_token_for(url: str, why: str) -> CliError:
     )
 
 
+def tls_for(url: str) -> ssl.SSLContext | bool:
+    """The system's CA bundle for https; for plain http a context that trusts nothing (the
+    bundle takes longer to load than a deploy's upload, and no TLS is spoken anyway)."""
+    return True if url.startswith("https:") else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class Client:
     def __init__(self, endpoint: Endpoint, *, transport: httpx.BaseTransport | None = None) -> None:
         self.endpoint = endpoint
@@ -98,6 +105,7 @@ class Client:
             headers={"Authorization": f"Bearer {endpoint.token}"},
             timeout=httpx.Timeout(30.0, read=None),
             transport=transport,
+            verify=tls_for(endpoint.url),
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:

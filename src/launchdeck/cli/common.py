@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def client() -> Client:
-    return Client(Endpoint.find())
+    """One client per endpoint for the process: a command that calls twice reuses its
+    connection."""
+    return _client_for(Endpoint.find())
+
+
+@functools.cache
+def _client_for(endpoint: Endpoint) -> Client:
+    return Client(endpoint)
 
 
 def env_path(app_name: str | None, env: str) -> str:

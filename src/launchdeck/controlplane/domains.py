@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Manifest, app_host, service_hosts
@@ -29,25 +29,27 @@ GENERATED_ZONE = ".localhost"  # launchdeck's own names: <app>-<env>[-<service>]
 Owner = tuple[str, str]  # (app, environment)
 
 
-def domains_json(engine: Engine, env: EnvState) -> list[dict[str, Any]]:
-    release = engine.store.release(env.app, env.name, env.release) if env.release else None
+def domains_json(deployments: Deployments, env: EnvState) -> list[dict[str, Any]]:
+    release = deployments.store.release(env.app, env.name, env.release) if env.release else None
     from_manifest = release.domains if release else ()
     rows = [{"domain": d, "source": "manifest"} for d in from_manifest]
     rows += [{"domain": d, "source": "cli"} for d in env.domains if d not in from_manifest]
     return rows
 
 
-def add_domain(engine: Engine, env: EnvState, host: str) -> EnvState:
+def add_domain(deployments: Deployments, env: EnvState, host: str) -> EnvState:
     host = host.strip().lower().rstrip(".")
     if not HOSTNAME_RE.fullmatch(host):
         raise Invalid(f"domain {host!r} is not a hostname", "use a hostname like 'api.example.com'")
 
     def add(state: EnvState) -> EnvState:
-        if claim(engine.store, (state.app, state.name), host, generated_hosts(engine.store)):
+        if claim(
+            deployments.store, (state.app, state.name), host, generated_hosts(deployments.store)
+        ):
             return state
         return replace(state, domains=(*state.domains, host))
 
-    return _apply(engine, env, add)
+    return _apply(deployments, env, add)
 
 
 def check_manifest_domains(store: Store, env: EnvState, manifest: Manifest) -> None:
@@ -117,13 +119,13 @@ def claim(
     return owner == env or custom == env
 
 
-def remove_domain(engine: Engine, env: EnvState, host: str) -> EnvState:
+def remove_domain(deployments: Deployments, env: EnvState, host: str) -> EnvState:
     def remove(state: EnvState) -> EnvState:
         if host not in state.domains:
-            raise _not_removable(engine.store, state, host)
+            raise _not_removable(deployments.store, state, host)
         return replace(state, domains=tuple(d for d in state.domains if d != host))
 
-    return _apply(engine, env, remove)
+    return _apply(deployments, env, remove)
 
 
 def _not_removable(store: Store, env: EnvState, host: str) -> Invalid | NotFound:
@@ -165,7 +167,9 @@ def _custom_owner(store: Store, host: str) -> Owner | None:
     return None
 
 
-def _apply(engine: Engine, env: EnvState, change: Callable[[EnvState], EnvState]) -> EnvState:
+def _apply(
+    deployments: Deployments, env: EnvState, change: Callable[[EnvState], EnvState]
+) -> EnvState:
     """Change the environment's domains; when they changed and no deployment holds the
     environment, tell the router now (else the reconciler does once the deployment is done)."""
     before: list[EnvState] = []
@@ -174,13 +178,13 @@ def _apply(engine: Engine, env: EnvState, change: Callable[[EnvState], EnvState]
         before[:] = [state]
         return change(state)
 
-    env = engine.store.update_env(env.app, env.name, recorded)
+    env = deployments.store.update_env(env.app, env.name, recorded)
     if before == [env]:
         return env  # nothing changed: the router has it already
-    worker = engine.workers[(env.app, env.name)]
+    worker = deployments.workers[(env.app, env.name)]
     if env.release is not None and worker.lock.acquire(blocking=False):
         try:
-            engine.ensure_backends(env, engine.release_of(env, env.release))
+            deployments.ensure_backends(env, deployments.release_of(env, env.release))
         finally:
             worker.lock.release()
     return env

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from launchdeck.domain import FailureKind
+from launchdeck.system.addon_errors import FailureKind
 from launchdeck.system.errors import LaunchdeckError
 
 

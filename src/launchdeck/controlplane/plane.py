@@ -15,7 +15,7 @@ from typing import Any
 from launchdeck.build import Builder
 from launchdeck.controlplane import uploads
 from launchdeck.controlplane.databases.wiring import Databases
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import NotFound
 from launchdeck.controlplane.git import GitRepos
 from launchdeck.controlplane.logs import LogStore
@@ -30,6 +30,7 @@ from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver
 from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.ports import PortAllocator
+from launchdeck.drivers.local.postgres.copies import s3_copies
 from launchdeck.drivers.local.router.haproxy import Router
 
 
@@ -95,7 +96,7 @@ class ControlPlane:
             isolation=self.isolation,
         )
         self.notifier = Notifier()
-        self.engine = Engine(
+        self.deployments = Deployments(
             self.store,
             self.builder,
             self.driver,
@@ -103,10 +104,11 @@ class ControlPlane:
             notifier=self.notifier,
             addons=self.addons,
         )
-        self.reconciler = Reconciler(self.engine, interval=settings.reconcile_interval)
+        self.reconciler = Reconciler(self.deployments, interval=settings.reconcile_interval)
         self.databases = Databases.wire(
-            store=self.store, engine=self.engine, addons=self.addons, builder=self.builder,
-            driver=self.driver, notifier=self.notifier, workdir=self.home / "tmp", home=self.home,
+            store=self.store, deployments=self.deployments, addons=self.addons,
+            copies=s3_copies, builder=self.builder, driver=self.driver, notifier=self.notifier,
+            workdir=self.home / "tmp", home=self.home,
         )  # fmt: skip
         self.logs = LogStore(self.home / "logs", redact=self.redactors)
         # the hook runs this interpreter's console script: the CLI that came with this daemon
@@ -119,7 +121,7 @@ class ControlPlane:
         uploads.sweep(self.home / "tmp")  # before the API serves: nothing of ours is in flight
         self.router.ensure_running()
         for dep in self.store.unfinished_deployments():
-            self.engine.resume(dep)
+            self.deployments.resume(dep)
         self.reconciler.start()
         self.databases.start()
         threading.Thread(target=self._pump_logs, name="logs", daemon=True).start()
@@ -155,6 +157,7 @@ class ControlPlane:
     ) -> Iterator[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            seen = self.store.deployment_changes()
             events = self.store.events(dep_id, after)
             for event in events:
                 after = event.seq
@@ -163,8 +166,8 @@ class ControlPlane:
                 continue
             if self.deployment(dep_id).state.finished and not self.store.events(dep_id, after):
                 return
-            # a change made between the read above and this wait is caught on the next turn
-            self.store.wait_for_deployment_change(0.1)
+            # a change made since `seen` was read (even before this call) ends the wait at once
+            self.store.wait_for_deployment_change(seen, 1.0)
 
     def url(self, app: str, env: str) -> str:
         return f"http://{app_host(app, env)}:{self.settings.http_port}/"
@@ -189,7 +192,7 @@ class ControlPlane:
     def env_json(self, env: EnvState) -> dict[str, Any]:
         release = self.store.release(env.app, env.name, env.release) if env.release else None
         deps = self.store.deployments(env.app, env.name, 1)
-        formation = self.engine.counts(env, release) if release else dict(env.formation)
+        formation = self.deployments.counts(env, release) if release else dict(env.formation)
         return {
             "app": env.app,
             "env": env.name,
@@ -254,7 +257,7 @@ class ControlPlane:
     def _stop_app(self, name: str) -> int:
         stopped = 0
         for env in self.store.envs(name):
-            worker = self.engine.workers[(name, env.name)]
+            worker = self.deployments.workers[(name, env.name)]
             with worker.lock:
                 for inst in self.store.instances(name, env.name):
                     self.driver.stop(inst, timeout=5.0)

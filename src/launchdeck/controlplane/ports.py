@@ -1,22 +1,32 @@
 """What the control plane needs from the local driver, as protocols: it is written against these,
-and only the composition root (plane.py) names the driver's classes (drivers.local.LocalDriver,
-AddonHost, Router), so the use cases run on named fakes in tests.
+and only the composition root (plane.py) names the driver's classes and functions
+(drivers.local.LocalDriver, AddonHost, Router, s3_copies), so the use cases run on named fakes in
+tests.
 
 Errors the driver raises all derive from `launchdeck.system.LaunchdeckError`; add-on errors
-carry a `domain.FailureKind`. The control plane catches the root, never a driver's subclass.
-Still to do: databases/backups.py and databases/wiring.py name AddonHost, Backups and the add-on
-errors (the edges pyproject.toml's import-linter contract lists as debt).
+carry a `FailureKind`. The control plane catches the root; the few add-on errors it raises or
+tells apart (AddonError, BackupFailed, UnknownBackup) live in system/addon_errors.py, not drivers/.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import builtins
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from launchdeck.build import Artifact
-from launchdeck.domain import Addons, Attachment, Instance, PostgresAddon, Release, ServiceSpec
+from launchdeck.domain import (
+    Addons,
+    Attachment,
+    BackupCopy,
+    Instance,
+    PostgresAddon,
+    Release,
+    ServiceSpec,
+)
+from launchdeck.domain.backups import Backup, CopyResult, S3Credentials
 from launchdeck.domain.databases import Prunable, Stint
 from launchdeck.execution.runtime import Runtime
 from launchdeck.system import Jail
@@ -30,9 +40,9 @@ class RouterProcess(Protocol):
 
 
 class LocalRuntime(Runtime, Protocol):
-    """The host the engine, its phases and the reconciler run apps on (LocalDriver is one): the
-    executor's `Runtime`, plus jails and environments for the build, test and release phases,
-    the router's backends, and adopting instances a restart left."""
+    """The host the deployment use cases, their phases and the reconciler run apps on
+    (LocalDriver is one): the executor's `Runtime`, plus jails and environments for the build,
+    test and release phases, the router's backends, and adopting instances a restart left."""
 
     @property
     def router(self) -> RouterProcess: ...
@@ -112,8 +122,11 @@ class DatabaseLogin(Protocol):
 
 
 class CurrentDatabase(PlacedDatabase, Protocol):
-    """An environment's database now, with the server it is in and its login."""
+    """An environment's database now, with the cluster it is in (its name and server) and its
+    login."""
 
+    @property
+    def cluster_name(self) -> str: ...  # "15" or "15/restores/<id>"
     @property
     def cluster(self) -> DatabaseServer: ...
     @property
@@ -138,3 +151,66 @@ class DatabasePulls(Protocol):
         self, source: tuple[str, str], target: tuple[str, str], *, workdir: Path
     ) -> DatabaseCopyJob: ...
     def database(self, app: str, env: str) -> CurrentDatabase: ...
+
+
+class ClusterBackups(Protocol):
+    """The base backups of one PostgreSQL cluster (drivers.local.postgres.backups.Backups is
+    one): taken, verified by a restore into a scratch cluster, noted as copied, expired."""
+
+    @property
+    def wal_archive(self) -> Path: ...
+    def list(self) -> list[Backup]: ...  # failed ones included, oldest first
+    def take(self) -> Backup: ...  # raises BackupFailed when pg_basebackup fails
+    def verify(self, backup_id: str) -> Backup: ...  # a failure is recorded, not raised
+    def directory(self, backup: Backup) -> Path: ...
+    def record_copy(self, backup_id: str, *, copied_to: str, copy_error: str) -> Backup: ...
+    def remove(self, backup_ids: Collection[str]) -> builtins.list[str]: ...
+
+
+class ClusterInUse(Protocol):
+    """A cluster and the environments whose databases live in it now (drivers.local.addons.
+    ClusterUse is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def environments(self) -> tuple[tuple[str, str], ...]: ...  # (app, env)
+    @property
+    def settings(self) -> tuple[PostgresAddon, ...]: ...  # what their last deploys asked for
+
+
+class DatabaseBackups(Protocol):
+    """The clusters environments use and their backups (drivers.local.AddonHost is one)."""
+
+    def database(self, app: str, env: str) -> CurrentDatabase: ...
+    def history(self, app: str, env: str) -> list[Stint]: ...
+    def cluster(self, name: str) -> object | None: ...  # only asked whether it still exists
+    def backups(self, name: str) -> ClusterBackups: ...
+    def clusters_in_use(self) -> Sequence[ClusterInUse]: ...
+    def clean_scratch(self) -> list[str]: ...  # the verification clusters a crash left
+
+
+class DatabaseHost(DatabaseBackups, DatabaseRestores, DatabasePulls, Protocol):
+    """All the database use cases ask of the PostgreSQL add-on host (drivers.local.AddonHost is
+    one)."""
+
+
+class BackupUploader(Protocol):
+    """Copies of one cluster's base backups, and of its WAL archive, off this host."""
+
+    def upload(self, backup_dir: Path, backup_id: str) -> CopyResult: ...
+
+
+class OffHostCopies(Protocol):
+    """Makes the uploader of one cluster's backups to a bucket, signed with `credentials` when
+    given, else with the control plane's own AWS credential chain
+    (drivers.local.postgres.copies.s3_copies is one)."""
+
+    def __call__(
+        self,
+        target: BackupCopy,
+        *,
+        cluster: str,
+        wal_archive: Path,
+        credentials: S3Credentials | None = None,
+    ) -> BackupUploader: ...

@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 from typing import assert_never
 
-from launchdeck.controlplane.deploys.engine import Engine, new_instance_id
+from launchdeck.controlplane.deploys.deployments import Deployments, new_instance_id
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import Health, Instance, InstanceState, Release
 from launchdeck.execution import RolloutFailed
@@ -44,10 +44,10 @@ Key = tuple[str, str]  # (app, env)
 
 class Reconciler:
     def __init__(
-        self, engine: Engine, *, interval: float = 0.5, clock: Clock = SYSTEM_CLOCK
+        self, deployments: Deployments, *, interval: float = 0.5, clock: Clock = SYSTEM_CLOCK
     ) -> None:
-        self.engine = engine
-        self.store, self.driver = engine.store, engine.driver
+        self.deployments = deployments
+        self.store, self.driver = deployments.store, deployments.driver
         self.interval = interval
         self.clock = clock
         self._states: dict[Key, RepairState] = {}
@@ -76,7 +76,7 @@ class Reconciler:
         self._keep_router_up()
         self._keep_addons_up()
         for env in self.store.envs():
-            worker = self.engine.workers[(env.app, env.name)]
+            worker = self.deployments.workers[(env.app, env.name)]
             if worker.busy or not worker.lock.acquire(blocking=False):
                 continue  # a deployment owns the environment for now
             try:
@@ -95,10 +95,10 @@ class Reconciler:
             log.exception("HAProxy could not be restarted; retried on the next pass")
 
     def _keep_addons_up(self) -> None:
-        if self.engine.addons is None:
+        if self.deployments.addons is None:
             return
         try:
-            for name in self.engine.addons.ensure_running():
+            for name in self.deployments.addons.ensure_running():
                 log.warning("%s was not running: restarted it", name)
         except LaunchdeckError as exc:  # an add-on error: retried on the next pass
             log.error("an add-on server could not be restarted: %s", exc)
@@ -128,7 +128,9 @@ class Reconciler:
         instances = tuple(self._observe_one(i) for i in self.store.instances(env.app, env.name))
         if release is None:
             return Snapshot(env.app, env.name, instances)
-        self.engine.ensure_backends(env, release)  # the router is read next: its backends first
+        self.deployments.ensure_backends(
+            env, release
+        )  # the router is read next: its backends first
         routed: dict[str, frozenset[str]] = {}
         down: dict[str, frozenset[str]] = {}
         for spec in release.services.values():
@@ -137,7 +139,7 @@ class Reconciler:
             routed[spec.name] = frozenset(self.driver.routed(env.app, env.name, spec.name))
             if spec.health is not None:
                 down[spec.name] = frozenset(self.driver.failing(env.app, env.name, spec.name))
-        desired = Desired(release.version, release.services, self.engine.counts(env, release))
+        desired = Desired(release.version, release.services, self.deployments.counts(env, release))
         return Snapshot(env.app, env.name, instances, desired, routed, down)
 
     def _observe_one(self, inst: Instance) -> Observed:
@@ -195,11 +197,11 @@ class Reconciler:
             )  # fmt: skip
 
     def _converge(self, env: EnvState, action: Converge) -> None:
-        executor = self.engine.executor(env, None, list(action.instances))
+        executor = self.deployments.executor(env, None, list(action.instances))
         try:
             executor.run(action.rollout)
         except RolloutFailed as failed:  # the executor removed what it started
-            reason = self.engine.redactors(env.app, env.name)(failed.reason)
+            reason = self.deployments.redactors(env.app, env.name)(failed.reason)
             log.warning("%s/%s: replacement failed: %s", env.app, env.name, reason)
             key = (env.app, env.name)
             state = self._states.get(key, RepairState())

@@ -137,6 +137,7 @@ class Store:
         self._reader.execute("PRAGMA query_only=ON")
         self._read_lock = threading.Lock()
         self._deployments_changed = threading.Condition()
+        self._deployment_changes = 0  # counts events added and deployments saved
 
     def _migrate(self, path: Path, migrations: Sequence[Migration]) -> None:
         with _unavailable_on_failure():
@@ -145,14 +146,22 @@ class Store:
             with self.transaction() as db:
                 migrate(db, path, migrations)
 
-    def wait_for_deployment_change(self, timeout: float) -> None:
-        """Block until an event is added or a deployment saved (in this process), at most
-        `timeout` seconds: followers wake at once instead of polling."""
+    def deployment_changes(self) -> int:
+        """A counter of events added and deployments saved (in this process): read it before
+        reading the store, then `wait_for_deployment_change` after it."""
         with self._deployments_changed:
-            self._deployments_changed.wait(timeout)
+            return self._deployment_changes
+
+    def wait_for_deployment_change(self, seen: int, timeout: float) -> None:
+        """Block until an event is added or a deployment saved after the count `seen` was
+        read, at most `timeout` seconds: followers wake at once instead of polling, and a
+        change made between their read and this wait is not missed."""
+        with self._deployments_changed:
+            self._deployments_changed.wait_for(lambda: self._deployment_changes != seen, timeout)
 
     def _deployment_changed(self) -> None:
         with self._deployments_changed:
+            self._deployment_changes += 1
             self._deployments_changed.notify_all()
 
     @contextmanager

@@ -4,7 +4,7 @@ Owns: the shapes every layer agrees on, and pure helpers on them.
 Must not import: anything else of launchdeck, and no I/O of any kind.
 """
 
-from launchdeck.domain.addons import Attachment, FailureKind
+from launchdeck.domain.addons import Attachment
 from launchdeck.domain.hosts import app_host, service_hosts
 from launchdeck.domain.models import (
     NAME_RE,
@@ -59,7 +59,6 @@ __all__ = [
     "EnvOverride",
     "Event",
     "EventKind",
-    "FailureKind",
     "GitSpec",
     "Health",
     "HealthCheck",

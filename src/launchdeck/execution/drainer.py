@@ -10,7 +10,7 @@ from launchdeck.system import SYSTEM_CLOCK, Clock
 
 # HAProxy counts a request against its server as soon as it picks it, so once the drain is
 # applied the session count covers everything still on its way; this pause is only a margin
-SETTLE = 0.05
+SETTLE = 0.01
 
 
 class Drainer:
@@ -30,7 +30,7 @@ class Drainer:
         while self.clock.monotonic() < deadline:
             if all(self._sessions(i) == 0 for i in routed):
                 break
-            self.clock.sleep(0.05)
+            self.clock.sleep(0.01)
         for inst in routed:
             self.runtime.unroute(inst, timeout=max(0.5, deadline - self.clock.monotonic()))
 

@@ -1,9 +1,11 @@
-"""Runs a Plan against a Runtime. On a failed health gate it is the circuit breaker: it removes
-every instance it started and leaves the instances it had not yet retired serving."""
+"""Runs a Plan against a Runtime: its tracks side by side (a thread each), then its retirements.
+On a failed health gate it is the circuit breaker: the other tracks stop where they are, every
+instance the run started is removed, and the instances it had not yet retired keep serving."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -11,9 +13,9 @@ from typing import assert_never
 
 from launchdeck.domain import EventKind, Health, Instance, InstanceState, Release, ServiceSpec
 from launchdeck.execution.drainer import Drainer
-from launchdeck.execution.gate import GateFailed, HealthGate
+from launchdeck.execution.gate import GateFailed, GateStopped, HealthGate
 from launchdeck.execution.runtime import Ledger, Runtime
-from launchdeck.planning import AwaitHealthy, Drain, Plan, Route, Start, Stop
+from launchdeck.planning import Action, AwaitHealthy, Drain, Plan, Route, Start, Stop
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
 
@@ -44,10 +46,14 @@ class Executor:
         self.gate = HealthGate(runtime, clock=clock)
         self.drainer = Drainer(runtime, clock=clock)
         self.started: list[str] = []
+        self._lock = threading.Lock()  # tracks pick ports one at a time
+        self._stopping = threading.Event()  # a track failed: the others stop
+        self._failure: BaseException | None = None
 
     def run(self, plan: Plan) -> None:
         try:
-            for action in plan.actions:
+            self._run_tracks(plan.tracks)
+            for action in plan.then:
                 self._do(action)
         except GateFailed as failed:
             tail = self.runtime.log_tail(failed.instance, 10)
@@ -55,7 +61,33 @@ class Executor:
             self._break_circuit()
             raise RolloutFailed(failed.reason, tail) from None
 
-    def _do(self, action: Start | AwaitHealthy | Route | Drain | Stop) -> None:
+    def _run_tracks(self, tracks: tuple[tuple[Action, ...], ...]) -> None:
+        """One track runs in this thread; more run side by side. The first to fail stops the
+        others at their next step (or health probe) and its error is raised."""
+        if len(tracks) <= 1:
+            for action in (a for track in tracks for a in track):
+                self._do(action)
+            return
+        with ThreadPoolExecutor(max_workers=len(tracks)) as pool:
+            for track in tracks:
+                pool.submit(self._run_track, track)
+        if self._failure is not None:
+            raise self._failure
+
+    def _run_track(self, track: tuple[Action, ...]) -> None:
+        try:
+            for action in track:
+                if self._stopping.is_set():
+                    return
+                self._do(action)
+        except GateStopped:
+            return
+        except BaseException as exc:  # raised by run() once every track has stopped
+            with self._lock:
+                self._failure = self._failure or exc
+            self._stopping.set()
+
+    def _do(self, action: Action) -> None:
         match action:
             case Start():
                 self._start(action)
@@ -77,6 +109,18 @@ class Executor:
         release = self.releases(action.release)
         spec = release.services[action.service]
         for inst_id in action.ids:
+            inst = self._record_start(inst_id, release, spec)
+            inst = self.runtime.start(inst, release, spec)
+            self._save(inst)
+            where = f" on port {inst.port}" if inst.port is not None else ""
+            self.ledger.event(
+                EventKind.INSTANCE_STARTED, f"{inst_id} started ({spec.name} {release.name}{where})"
+            )
+
+    def _record_start(self, inst_id: str, release: Release, spec: ServiceSpec) -> Instance:
+        """Recorded before it exists, so a crash cannot orphan it; with its port taken under
+        the lock, so tracks side by side never pick the same one."""
+        with self._lock:
             port = self.runtime.allocate_port(self.ledger.ports_in_use()) if spec.routed else None
             inst = Instance(
                 id=inst_id,
@@ -88,19 +132,14 @@ class Executor:
                 port=port,
                 health=Health.UNKNOWN if spec.routed else Health.NO_CHECK,
             )
-            self.ledger.save_instance(inst)  # recorded before it exists: a crash cannot orphan it
+            self.ledger.save_instance(inst)
             self.started.append(inst_id)
-            inst = self.runtime.start(inst, release, spec)
-            self._save(inst)
-            where = f" on port {port}" if port is not None else ""
-            self.ledger.event(
-                EventKind.INSTANCE_STARTED, f"{inst_id} started ({spec.name} {release.name}{where})"
-            )
+        return inst
 
     def _await(self, action: AwaitHealthy) -> None:
         batch = [self.instances[i] for i in action.ids]
         spec = self._spec(batch[0])
-        self.gate.wait(batch, spec.health)
+        self.gate.wait(batch, spec.health, stop=self._stopping.is_set)
         health = Health.HEALTHY if spec.routed else Health.NO_CHECK
         for inst in batch:
             self._save(replace(inst, state=InstanceState.RUNNING, health=health))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from launchdeck.domain import HealthCheck, Instance
@@ -11,6 +11,11 @@ from launchdeck.system import SYSTEM_CLOCK, Clock
 
 FAST_POLL = 0.025  # until the first success we poll quickly: boot time is what users wait for
 WORKER_SETTLE = 1.0  # a portless service counts as healthy once it has stayed up this long
+STOP_CHECK = 0.1  # how soon a wait notices it was called off
+
+
+class GateStopped(Exception):
+    """The wait was called off: another service of the rollout failed its gate."""
 
 
 class GateFailed(Exception):
@@ -34,10 +39,16 @@ class HealthGate:
         self.runtime = runtime
         self.clock = clock
 
-    def wait(self, instances: Sequence[Instance], health: HealthCheck | None) -> None:
+    def wait(
+        self,
+        instances: Sequence[Instance],
+        health: HealthCheck | None,
+        *,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> None:
         """Return when all instances are healthy; raise GateFailed for the first that fails:
         it exits, it reaches `unhealthy` failures in a row after having been healthy, or it is
-        not healthy within `grace` seconds."""
+        not healthy within `grace` seconds. Raise GateStopped once `stop()` is true."""
         check = health or HealthCheck(
             path="/", interval=WORKER_SETTLE, healthy=1, grace=max(WORKER_SETTLE * 10, 10.0)
         )
@@ -47,6 +58,8 @@ class HealthGate:
             for track in pending.values():
                 track.next_probe = start + WORKER_SETTLE
         while pending:
+            if stop():
+                raise GateStopped
             now = self.clock.monotonic()
             for track in list(pending.values()):
                 if now >= track.next_probe:
@@ -54,7 +67,8 @@ class HealthGate:
                     if track.successes >= check.healthy:
                         del pending[track.inst.id]
             if pending:
-                self.clock.sleep(max(0.0, min(t.next_probe for t in pending.values()) - now))
+                wake = min(t.next_probe for t in pending.values())
+                self.clock.sleep(min(STOP_CHECK, max(0.0, wake - now)))
 
     def _probe(self, track: _Track, check: HealthCheck, elapsed: float) -> None:
         inst = track.inst

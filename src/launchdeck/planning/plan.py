@@ -1,8 +1,9 @@
-"""A Plan is data: an ordered list of actions on instances. Executor runs it, render prints it."""
+"""A Plan is data: actions on instances, per service. Executor runs it, render prints it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
 
 @dataclass(frozen=True)
@@ -47,29 +48,55 @@ Action = Start | AwaitHealthy | Route | Drain | Stop
 
 @dataclass(frozen=True)
 class Plan:
-    actions: tuple[Action, ...] = ()
+    """`tracks` run side by side, one per service; `then` runs once every track got through.
+    A rollout's tracks start, gate and route the new instances; `then` retires the old ones,
+    so a service failing its gate leaves every service's old instances serving."""
+
+    tracks: tuple[tuple[Action, ...], ...] = ()
+    then: tuple[Action, ...] = ()
+
+    @classmethod
+    def serial(cls, *actions: Action) -> Plan:
+        return cls((actions,) if actions else ())
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """Every action, tracks first (in service order), then the retirements."""
+        return tuple(a for track in self.tracks for a in track) + self.then
 
     def __bool__(self) -> bool:
         return bool(self.actions)
 
     def __add__(self, other: Plan) -> Plan:
-        return Plan(self.actions + other.actions)
+        return Plan(self.tracks + other.tracks, self.then + other.then)
 
 
 def render(plan: Plan) -> list[str]:
-    """What `--dry-run` prints: the same plan the executor would run."""
-    lines = []
-    for action in plan.actions:
-        ids = ", ".join(action.ids)
-        match action:
-            case Start(service=service, release=release):
-                lines.append(f"start {service} v{release}: {ids}")
-            case AwaitHealthy(service=service):
-                lines.append(f"wait for {service} health: {ids}")
-            case Route(service=service):
-                lines.append(f"route traffic to {service}: {ids}")
-            case Drain(service=service):
-                lines.append(f"drain {service}: {ids}")
-            case Stop(service=service):
-                lines.append(f"stop {service}: {ids}")
+    """What `--dry-run` prints: the same plan the executor would run. Services rolling out side
+    by side are listed under a heading, what waits for all of them under another."""
+    if len(plan.tracks) <= 1:
+        return [_step(a) for a in plan.actions]
+    names = ", ".join(track[0].service for track in plan.tracks)
+    lines = [f"side by side ({names}):"]
+    lines += [f"  {_step(a)}" for track in plan.tracks for a in track]
+    if plan.then:
+        lines.append("once every service passed its gate:")
+        lines += [f"  {_step(a)}" for a in plan.then]
     return lines
+
+
+def _step(action: Action) -> str:
+    ids = ", ".join(action.ids)
+    match action:
+        case Start(service=service, release=release):
+            return f"start {service} v{release}: {ids}"
+        case AwaitHealthy(service=service):
+            return f"wait for {service} health: {ids}"
+        case Route(service=service):
+            return f"route traffic to {service}: {ids}"
+        case Drain(service=service):
+            return f"drain {service}: {ids}"
+        case Stop(service=service):
+            return f"stop {service}: {ids}"
+        case _:
+            assert_never(action)

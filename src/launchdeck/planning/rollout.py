@@ -3,6 +3,10 @@
 The batches keep at least `count - max_unavailable` healthy instances serving and never run more
 than `count + max_surge`; by default (surge 100%, unavailable 0) every new instance starts at once
 and the old ones leave only after the new ones pass their health gate.
+
+Services roll out side by side (a track each). What a track ends with, routing its last batch
+and retiring the old instances, waits until every track has passed its gates: a release goes
+live as a whole, and one service failing its gate leaves every old instance serving alone.
 """
 
 from __future__ import annotations
@@ -25,21 +29,41 @@ class Desired:
 
 
 def plan_rollout(desired: Desired, actual: Sequence[Instance], new_id: NewId) -> Plan:
-    plan = Plan()
+    tracks: list[tuple[Action, ...]] = []
+    routes: list[Action] = []
+    retires: list[Action] = []
     live = [i for i in actual if i.live]
     ordered = sorted(desired.services.values(), key=lambda s: (not s.routed, s.name))
     for spec in ordered:
         mine = [i for i in live if i.service == spec.name]
-        plan += _plan_service(spec, desired, mine, new_id)
+        track, route, retire = _split_tail(_plan_service(spec, desired, mine, new_id))
+        tracks += [track] if track else []
+        routes += route
+        retires += retire
     for gone in sorted({i.service for i in live} - set(desired.services)):
         ids = tuple(i.id for i in live if i.service == gone)
-        plan += Plan((Drain(gone, ids), Stop(gone, ids)))
-    return plan
+        retires += [Drain(gone, ids), Stop(gone, ids)]
+    return Plan(tuple(tracks), tuple(routes + retires))
+
+
+def _split_tail(
+    actions: list[Action],
+) -> tuple[tuple[Action, ...], list[Action], list[Action]]:
+    """A service's track, and what it ends with: routing its last batch and retiring the old,
+    which wait for every track's gates (the release goes live as a whole)."""
+    cut = len(actions)
+    while cut > 0 and isinstance(actions[cut - 1], Drain | Stop):
+        cut -= 1
+    retire = actions[cut:]
+    route = cut > 0 and isinstance(actions[cut - 1], Route)
+    if route:
+        cut -= 1
+    return tuple(actions[:cut]), actions[cut : cut + 1] if route else [], retire
 
 
 def _plan_service(
     spec: ServiceSpec, desired: Desired, current: list[Instance], new_id: NewId
-) -> Plan:
+) -> list[Action]:
     count = desired.counts.get(spec.name, 0)
     restart = spec.name in desired.replace
     keep = [
@@ -75,7 +99,7 @@ def _plan_service(
             actions += _retire(spec.name, late)
     if serving:
         actions += _retire(spec.name, serving)
-    return Plan(tuple(actions))
+    return actions
 
 
 def _retire(service: str, instances: Sequence[Instance]) -> list[Action]:

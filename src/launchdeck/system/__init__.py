@@ -1,7 +1,9 @@
 """Thin seams over the operating system: Command values and the Runner that runs them, a Clock,
 atomic file writes, file locks, and the Jail protocol that confines untrusted commands.
 
-Owns: every direct use of subprocess, time and file replacement that other layers need.
+Owns: every direct use of subprocess, time and file replacement that other layers need, and the
+error root (errors.py) with the add-on errors both the driver and the control plane name
+(addon_errors.py).
 Must not import: anything else of launchdeck.
 """
 

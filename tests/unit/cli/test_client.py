@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
-from launchdeck.cli.client import Client, CliError, Endpoint, home
+from launchdeck.cli.client import Client, CliError, Endpoint, home, tls_for
 from tests.harness import CLI, free_port
 from tests.unit.cli.listener import listener as listener
 
@@ -316,3 +317,13 @@ def test_the_cli_sends_the_owner_token_to_the_url_in_api_json(tmp_path: Path, li
     assert cli(tmp_path).returncode == 0
     assert cli(tmp_path, LAUNCHDECK_API_URL=listener.url).returncode == 0
     assert listener.seen == ["Bearer owner-secret", "Bearer owner-secret"]
+
+
+def test_plain_http_loads_no_ca_bundle_and_trusts_nothing_over_tls() -> None:
+    """The CA bundle costs a deploy more than its upload; over http no TLS is spoken, and a
+    context that trusts no CA fails any TLS it meets rather than skip verification."""
+    assert tls_for("https://deploy.example.com") is True
+    context = tls_for("http://127.0.0.1:8700")
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() == []

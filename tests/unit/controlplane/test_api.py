@@ -31,7 +31,7 @@ class DeployCall:
 
 
 @dataclass
-class RecordingEngine:
+class RecordingDeployments:
     """Accepts deploys without building anything and remembers what it was given."""
 
     deploys: list[DeployCall] = field(default_factory=list)
@@ -54,14 +54,14 @@ class RecordingEngine:
 
 class FakeControlPlane:
     """The parts of ControlPlane the routes under test use: a real store and log store in a
-    temporary home, a recording engine, and a plain app summary."""
+    temporary home, a recording deployments, and a plain app summary."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
         self.settings = Settings(home=home)
         self.store = Store(home / "launchdeck.db")
         self.logs = LogStore(home / "logs")
-        self.engine = RecordingEngine()
+        self.deployments = RecordingDeployments()
 
     def app_json(self, name: str) -> dict[str, Any]:
         """The real shape, with empty environments (nothing deployed in these tests)."""
@@ -293,7 +293,7 @@ def test_a_deploy_upload_that_is_not_a_gzip_tar_is_422(
         "fix": "deploy with: launchdeck deploy PATH",
     }
     assert leftovers(cp) == []
-    assert cp.engine.deploys == []
+    assert cp.deployments.deploys == []
 
 
 def test_an_empty_deploy_upload_is_422(client: TestClient, cp: FakeControlPlane) -> None:
@@ -337,7 +337,7 @@ def test_a_deploy_of_an_app_without_procfile_or_manifest_is_422(
     assert "no launchdeck.toml or Procfile found" in response.json()["error"]
     assert response.json()["fix"] == "fix the app, then deploy again"
     assert leftovers(cp) == []
-    assert cp.engine.deploys == []
+    assert cp.deployments.deploys == []
 
 
 def test_a_manifest_error_never_names_where_the_server_unpacked_the_app(
@@ -389,7 +389,7 @@ def test_a_good_upload_is_unpacked_and_handed_to_the_engine(
         "created_at": 5.0,
         "finished_at": None,
     }
-    [call] = cp.engine.deploys
+    [call] = cp.deployments.deploys
     assert call.env == EnvState("shop", "staging")
     assert call.git_sha == "abc123"
     assert call.files == ["Procfile", "app", "app/main.py"]

@@ -218,7 +218,7 @@ def test_a_manifest_naming_a_backup_bucket_is_refused_at_deploy_and_nothing_is_s
             "every app's data on this host); fix: remove it and ask an admin to run: "
             "launchdeck db backups target set --bucket exfil"
         )
-    assert cp.engine.deploys == [] and leftovers(cp) == []
+    assert cp.deployments.deploys == [] and leftovers(cp) == []
     assert cp.store.env("shop", "staging") is not None
     assert cp.store.env("shop", "staging").release is None  # type: ignore[union-attr]
     assert not (cp.home / "backup-target.json").exists()

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from launchdeck.controlplane.databases.restores import Restores
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.store import EnvState
-from launchdeck.drivers.local.addon_errors import RestoreTargetOutOfRange, UnknownBackup
+from launchdeck.drivers.local.addon_errors import RestoreTargetOutOfRange
+from launchdeck.system.addon_errors import UnknownBackup
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane
 from tests.unit.controlplane.test_api_roles import token
 

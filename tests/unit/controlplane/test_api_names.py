@@ -43,4 +43,4 @@ def test_an_environment_name_with_a_trailing_newline_is_not_created_by_a_deploy(
     )
     assert response.json()["fix"] == "fix the app, then deploy again"
     assert [e.name for e in cp.store.envs("shop")] == ["production", "staging"]
-    assert cp.engine.deploys == [] and leftovers(cp) == []
+    assert cp.deployments.deploys == [] and leftovers(cp) == []

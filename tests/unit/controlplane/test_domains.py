@@ -19,8 +19,8 @@ class Worker:
         self.lock = threading.Lock()
 
 
-class RoutingEngine:
-    """What the domain use cases need of the engine: the store, the workers' locks, and a
+class RoutingDeployments:
+    """What the domain use cases need of Deployments: the store, the workers' locks, and a
     record of the backends it was asked to update."""
 
     def __init__(self, store: Store) -> None:
@@ -36,39 +36,39 @@ class RoutingEngine:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
+def deployments(tmp_path: Path):
     store = Store(tmp_path / "launchdeck.db")
     store.create_app("shop", ["staging", "production"], now=1.0)
-    e = RoutingEngine(store)
+    e = RoutingDeployments(store)
     e.workers = {("shop", "staging"): Worker(), ("shop", "production"): Worker()}
     yield e
     store.close()
 
 
-def env(engine: RoutingEngine, name: str) -> EnvState:
-    state = engine.store.env("shop", name)
+def env(deployments: RoutingDeployments, name: str) -> EnvState:
+    state = deployments.store.env("shop", name)
     assert state is not None
     return state
 
 
-def test_a_domain_is_normalised_stored_and_routed(engine: RoutingEngine) -> None:
-    put_env(engine.store, EnvState("shop", "staging", release=1))
+def test_a_domain_is_normalised_stored_and_routed(deployments: RoutingDeployments) -> None:
+    put_env(deployments.store, EnvState("shop", "staging", release=1))
 
-    add_domain(engine, env(engine, "staging"), "API.Shop.test.")  # type: ignore[arg-type]
+    add_domain(deployments, env(deployments, "staging"), "API.Shop.test.")  # type: ignore[arg-type]
 
-    assert env(engine, "staging").domains == ("api.shop.test",)
-    assert engine.routed == [("api.shop.test",)]
+    assert env(deployments, "staging").domains == ("api.shop.test",)
+    assert deployments.routed == [("api.shop.test",)]
 
 
 def test_bad_taken_and_unknown_domains_are_refused_and_change_nothing(
-    engine: RoutingEngine,
+    deployments: RoutingDeployments,
 ) -> None:
-    add_domain(engine, env(engine, "production"), "shop.test")  # type: ignore[arg-type]
+    add_domain(deployments, env(deployments, "production"), "shop.test")  # type: ignore[arg-type]
 
     with pytest.raises(Invalid, match="domain 'not a host' is not a hostname"):
-        add_domain(engine, env(engine, "staging"), "not a host")  # type: ignore[arg-type]
+        add_domain(deployments, env(deployments, "staging"), "not a host")  # type: ignore[arg-type]
     with pytest.raises(Conflict, match="already routes to shop/production"):
-        add_domain(engine, env(engine, "staging"), "shop.test")  # type: ignore[arg-type]
+        add_domain(deployments, env(deployments, "staging"), "shop.test")  # type: ignore[arg-type]
     with pytest.raises(NotFound, match=r"shop/staging has no domain 'other\.test'"):
-        remove_domain(engine, env(engine, "staging"), "other.test")  # type: ignore[arg-type]
-    assert env(engine, "staging").domains == ()
+        remove_domain(deployments, env(deployments, "staging"), "other.test")  # type: ignore[arg-type]
+    assert env(deployments, "staging").domains == ()

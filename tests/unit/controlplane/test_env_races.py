@@ -3,7 +3,7 @@ several request threads race deploys and the jobs they queue (each rollout moves
 pointer) on one environment, hundreds of times, against a real Store on a file. Every change
 survives and the release pointer never moves back.
 
-The engine is the real one: only the build, the router and the executor's work on processes are
+The deployments is the real one: only the build, the router and the executor's work on processes are
 instant fakes, so a rollout does everything else it does (events, releases, the pointer)."""
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from launchdeck.build import Artifact
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.domains import add_domain
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import BuildRef, BuildSpec, DeploymentState, Release
 from launchdeck.manifest import parse_manifest
 from launchdeck.system import Jail
-from tests.unit.controlplane.engine_fakes import OpenJails
+from tests.unit.controlplane.deployment_fakes import OpenJails
 
 ROUNDS = 100  # per thread; six threads
 KEY = ("shop", "staging")
@@ -57,8 +57,8 @@ class Done:
         """The plan's instances started, healthy and routed, at once."""
 
 
-class InstantEngine(Engine):
-    """The real engine; what a rollout does to processes and the router takes no time."""
+class InstantDeployments(Deployments):
+    """The real deployments; what a rollout does to processes and the router takes no time."""
 
     def executor(self, env: EnvState, deployment_id: int | None, actual: list[Any]) -> Any:
         return Done()
@@ -79,15 +79,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def engine(store: Store, tmp_path: Path) -> InstantEngine:
+def deployments(store: Store, tmp_path: Path) -> InstantDeployments:
     builder = InstantBuilder(tmp_path)
-    return InstantEngine(store, builder, OpenJails())  # type: ignore[arg-type]
+    return InstantDeployments(store, builder, OpenJails())  # type: ignore[arg-type]
 
 
-def drained(engine: Engine) -> None:
+def drained(deployments: Deployments) -> None:
     """Wait until the environment's worker ran every job queued so far."""
     done = threading.Event()
-    engine.workers[KEY].submit(done.set)
+    deployments.workers[KEY].submit(done.set)
     assert done.wait(120), "the environment's jobs did not finish"
 
 
@@ -98,24 +98,24 @@ def current(store: Store) -> EnvState:
 
 
 def test_racing_config_scale_domains_and_deploys_lose_nothing_and_never_move_back(
-    store: Store, engine: InstantEngine, tmp_path: Path
+    store: Store, deployments: InstantDeployments, tmp_path: Path
 ) -> None:
-    engine.deploy(current(store), tmp_path / "source", MANIFEST, None)  # v1: scale needs one
-    drained(engine)
+    deployments.deploy(current(store), tmp_path / "source", MANIFEST, None)  # v1: scale needs one
+    drained(deployments)
     seen: dict[str, list[int]] = {}  # per thread: the release pointer after each of its steps
     errors: list[BaseException] = []
 
     def config(t: int, i: int) -> None:
-        engine.set_config(current(store), {f"C{t}_{i}": str(i)}, [])
+        deployments.set_config(current(store), {f"C{t}_{i}": str(i)}, [])
 
     def scale(t: int, i: int) -> None:
-        engine.scale(current(store), {f"s{t}": i}, max_scale=ROUNDS)
+        deployments.scale(current(store), {f"s{t}": i}, max_scale=ROUNDS)
 
     def deploy(t: int, i: int) -> None:
-        engine.deploy(current(store), tmp_path / f"source-{t}-{i}", MANIFEST, None)
+        deployments.deploy(current(store), tmp_path / f"source-{t}-{i}", MANIFEST, None)
 
     def domain(t: int, i: int) -> None:
-        add_domain(engine, current(store), f"d{i}.shop.test")
+        add_domain(deployments, current(store), f"d{i}.shop.test")
 
     def thread(name: str, t: int, step: Callable[[int, int], None]) -> threading.Thread:
         def run() -> None:
@@ -150,7 +150,7 @@ def test_racing_config_scale_domains_and_deploys_lose_nothing_and_never_move_bac
         th.start()
     for th in threads[:-1]:
         th.join(300)
-    drained(engine)
+    drained(deployments)
     stop.set()
     threads[-1].join(10)
 

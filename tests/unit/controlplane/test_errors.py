@@ -14,18 +14,17 @@ from launchdeck.controlplane.errors import (
     addon_errors,
 )
 from launchdeck.drivers.local.addon_errors import (
-    AddonError,
     AddonNotInstalled,
     AddonStartFailed,
     InvalidAddonInput,
     NoBackups,
-    UnknownBackup,
 )
 from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.drivers.local.router.errors import RouterError
 from launchdeck.manifest import ManifestError
 from launchdeck.manifest.units import BadValue
 from launchdeck.system import CommandFailed, LaunchdeckError
+from launchdeck.system.addon_errors import AddonError, UnknownBackup
 
 
 @pytest.mark.parametrize(

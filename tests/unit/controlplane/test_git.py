@@ -1,5 +1,5 @@
 """Push-to-deploy on the control plane: branch -> environment mapping and its errors, the bare
-repository and its hook, and the two routes (a recording engine: nothing is built)."""
+repository and its hook, and the two routes (a recording deployments: nothing is built)."""
 
 from __future__ import annotations
 
@@ -226,7 +226,7 @@ def test_a_push_of_main_deploys_the_commit_to_staging(
     response = push(api, "main")
 
     assert response.status_code == 202 and response.json()["env"] == "staging"
-    [call] = plane.engine.deploys
+    [call] = plane.deployments.deploys
     assert (call.env.name, call.git_sha, call.files) == ("staging", SHA, ["Procfile"])
 
 
@@ -245,7 +245,7 @@ def test_a_push_of_an_unmapped_branch_changes_nothing(
     assert response.status_code == 422
     assert response.json()["error"] == "branch 'feature' maps to no environment (main -> staging)"
     assert response.json()["fix"].startswith("push to a mapped branch (git push launchdeck")
-    assert plane.engine.deploys == [] and leftovers(plane) == []
+    assert plane.deployments.deploys == [] and leftovers(plane) == []
 
 
 def test_a_push_mapped_to_an_unknown_environment_changes_nothing(
@@ -260,7 +260,7 @@ def test_a_push_mapped_to_an_unknown_environment_changes_nothing(
         "[git] branches maps 'main' to 'qa', but app 'shop' has no environment 'qa' "
         "(it has: production, staging)",
     )
-    assert plane.engine.deploys == [] and leftovers(plane) == []
+    assert plane.deployments.deploys == [] and leftovers(plane) == []
 
 
 def test_a_push_with_a_broken_manifest_says_fix_commit_and_push(
@@ -270,7 +270,7 @@ def test_a_push_with_a_broken_manifest_says_fix_commit_and_push(
 
     assert response.status_code == 422
     assert response.json()["fix"] == "fix the app, commit, then push again"
-    assert plane.engine.deploys == [] and leftovers(plane) == []
+    assert plane.deployments.deploys == [] and leftovers(plane) == []
 
 
 def test_a_push_to_an_unknown_app_is_404(api: TestClient) -> None:
@@ -293,12 +293,12 @@ def test_the_role_is_checked_on_the_environment_the_branch_maps_to(
         403,
         "alice (role deployer) cannot change 'production' directly",
     )
-    assert plane.engine.deploys == [] and leftovers(plane) == []
+    assert plane.deployments.deploys == [] and leftovers(plane) == []
     assert push(api, "main", headers=deployer).status_code == 202  # main -> staging
-    assert [call.env.name for call in plane.engine.deploys] == ["staging"]
+    assert [call.env.name for call in plane.deployments.deploys] == ["staging"]
 
 
 def test_a_viewer_cannot_push(api: TestClient, plane: GitControlPlane) -> None:
     response = push(api, "main", headers=token(api, "viewer"))
 
-    assert response.status_code == 403 and plane.engine.deploys == []
+    assert response.status_code == 403 and plane.deployments.deploys == []

@@ -1,6 +1,6 @@
 """The executor's ledger writes events through the journal: what a rollout records (a failed
 gate's reason, a repair's events in the server log) has its secret values blanked out like every
-other event. The real engine, store and executor run against an in-memory driver."""
+other event. The real deployments, store and executor run against an in-memory driver."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.deploys.ledger import StoreLedger
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import (
@@ -23,7 +23,7 @@ from launchdeck.domain import (
     ServiceSpec,
 )
 from tests.clock import ManualClock
-from tests.unit.controlplane.engine_fakes import InlineWorkers
+from tests.unit.controlplane.deployment_fakes import InlineWorkers
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_reconciler import InMemoryDriver
 
@@ -70,17 +70,17 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def engine(store: Store) -> Engine:
+def deployments(store: Store) -> Deployments:
     clock = ManualClock(min_sleep=0.001)
     driver = FailingDriver(clock)
     driver.healthy = False
-    return Engine(store, None, driver, workers=InlineWorkers(), clock=clock)  # type: ignore[arg-type]
+    return Deployments(store, None, driver, workers=InlineWorkers(), clock=clock)  # type: ignore[arg-type]
 
 
 def test_the_events_a_rolled_back_rollout_records_hold_no_secret_value(
-    engine: Engine, store: Store
+    deployments: Deployments, store: Store
 ) -> None:
-    dep = engine.restart(store.env("shop", "staging"), None)  # type: ignore[arg-type]
+    dep = deployments.restart(store.env("shop", "staging"), None)  # type: ignore[arg-type]
 
     done = store.deployment(dep.id)
     assert done is not None and done.state == DeploymentState.ROLLED_BACK
@@ -96,9 +96,9 @@ def test_the_events_a_rolled_back_rollout_records_hold_no_secret_value(
 
 
 def test_a_repair_s_events_go_to_the_server_log_redacted(
-    engine: Engine, store: Store, caplog: pytest.LogCaptureFixture
+    deployments: Deployments, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ledger = StoreLedger(engine.journal, "shop", "staging")  # a repair: no deployment
+    ledger = StoreLedger(deployments.journal, "shop", "staging")  # a repair: no deployment
 
     with caplog.at_level(logging.INFO, "launchdeck.reconciler"):
         ledger.event(EventKind.INSTANCE_STARTED, f"web.v1-aaaaaa started with {SECRET}")

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from launchdeck.build import Artifact, UnknownBuild
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.deploys.promotion import ConfigDiff, plan_promotion, promotion_json
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.store import EnvState, Store
@@ -29,7 +29,7 @@ from launchdeck.domain import (
     Scale,
     ServiceSpec,
 )
-from tests.unit.controlplane.engine_fakes import InlineWorkers, OpenJails, RecordingEngine
+from tests.unit.controlplane.deployment_fakes import InlineWorkers, OpenJails, RecordingDeployments
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, FakeControlPlane
 from tests.unit.controlplane.test_api import client as client
@@ -296,24 +296,24 @@ def test_the_preview_shows_releases_key_names_and_scale_but_never_values(
     assert "secret-hello" not in json.dumps(preview) and "hi" not in json.dumps(preview)
 
 
-# -- Engine.promote ----------------------------------------------------------------------------
+# -- Deployments.promote ----------------------------------------------------------------------------
 
 
 @pytest.fixture
-def engine(store: Store, builds: Builds) -> RecordingEngine:
-    e = RecordingEngine(store, builds, EnvOnlyDriver(), workers=InlineWorkers())  # type: ignore[arg-type]
+def deployments(store: Store, builds: Builds) -> RecordingDeployments:
+    e = RecordingDeployments(store, builds, EnvOnlyDriver(), workers=InlineWorkers())  # type: ignore[arg-type]
     e.rollouts = []
     return e
 
 
 def test_promote_records_a_promoted_release_in_the_target_and_rolls_it_out(
-    engine: RecordingEngine, store: Store
+    deployments: RecordingDeployments, store: Store
 ) -> None:
     target = production(store, config={"GREETING": "hello"})
 
-    dep = engine.promote(deployed(store), target)
+    dep = deployments.promote(deployed(store), target)
 
-    [(rolled, release)] = engine.rollouts
+    [(rolled, release)] = deployments.rollouts
     assert (dep.kind, rolled.id, rolled.env, rolled.from_release) == (
         DeploymentKind.PROMOTE,
         dep.id,
@@ -329,28 +329,30 @@ def test_promote_records_a_promoted_release_in_the_target_and_rolls_it_out(
 
 
 def test_a_failed_release_command_changes_nothing_in_the_target(
-    engine: RecordingEngine, store: Store, builds: Builds
+    deployments: RecordingDeployments, store: Store, builds: Builds
 ) -> None:
     builds.root = builds.root.parent / "failing"
     builds.known.clear()
     builds.add(DIGEST, MANIFEST.replace("echo migrating $LAUNCHDECK_ENV", "exit 3"))
 
-    dep = engine.promote(deployed(store), production(store))
+    dep = deployments.promote(deployed(store), production(store))
 
     done = store.deployment(dep.id)
     assert done is not None and (done.state, done.reason) == (
         DeploymentState.FAILED,
         "release command exited with 3",
     )
-    assert engine.rollouts == [] and store.env("shop", "production").release is None  # type: ignore[union-attr]
+    assert deployments.rollouts == [] and store.env("shop", "production").release is None  # type: ignore[union-attr]
 
 
-def test_a_refused_promotion_queues_nothing(engine: RecordingEngine, store: Store) -> None:
+def test_a_refused_promotion_queues_nothing(
+    deployments: RecordingDeployments, store: Store
+) -> None:
     with pytest.raises(Conflict):
-        engine.promote(store.env("shop", "staging"), production(store))  # type: ignore[arg-type]
+        deployments.promote(store.env("shop", "staging"), production(store))  # type: ignore[arg-type]
 
     assert store.deployments("shop", "production") == []
-    assert store.releases("shop", "production") == [] and engine.rollouts == []
+    assert store.releases("shop", "production") == [] and deployments.rollouts == []
 
 
 # -- the routes --------------------------------------------------------------------------------
@@ -358,9 +360,9 @@ def test_a_refused_promotion_queues_nothing(engine: RecordingEngine, store: Stor
 
 @pytest.fixture
 def api(cp: FakeControlPlane, client: TestClient, builds: Builds) -> TestClient:
-    """The routes over a real engine whose queued jobs are held, not run."""
+    """The routes over a real deployments whose queued jobs are held, not run."""
     client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
-    cp.engine = Engine(cp.store, builds, None, workers=HeldWorkers())  # type: ignore[arg-type,assignment]
+    cp.deployments = Deployments(cp.store, builds, None, workers=HeldWorkers())  # type: ignore[arg-type,assignment]
     return client
 
 

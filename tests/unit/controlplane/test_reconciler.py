@@ -1,5 +1,5 @@
 """The reconcile loop around the planner: what it reads, what it runs, what it leaves alone, and
-that every failure it survives leaves a line in the log. The real engine, store and executor run
+that every failure it survives leaves a line in the log. The real deployments, store and executor run
 against an in-memory driver on a manual clock."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.reconciler import Reconciler
 from launchdeck.controlplane.store import Store
 from launchdeck.domain import (
@@ -172,13 +172,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def engine(store: Store, driver: InMemoryDriver, clock: ManualClock) -> Engine:
-    return Engine(store, None, driver, clock=clock)  # type: ignore[arg-type]
+def deployments(store: Store, driver: InMemoryDriver, clock: ManualClock) -> Deployments:
+    return Deployments(store, None, driver, clock=clock)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-def reconciler(engine: Engine, clock: ManualClock) -> Reconciler:
-    return Reconciler(engine, clock=clock)
+def reconciler(deployments: Deployments, clock: ManualClock) -> Reconciler:
+    return Reconciler(deployments, clock=clock)
 
 
 def running(store: Store, driver: InMemoryDriver, app: str = "shop") -> dict[str, Instance]:
@@ -267,11 +267,11 @@ def test_a_second_crash_is_replaced_a_second_later_and_the_wait_logged_once(
 
 
 def test_nothing_is_done_while_a_deployment_holds_the_environment(
-    reconciler: Reconciler, engine: Engine, store: Store, driver: InMemoryDriver
+    reconciler: Reconciler, deployments: Deployments, store: Store, driver: InMemoryDriver
 ) -> None:
     web = running(store, driver)["web"]
     driver.kill(web.id)
-    worker = engine.workers[("shop", "staging")]
+    worker = deployments.workers[("shop", "staging")]
     release = threading.Event()
     worker.submit(release.wait)  # a deployment queued or running
 

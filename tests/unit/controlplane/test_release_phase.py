@@ -12,7 +12,7 @@ from launchdeck.build import Artifact
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import DeploymentState, Instance, Release
 from launchdeck.manifest import parse_manifest
-from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from tests.unit.controlplane.deployment_fakes import InlineWorkers, RecordingDeployments
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_test_phase import (
     SERVICES,
@@ -31,21 +31,21 @@ class ReleaseEnvDriver(BuildEnvDriver):
         return super().test_env(artifact, app=app, env=env)
 
 
-def run(store: Store, tmp_path: Path, command: str, timeout: str = "1m") -> RecordingEngine:
+def run(store: Store, tmp_path: Path, command: str, timeout: str = "1m") -> RecordingDeployments:
     manifest = parse_manifest(
         f"[release]\ncommand = '''{command}'''\ntimeout = \"{timeout}\"\n{SERVICES}"
     )
-    engine = RecordingEngine(
+    deployments = RecordingDeployments(
         store,
         OneBuildBuilder(tmp_path),  # type: ignore[arg-type]
         ReleaseEnvDriver(),  # type: ignore[arg-type]
         workers=InlineWorkers(),  # type: ignore[arg-type]
     )
-    engine.rollouts = []
+    deployments.rollouts = []
     source = tmp_path / "upload"
     source.mkdir()
-    engine.deploy(store.env("shop", "staging"), source, manifest, None)  # type: ignore[arg-type]
-    return engine
+    deployments.deploy(store.env("shop", "staging"), source, manifest, None)  # type: ignore[arg-type]
+    return deployments
 
 
 def last(store: Store):
@@ -58,20 +58,20 @@ def test_the_release_command_sees_the_new_release_and_runs_before_the_rollout(
 ) -> None:
     put_env(store, EnvState("shop", "staging", config={"DB": "postgres://x"}))
 
-    engine = run(store, tmp_path, 'echo "migrating $LAUNCHDECK_RELEASE on $DB"')
+    deployments = run(store, tmp_path, 'echo "migrating $LAUNCHDECK_RELEASE on $DB"')
 
     dep = last(store)
     assert ("release_output", "migrating v1 on postgres://x") in events(store, dep)
-    assert len(engine.rollouts) == 1
+    assert len(deployments.rollouts) == 1
 
 
 def test_a_failing_release_command_rolls_nothing_out(store: Store, tmp_path: Path) -> None:
-    engine = run(store, tmp_path, "echo 'relation \"orders\" already exists' >&2; exit 2")
+    deployments = run(store, tmp_path, "echo 'relation \"orders\" already exists' >&2; exit 2")
 
     dep = last(store)
     assert (dep.state, dep.reason) == (DeploymentState.FAILED, "release command exited with 2")
     assert ("release_output", 'relation "orders" already exists') in events(store, dep)
-    assert engine.rollouts == [] and store.env("shop", "staging").release is None  # type: ignore[union-attr]
+    assert deployments.rollouts == [] and store.env("shop", "staging").release is None  # type: ignore[union-attr]
 
 
 def test_a_release_command_past_its_timeout_is_killed_and_fails(
@@ -79,7 +79,7 @@ def test_a_release_command_past_its_timeout_is_killed_and_fails(
 ) -> None:
     started = time.monotonic()
 
-    engine = run(store, tmp_path, "echo migrating; sleep 30", "300ms")
+    deployments = run(store, tmp_path, "echo migrating; sleep 30", "300ms")
 
     dep = last(store)
     assert time.monotonic() - started < 10
@@ -87,4 +87,4 @@ def test_a_release_command_past_its_timeout_is_killed_and_fails(
         DeploymentState.FAILED,
         "release command timed out after 300ms",
     )
-    assert engine.rollouts == []
+    assert deployments.rollouts == []

@@ -18,8 +18,8 @@ from launchdeck.controlplane.store import EnvState, Store
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball
 from tests.unit.controlplane.test_api import cp as cp
-from tests.unit.controlplane.test_domains import RoutingEngine, Worker
-from tests.unit.controlplane.test_engine import release
+from tests.unit.controlplane.test_deployments import release
+from tests.unit.controlplane.test_domains import RoutingDeployments, Worker
 
 RESERVED = (
     "domain 'shop-production.localhost' is reserved: it is the generated hostname of "
@@ -44,18 +44,18 @@ def running(store: Store, app: str, env: str) -> EnvState:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
+def deployments(tmp_path: Path):
     store = Store(tmp_path / "launchdeck.db")
     store.create_app("shop", ["staging", "production"], now=1.0)
     running(store, "shop", "production")
-    e = RoutingEngine(store)
+    e = RoutingDeployments(store)
     e.workers = {("shop", "staging"): Worker(), ("shop", "production"): Worker()}
     yield e
     store.close()
 
 
-def staging(engine: RoutingEngine) -> EnvState:
-    state = engine.store.env("shop", "staging")
+def staging(deployments: RoutingDeployments) -> EnvState:
+    state = deployments.store.env("shop", "staging")
     assert state is not None
     return state
 
@@ -68,46 +68,50 @@ def staging(engine: RoutingEngine) -> EnvState:
     ["shop-production.localhost", "Shop-Production.localhost.", "shop-production-worker.localhost"],
 )
 def test_another_environment_s_generated_hostname_is_a_409_naming_it(
-    engine: RoutingEngine, host: str
+    deployments: RoutingDeployments, host: str
 ) -> None:
     with pytest.raises(Conflict) as caught:
-        add_domain(engine, staging(engine), host)  # type: ignore[arg-type]
+        add_domain(deployments, staging(deployments), host)  # type: ignore[arg-type]
 
     normalised = host.lower().rstrip(".")
     assert caught.value.message == RESERVED.replace("shop-production.localhost", normalised)
     assert caught.value.fix == RESERVED_FIX
-    assert staging(engine).domains == () and engine.routed == []
+    assert staging(deployments).domains == () and deployments.routed == []
 
 
-def test_another_app_cannot_claim_it_either(engine: RoutingEngine) -> None:
-    engine.store.create_app("blog", ["staging"], now=2.0)
+def test_another_app_cannot_claim_it_either(deployments: RoutingDeployments) -> None:
+    deployments.store.create_app("blog", ["staging"], now=2.0)
 
     with pytest.raises(Conflict, match="generated hostname of app shop, environment production"):
-        add_domain(engine, engine.store.env("blog", "staging"), "shop-production.localhost")  # type: ignore[arg-type]
+        add_domain(
+            deployments, deployments.store.env("blog", "staging"), "shop-production.localhost"
+        )  # type: ignore[arg-type]
 
 
 def test_a_name_under_localhost_that_launchdeck_did_not_generate_is_422(
-    engine: RoutingEngine,
+    deployments: RoutingDeployments,
 ) -> None:
     with pytest.raises(Invalid) as caught:
-        add_domain(engine, staging(engine), "other.localhost")  # type: ignore[arg-type]
+        add_domain(deployments, staging(deployments), "other.localhost")  # type: ignore[arg-type]
 
     assert (caught.value.message, caught.value.fix) == (
         LOCALHOST,
         "use a real domain, e.g. 'api.example.com'",
     )
-    assert staging(engine).domains == ()
+    assert staging(deployments).domains == ()
 
 
-def test_an_environment_s_own_generated_hostname_is_already_its_own(engine: RoutingEngine) -> None:
-    add_domain(engine, staging(engine), "shop-staging.localhost")  # type: ignore[arg-type]
+def test_an_environment_s_own_generated_hostname_is_already_its_own(
+    deployments: RoutingDeployments,
+) -> None:
+    add_domain(deployments, staging(deployments), "shop-staging.localhost")  # type: ignore[arg-type]
 
-    assert staging(engine).domains == ()  # nothing to add: it routes there already
+    assert staging(deployments).domains == ()  # nothing to add: it routes there already
 
 
 def test_domains_add_over_http_is_a_json_409(cp: FakeControlPlane) -> None:
     cp.store.create_app("shop", ["staging", "production"], now=1.0)
-    cp.engine = RoutingEngine(cp.store)  # type: ignore[assignment]
+    cp.deployments = RoutingDeployments(cp.store)  # type: ignore[assignment]
     client = TestClient(create_api(cp, TOKEN))  # type: ignore[arg-type]
 
     response = client.post(
@@ -148,7 +152,7 @@ def test_a_manifest_claiming_a_generated_hostname_fails_the_deploy_with_the_fiel
         "error": f"launchdeck.toml: environments.staging.domains.1: {RESERVED}",
         "fix": RESERVED_FIX,
     }
-    assert cp.engine.deploys == [] and leftovers(cp) == []
+    assert cp.deployments.deploys == [] and leftovers(cp) == []
 
 
 def test_a_manifest_naming_another_localhost_name_fails_the_deploy_with_the_field(
@@ -163,7 +167,7 @@ def test_a_manifest_naming_another_localhost_name_fails_the_deploy_with_the_fiel
         "error": f"launchdeck.toml: environments.qa.domains.0: {LOCALHOST}",
         "fix": "use a real domain, e.g. 'api.example.com'",
     }
-    assert cp.engine.deploys == []
+    assert cp.deployments.deploys == []
     assert cp.store.env("shop", "qa") is None  # the declared environment was not made
 
 
@@ -177,7 +181,7 @@ def test_a_manifest_with_domains_of_its_own_deploys(
     )
 
     assert response.status_code == 202
-    assert [call.env.name for call in cp.engine.deploys] == ["staging"]
+    assert [call.env.name for call in cp.deployments.deploys] == ["staging"]
 
 
 def test_a_deploy_whose_own_generated_hostname_is_another_s_is_a_409(
@@ -199,7 +203,7 @@ def test_a_deploy_whose_own_generated_hostname_is_another_s_is_a_409(
         "fix": "pick app, environment and service names whose generated hostnames differ",
     }
     assert cp.store.env("shop-production", "worker") is None
-    assert cp.engine.deploys == []
+    assert cp.deployments.deploys == []
 
 
 def test_an_app_whose_generated_hostnames_are_taken_is_not_created(

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.settings import Settings, SettingsError
 from launchdeck.controlplane.store import EnvState
-from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from tests.unit.controlplane.deployment_fakes import InlineWorkers, RecordingDeployments
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball
 from tests.unit.controlplane.test_api import client as client
 from tests.unit.controlplane.test_api import cp as cp
-from tests.unit.controlplane.test_engine import release
+from tests.unit.controlplane.test_deployments import release
 
 SCALE = "/v1/apps/shop/envs/staging/scale"
 
@@ -28,9 +28,9 @@ def running(cp: FakeControlPlane) -> TestClient:
     cp.store.create_app("shop", ["staging", "production"], 1.0)
     cp.store.add_release(release(1))
     put_env(cp.store, EnvState("shop", "staging", release=1))
-    engine = RecordingEngine(cp.store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
-    engine.rollouts = []
-    cp.engine = engine  # type: ignore[assignment]
+    deployments = RecordingDeployments(cp.store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
+    deployments.rollouts = []
+    cp.deployments = deployments  # type: ignore[assignment]
     return TestClient(create_api(cp, TOKEN))  # type: ignore[arg-type]
 
 
@@ -105,7 +105,7 @@ def test_a_manifest_scaling_above_the_cap_fails_the_deploy_before_anything_chang
         ),
         "fix": "lower the scale in launchdeck.toml",
     }
-    assert cp.engine.deploys == [] and leftovers(cp) == []
+    assert cp.deployments.deploys == [] and leftovers(cp) == []
     assert cp.store.env("shop", "qa") is None  # the declared environment was not made
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -482,3 +483,15 @@ def test_a_secret_stored_with_another_key_cannot_be_opened(tmp_path: Path) -> No
     with pytest.raises(Invalid, match="cannot be decrypted with this key"):
         other.env("shop", "staging")
     other.close()
+
+
+def test_a_change_made_before_the_wait_ends_it_at_once(store: Store) -> None:
+    """A follower reads the count, then the store; a deployment finishing between that read
+    and the wait must not leave it waiting (it would print the outcome a timeout late)."""
+    store.create_app("shop", ["staging"], now=1.0)
+    dep = store.add_deployment(deployment())
+    seen = store.deployment_changes()
+    store.add_event(dep.id, 1.0, "succeeded", "deployment succeeded")  # before the wait
+    started = time.monotonic()
+    store.wait_for_deployment_change(seen, timeout=30.0)
+    assert time.monotonic() - started < 29.0  # returned on the change, not the timeout

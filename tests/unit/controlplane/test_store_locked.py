@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.controlplane.deploys.workers import EnvWorker
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store, StoreUnavailable
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, EventKind, Release
-from tests.unit.controlplane.engine_fakes import InlineWorkers
+from tests.unit.controlplane.deployment_fakes import InlineWorkers
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane
-from tests.unit.controlplane.test_engine import release
+from tests.unit.controlplane.test_deployments import release
 
 LOCKED = (
     "the control plane's database is locked by another process (database is locked)",
@@ -150,7 +150,7 @@ class Clock:
         self.on_sleep()
 
 
-class LockedMidRollout(Engine):
+class LockedMidRollout(Deployments):
     """The rollout begins while another process takes the database and keeps it."""
 
     other: sqlite3.Connection
@@ -172,18 +172,18 @@ def test_a_deployment_whose_job_hits_a_locked_database_ends_failed_once_it_is_ba
     store.add_release(release(1))
     put_env(store, EnvState("shop", "staging", release=1))
     clock = Clock()
-    engine = LockedMidRollout(store, None, None, workers=InlineWorkers(), clock=clock)  # type: ignore[arg-type]
-    engine.other = sqlite3.connect(db, isolation_level=None)
-    clock.on_sleep = lambda: engine.other.execute("ROLLBACK")  # the database comes back
+    deployments = LockedMidRollout(store, None, None, workers=InlineWorkers(), clock=clock)  # type: ignore[arg-type]
+    deployments.other = sqlite3.connect(db, isolation_level=None)
+    clock.on_sleep = lambda: deployments.other.execute("ROLLBACK")  # the database comes back
 
-    dep = engine.restart(store.env("shop", "staging"), None)  # type: ignore[arg-type]
+    dep = deployments.restart(store.env("shop", "staging"), None)  # type: ignore[arg-type]
 
     done = store.deployment(dep.id)
     assert done is not None and done.state == DeploymentState.FAILED
     assert done.reason == f"{LOCKED[0]}; the deployment stopped where it was: {LOCKED[1]}"
     assert clock.sleeps == [0.5]  # one wait: the first try to record it met the lock too
     assert [e.kind for e in store.events(dep.id)] == ["started", "failed"]
-    engine.other.close()
+    deployments.other.close()
     store.close()
 
 

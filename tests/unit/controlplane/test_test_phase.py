@@ -22,7 +22,7 @@ from launchdeck.domain import (
 )
 from launchdeck.manifest import parse_manifest
 from launchdeck.system import Command, Jail, LaunchdeckError
-from tests.unit.controlplane.engine_fakes import InlineWorkers, OpenJails, RecordingEngine
+from tests.unit.controlplane.deployment_fakes import InlineWorkers, OpenJails, RecordingDeployments
 
 DIGEST = "sha256:" + "ef" * 32
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -75,28 +75,28 @@ def store(tmp_path: Path):
     s.close()
 
 
-def make_engine(store: Store, builder: OneBuildBuilder) -> RecordingEngine:
-    engine = RecordingEngine(
+def make_engine(store: Store, builder: OneBuildBuilder) -> RecordingDeployments:
+    deployments = RecordingDeployments(
         store,
         builder,  # type: ignore[arg-type]
         BuildEnvDriver(),  # type: ignore[arg-type]
         workers=InlineWorkers(),  # type: ignore[arg-type]
     )
-    engine.rollouts = []
-    return engine
+    deployments.rollouts = []
+    return deployments
 
 
 def deploy(
     store: Store, tmp_path: Path, manifest: Manifest, git_sha: str | None = SHA, made_from=None
-) -> tuple[RecordingEngine, Deployment, OneBuildBuilder]:
+) -> tuple[RecordingDeployments, Deployment, OneBuildBuilder]:
     builder = OneBuildBuilder(tmp_path, made_from)
-    engine = make_engine(store, builder)
+    deployments = make_engine(store, builder)
     source = tmp_path / "upload"
     source.mkdir()
-    dep = engine.deploy(store.env("shop", "staging"), source, manifest, git_sha)  # type: ignore[arg-type]
+    dep = deployments.deploy(store.env("shop", "staging"), source, manifest, git_sha)  # type: ignore[arg-type]
     done = store.deployment(dep.id)
     assert done is not None
-    return engine, done, builder
+    return deployments, done, builder
 
 
 def with_tests(command: str, timeout: str = "1m") -> Manifest:
@@ -112,7 +112,7 @@ def test_passing_tests_stream_their_output_then_the_release_is_made_and_rolled_o
 ) -> None:
     command = 'echo "in $(pwd) sha=$GIT_SHA ci=$CI"; echo second >&2'
 
-    engine, dep, builder = deploy(store, tmp_path, with_tests(command))
+    deployments, dep, builder = deploy(store, tmp_path, with_tests(command))
 
     app_dir = builder.artifact.app_dir
     assert events(store, dep)[2:7] == [
@@ -122,9 +122,9 @@ def test_passing_tests_stream_their_output_then_the_release_is_made_and_rolled_o
         ("tested", "tests passed"),
         ("released", f"release v1 created (Deploy {DIGEST[:19]})"),
     ]
-    [(_, release)] = engine.rollouts
+    [(_, release)] = deployments.rollouts
     assert (release.version, release.build.git_sha) == (1, SHA)
-    assert engine.driver.asked == [("shop", "staging")]  # type: ignore[attr-defined]
+    assert deployments.driver.asked == [("shop", "staging")]  # type: ignore[attr-defined]
 
 
 def test_failing_tests_fail_the_deployment_and_record_no_release(
@@ -132,7 +132,7 @@ def test_failing_tests_fail_the_deployment_and_record_no_release(
 ) -> None:
     manifest = with_tests("echo 'FAILED test_checkout'; exit 3")
 
-    engine, dep, _ = deploy(store, tmp_path, manifest)
+    deployments, dep, _ = deploy(store, tmp_path, manifest)
 
     assert (dep.state, dep.reason, dep.to_release) == (
         DeploymentState.FAILED,
@@ -143,7 +143,7 @@ def test_failing_tests_fail_the_deployment_and_record_no_release(
         ("test_output", "FAILED test_checkout"),
         ("failed", "deployment failed: tests failed (exit 3)"),
     ]
-    assert store.releases("shop", "staging") == [] and engine.rollouts == []
+    assert store.releases("shop", "staging") == [] and deployments.rollouts == []
     assert store.env("shop", "staging").release is None  # type: ignore[union-attr]
 
 
@@ -152,22 +152,22 @@ def test_tests_that_outlive_their_timeout_are_killed_and_fail_the_deployment(
 ) -> None:
     started = time.monotonic()
 
-    engine, dep, _ = deploy(store, tmp_path, with_tests("echo started; sleep 30", "300ms"))
+    deployments, dep, _ = deploy(store, tmp_path, with_tests("echo started; sleep 30", "300ms"))
 
     assert time.monotonic() - started < 10
     assert (dep.state, dep.reason) == (DeploymentState.FAILED, "tests timed out after 300ms")
     assert ("test_output", "started") in events(store, dep)
-    assert store.releases("shop", "staging") == [] and engine.rollouts == []
+    assert store.releases("shop", "staging") == [] and deployments.rollouts == []
 
 
 def test_without_a_test_table_the_deploy_goes_straight_to_the_release(
     store: Store, tmp_path: Path
 ) -> None:
-    engine, dep, _ = deploy(store, tmp_path, parse_manifest(SERVICES))
+    deployments, dep, _ = deploy(store, tmp_path, parse_manifest(SERVICES))
 
     kinds = [kind for kind, _ in events(store, dep)]
     assert "test" not in kinds and "test_output" not in kinds and "released" in kinds
-    assert len(engine.rollouts) == 1
+    assert len(deployments.rollouts) == 1
 
 
 @pytest.mark.parametrize(
@@ -180,9 +180,9 @@ def test_a_reused_build_is_released_with_the_commit_that_was_deployed(
 ) -> None:
     made_from = "feedfacefeedfacefeedfacefeedfacefeedface"
 
-    engine, _, _ = deploy(store, tmp_path, parse_manifest(SERVICES), pushed, made_from)
+    deployments, _, _ = deploy(store, tmp_path, parse_manifest(SERVICES), pushed, made_from)
 
-    [(_, release)] = engine.rollouts
+    [(_, release)] = deployments.rollouts
     assert release.build.git_sha == recorded
 
 
@@ -206,13 +206,13 @@ class RefusingJails(BuildEnvDriver):
 def test_a_jail_that_cannot_confine_the_tests_fails_the_deployment_with_its_fix(
     store: Store, tmp_path: Path
 ) -> None:
-    """The engine knows driver errors by the one root, not by the driver's classes."""
-    engine = make_engine(store, OneBuildBuilder(tmp_path))
-    engine.phases.driver = RefusingJails()  # type: ignore[assignment]
+    """The deployments knows driver errors by the one root, not by the driver's classes."""
+    deployments = make_engine(store, OneBuildBuilder(tmp_path))
+    deployments.phases.driver = RefusingJails()  # type: ignore[assignment]
     source = tmp_path / "upload"
     source.mkdir()
 
-    dep = engine.deploy(store.env("shop", "staging"), source, with_tests("true"), SHA)  # type: ignore[arg-type]
+    dep = deployments.deploy(store.env("shop", "staging"), source, with_tests("true"), SHA)  # type: ignore[arg-type]
 
     done = store.deployment(dep.id)
     assert done is not None
@@ -220,4 +220,4 @@ def test_a_jail_that_cannot_confine_the_tests_fails_the_deployment_with_its_fix(
         DeploymentState.FAILED,
         "no build account for shop; fix: run make setup",
     )
-    assert store.releases("shop", "staging") == [] and engine.rollouts == []
+    assert store.releases("shop", "staging") == [] and deployments.rollouts == []

@@ -553,7 +553,7 @@ def test_an_oversize_upload_is_413_naming_the_cap(plane: StatusPlane) -> None:
     assert response.status_code == 413
     assert response.json() == {"error": "the upload is over the 1 MiB limit", "fix": LEAVE_OUT}
     assert leftovers(plane) == []
-    assert plane.engine.deploys == []
+    assert plane.deployments.deploys == []
 
 
 def test_a_pushed_upload_with_a_link_out_is_422_and_leaves_nothing(plane: StatusPlane) -> None:
@@ -584,9 +584,9 @@ def test_a_good_upload_still_deploys_under_the_caps(plane: StatusPlane) -> None:
     response = client.post("/v1/apps/shop/envs/staging/deploys", content=body, headers=AUTH)
 
     assert response.status_code == 202
-    [call] = plane.engine.deploys
+    [call] = plane.deployments.deploys
     assert call.files == ["Procfile", "app", "app/main.py"]
-    assert leftovers(plane) == [call.source.name]  # the engine removes it once built
+    assert leftovers(plane) == [call.source.name]  # the deploy removes it once built
 
 
 @pytest.mark.anyio

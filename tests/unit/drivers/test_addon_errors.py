@@ -5,8 +5,8 @@ from launchdeck.drivers.local.addon_errors import (
     DataDirUnreachable,
     RestoreTargetOutOfRange,
     ServiceUserMissing,
-    UnknownBackup,
 )
+from launchdeck.system.addon_errors import UnknownBackup
 
 
 def test_the_fix_is_a_field_and_str_joins_it_to_the_message() -> None:

@@ -120,11 +120,8 @@ def test_a_crashed_instance_is_forgotten_and_replaced_at_once(clock: ManualClock
         ForgetGone(gone, crashed=True),
         Converge(
             Plan(
-                (
-                    Start("web", 3, ("web.v3-1",)),
-                    AwaitHealthy("web", ("web.v3-1",)),
-                    Route("web", ("web.v3-1",)),
-                )
+                ((Start("web", 3, ("web.v3-1",)), AwaitHealthy("web", ("web.v3-1",))),),
+                (Route("web", ("web.v3-1",)),),
             ),
             (other,),
         ),

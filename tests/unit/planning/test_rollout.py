@@ -128,10 +128,45 @@ def test_interrupted_starts_are_cleared_before_the_rollout_resumes():
     assert plan.actions[2] == Start("web", 2, ("web-n1", "web-n2"))
 
 
-def test_workers_are_gated_but_not_routed_and_follow_web():
+def test_workers_are_gated_but_not_routed():
     plan = plan_rollout(desired(release=1, web=1, worker=1), [], ids())
-    assert [type(a) for a in plan.actions] == [Start, AwaitHealthy, Route, Start, AwaitHealthy]
-    assert plan.actions[3] == Start("worker", 1, ("worker-n2",))
+    assert [type(a) for a in plan.actions] == [Start, AwaitHealthy, Start, AwaitHealthy, Route]
+    assert plan.actions[2] == Start("worker", 1, ("worker-n2",))
+    assert plan.actions[4] == Route("web", ("web-n1",))
+
+
+def test_services_roll_out_side_by_side_and_go_live_only_once_all_passed_their_gates():
+    old = [inst("a", 1), inst("w", 1, service="worker")]
+    plan = plan_rollout(desired(release=2, web=1, worker=1), old, ids())
+    assert plan.tracks == (
+        (Start("web", 2, ("web-n1",)), AwaitHealthy("web", ("web-n1",))),
+        (Start("worker", 2, ("worker-n2",)), AwaitHealthy("worker", ("worker-n2",))),
+    )
+    assert plan.then == (
+        Route("web", ("web-n1",)),
+        Drain("web", ("a",)),
+        Stop("web", ("a",)),
+        Drain("worker", ("w",)),
+        Stop("worker", ("w",)),
+    )
+
+
+def test_a_batched_rollout_retires_between_batches_in_its_track_and_its_last_old_at_the_end():
+    spec = ServiceSpec(
+        name="web",
+        command="x",
+        port=True,
+        health=HealthCheck(),
+        rollout=Rollout(max_surge=Amount(1), max_unavailable=Amount(0)),
+    )
+    plan = plan_rollout(desired(spec=spec), [inst("old1", 1), inst("old2", 1)], ids())
+    [track] = plan.tracks
+    assert track[3:5] == (Drain("web", ("old1",)), Stop("web", ("old1",)))
+    assert plan.then == (
+        Route("web", ("web-n2",)),
+        Drain("web", ("old2",)),
+        Stop("web", ("old2",)),
+    )
 
 
 def test_services_removed_from_the_manifest_are_stopped():
@@ -154,4 +189,22 @@ def test_render_prints_the_plan():
         "route traffic to web: web-n1",
         "drain web: old",
         "stop web: old",
+    ]
+
+
+def test_render_shows_services_side_by_side_and_what_waits_for_all():
+    old = [inst("a", 1), inst("w", 1, service="worker")]
+    plan = plan_rollout(desired(release=2, web=1, worker=1), old, ids())
+    assert render(plan) == [
+        "side by side (web, worker):",
+        "  start web v2: web-n1",
+        "  wait for web health: web-n1",
+        "  start worker v2: worker-n2",
+        "  wait for worker health: worker-n2",
+        "once every service passed its gate:",
+        "  route traffic to web: web-n1",
+        "  drain web: a",
+        "  stop web: a",
+        "  drain worker: w",
+        "  stop worker: w",
     ]

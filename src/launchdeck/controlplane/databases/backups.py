@@ -8,8 +8,9 @@ cluster keeps a scheduled backup and `db backup` from running their steps interl
 
 A verified backup is copied to the host's backup target (backup_target: a control-plane setting
 only an admin sets, never an app's manifest, since a cluster holds every app's data), with the
-target's access key or the control plane's own AWS credentials (backup_copies). A failed copy is
-alerted the same way, and the backup stays verified: it is still restorable.
+target's access key or the control plane's own AWS credentials (the driver's off-host copies,
+which plane.py passes in). A failed copy is alerted the same way, and the backup stays verified:
+it is still restorable.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ from typing import Any, Protocol
 from launchdeck.controlplane.databases.schedule import backup_due, expired, policy_for, unverified
 from launchdeck.controlplane.databases.target import BackupTarget
 from launchdeck.controlplane.notify import Notice, Notifier
+from launchdeck.controlplane.ports import (
+    BackupUploader,
+    ClusterBackups,
+    ClusterInUse,
+    DatabaseBackups,
+    OffHostCopies,
+)
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain.backups import (
     Backup,
@@ -33,17 +41,10 @@ from launchdeck.domain.backups import (
     iso,
     show_time,
 )
-from launchdeck.drivers.local.addon_errors import AddonError, BackupFailed, UnknownBackup
-from launchdeck.drivers.local.addons import AddonHost, ClusterUse
-from launchdeck.drivers.local.postgres.backups import Backups
-from launchdeck.drivers.local.postgres.copies import s3_copies
 from launchdeck.system import SYSTEM_CLOCK, Clock
+from launchdeck.system.addon_errors import AddonError, BackupFailed, UnknownBackup
 
 log = logging.getLogger("launchdeck.backups")
-
-
-class Uploader(Protocol):
-    def upload(self, backup_dir: Path, backup_id: str) -> CopyResult: ...
 
 
 class TargetSource(Protocol):
@@ -57,24 +58,29 @@ class NoTarget:
         return None
 
 
-Copier = Callable[[BackupTarget, str, Path], Uploader]  # target, cluster name, its WAL archive
+Copier = Callable[[BackupTarget, str, Path], BackupUploader]  # target, cluster, its WAL archive
 
 
-def s3_copier(target: BackupTarget, cluster: str, wal_archive: Path) -> Uploader:
-    return s3_copies(target.where, cluster=cluster, wal_archive=wal_archive,
-                     credentials=target.credentials)  # fmt: skip
+def copier_to(copies: OffHostCopies) -> Copier:
+    """Copies to the admin's target, signed with the target's own access key when it has one."""
+
+    def copier(target: BackupTarget, cluster: str, wal_archive: Path) -> BackupUploader:
+        return copies(target.where, cluster=cluster, wal_archive=wal_archive,
+                      credentials=target.credentials)  # fmt: skip
+
+    return copier
 
 
 class BackupService:
     def __init__(
         self,
         store: Store,
-        addons: AddonHost,
+        addons: DatabaseBackups,
         notifier: Notifier | None = None,
         *,
+        copier: Copier,
         clock: Clock = SYSTEM_CLOCK,
         target: TargetSource | None = None,
-        copier: Copier = s3_copier,
     ) -> None:
         self.store, self.addons, self.notifier, self.clock = store, addons, notifier, clock
         self.target: TargetSource = target or NoTarget()
@@ -121,7 +127,7 @@ class BackupService:
         current = self.addons.history(env.app, env.name)[-1].cluster
         return backup_json(backup, name, _key(env), current=name == current)
 
-    def find(self, env: EnvState, backup_id: str) -> tuple[str, Backups]:
+    def find(self, env: EnvState, backup_id: str) -> tuple[str, ClusterBackups]:
         """The cluster (of the environment's history) that has this backup."""
         known: list[Backup] = []
         for name in dict.fromkeys(s.cluster for s in self.addons.history(env.app, env.name)):
@@ -137,7 +143,7 @@ class BackupService:
 
     # -- the schedule ------------------------------------------------------------------------
 
-    def tend(self, use: ClusterUse) -> None:
+    def tend(self, use: ClusterInUse) -> None:
         """One scheduler pass over one cluster: verify what was left unverified, take a backup
         when one is due, delete what is past `keep`. Skipped while `db backup` runs on it."""
         lock = self._locks[use.name]
@@ -161,7 +167,9 @@ class BackupService:
 
     # -- taking, verifying, telling ----------------------------------------------------------
 
-    def _take_and_verify(self, name: str, backups: Backups, also: EnvState | None = None) -> Backup:
+    def _take_and_verify(
+        self, name: str, backups: ClusterBackups, also: EnvState | None = None
+    ) -> Backup:
         try:
             taken = backups.take()
         except BackupFailed as exc:
@@ -185,7 +193,7 @@ class BackupService:
         return backup
 
     def _verify(
-        self, name: str, backups: Backups, backup_id: str, also: EnvState | None = None
+        self, name: str, backups: ClusterBackups, backup_id: str, also: EnvState | None = None
     ) -> Backup:
         checked = backups.verify(backup_id)
         if checked.status is BackupStatus.FAILED:
@@ -193,7 +201,9 @@ class BackupService:
             return checked
         return self._copy(name, backups, checked, also)
 
-    def _copy(self, name: str, backups: Backups, backup: Backup, also: EnvState | None) -> Backup:
+    def _copy(
+        self, name: str, backups: ClusterBackups, backup: Backup, also: EnvState | None
+    ) -> Backup:
         """Copy a verified backup to the host's backup target (not again once it was copied
         without error); the outcome is noted in its backup.json. Only the admin's target is
         read here: what an environment's manifest or an old release says is never a target."""
@@ -216,7 +226,7 @@ class BackupService:
         return noted
 
     def _upload(
-        self, target: BackupTarget, name: str, backups: Backups, backup: Backup
+        self, target: BackupTarget, name: str, backups: ClusterBackups, backup: Backup
     ) -> CopyResult:
         try:
             uploader = self.copier(target, name, backups.wal_archive)

@@ -17,7 +17,7 @@ from typing import Any
 
 from launchdeck.build import Builder
 from launchdeck.controlplane.auth import PROTECTED_ENVS
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.ports import DatabaseCopyJob, DatabasePulls, LocalRuntime
 from launchdeck.controlplane.store import EnvState, Store
@@ -32,7 +32,7 @@ class Pulls:
     def __init__(
         self,
         store: Store,
-        engine: Engine,
+        deployments: Deployments,
         addons: DatabasePulls,
         builder: Builder,
         driver: LocalRuntime,
@@ -40,7 +40,7 @@ class Pulls:
         workdir: Path,
         runner: Runner | None = None,
     ) -> None:
-        self.store, self.engine, self.addons = store, engine, addons
+        self.store, self.deployments, self.addons = store, deployments, addons
         self.builder, self.driver = builder, driver
         self.workdir = workdir
         self.runner = runner or Runner()
@@ -67,7 +67,7 @@ class Pulls:
             copy.swap()
         finally:
             self._lock.release()
-        dep = self.engine.restart(target, None) if release is not None else None
+        dep = self.deployments.restart(target, None) if release is not None else None
         database = self.addons.database(target.app, target.name)
         counts = database.cluster.row_counts().get(database.creds.database, {})
         info = {"from": source.name, "to": target.name, "scrub": scrub, "output": output,

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from launchdeck.controlplane.databases.backups import BackupService
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.ports import DatabaseRestores
 from launchdeck.controlplane.store import EnvState, Store
@@ -43,9 +43,18 @@ def parse_restore_time(text: str) -> datetime:
 
 class Restores:
     def __init__(
-        self, store: Store, engine: Engine, addons: DatabaseRestores, backups: BackupService
+        self,
+        store: Store,
+        deployments: Deployments,
+        addons: DatabaseRestores,
+        backups: BackupService,
     ) -> None:
-        self.store, self.engine, self.addons, self.backups = store, engine, addons, backups
+        self.store, self.deployments, self.addons, self.backups = (
+            store,
+            deployments,
+            addons,
+            backups,
+        )
         self._busy: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
@@ -67,7 +76,9 @@ class Restores:
             self.backups.take_unverified(restored.name)  # its own window starts before writes
             database = self.addons.move(env.app, env.name, restored.name)
             latest = self.store.env(env.app, env.name) or env
-            dep = self.engine.set_config(latest, {"DATABASE_URL": database.url}, [], secret=True)
+            dep = self.deployments.set_config(
+                latest, {"DATABASE_URL": database.url}, [], secret=True
+            )
         record = restored.record
         return {
             "cluster": restored.name,

@@ -2,7 +2,7 @@
 scale and manifest overrides. Nothing is rebuilt.
 
 `plan_promotion` makes every check before anything is queued (the API answers 409 at once) and
-the preview shows what would change; `Engine.promote` queues the rollout. Config values never
+the preview shows what would change; `Deployments.promote` queues the rollout. Config values never
 leave this module: the preview names keys only."""
 
 from __future__ import annotations

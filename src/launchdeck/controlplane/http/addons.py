@@ -49,7 +49,7 @@ def router(cp: ControlPlane) -> APIRouter:
             if body.kind == "postgres"
             else Addons(redis=RedisAddon(body.version or RedisAddon().version))
         )
-        dep = cp.engine.attach_addons(env_of(cp, name, env), wanted)
+        dep = cp.deployments.attach_addons(env_of(cp, name, env), wanted)
         return {"addons": listing(name, env), "deployment": deployment_json(dep) if dep else None}
 
     return api

@@ -67,7 +67,9 @@ def router(cp: ControlPlane) -> APIRouter:
                     f"config key {key!r} is not valid: use letters, digits and '_'",
                     "e.g. launchdeck config set DATABASE_POOL=5",
                 )
-        dep = cp.engine.set_config(env_of(cp, name, env), body.set, body.unset, secret=body.secret)
+        dep = cp.deployments.set_config(
+            env_of(cp, name, env), body.set, body.unset, secret=body.secret
+        )
         return {
             "config": config_json(env_of(cp, name, env))["config"],
             "deployment": deployment_json(dep) if dep else None,

@@ -42,7 +42,7 @@ def router(cp: ControlPlane) -> APIRouter:
     ) -> dict[str, Any]:
         fix = "fix the app, then deploy again"
         source, manifest, state = await received(request, name, fix, lambda _: env)
-        return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
+        return deployment_json(cp.deployments.deploy(state, source, manifest, git_sha))
 
     async def received(
         request: Request, name: str, fix: str, env_for: Callable[[Manifest], str]
@@ -78,7 +78,7 @@ def router(cp: ControlPlane) -> APIRouter:
             state = EnvState(name, env)  # the deploy would make it
         target = state or env_of(cp, name, env)
         check_deployable(cp, target, manifest)
-        plan = cp.engine.plan_deploy(target, manifest)
+        plan = cp.deployments.plan_deploy(target, manifest)
         version = cp.store.next_release_version(name, env)
         return {"release": f"v{version}", "steps": render(plan)}
 
@@ -111,7 +111,7 @@ def router(cp: ControlPlane) -> APIRouter:
 
         fix = "fix the app, commit, then push again"
         source, manifest, state = await received(request, name, fix, branch_env)
-        return deployment_json(cp.engine.deploy(state, source, manifest, git_sha))
+        return deployment_json(cp.deployments.deploy(state, source, manifest, git_sha))
 
     @api.get(
         "/v1/deployments/{dep_id}",

@@ -28,14 +28,18 @@ def router(cp: ControlPlane) -> APIRouter:
 
     @api.get(DOMAINS, dependencies=[needs(Permission.READ)], response_model=shape)
     def list_domains(name: str, env: str) -> list[dict[str, Any]]:
-        return domains_json(cp.engine, env_of(cp, name, env))
+        return domains_json(cp.deployments, env_of(cp, name, env))
 
     @api.post(DOMAINS, status_code=201, dependencies=change, response_model=shape)
     def create_domain(name: str, env: str, body: AddDomain) -> list[dict[str, Any]]:
-        return domains_json(cp.engine, add_domain(cp.engine, env_of(cp, name, env), body.domain))
+        return domains_json(
+            cp.deployments, add_domain(cp.deployments, env_of(cp, name, env), body.domain)
+        )
 
     @api.delete(DOMAINS + "/{domain}", dependencies=change, response_model=shape)
     def delete_domain(name: str, env: str, domain: str) -> list[dict[str, Any]]:
-        return domains_json(cp.engine, remove_domain(cp.engine, env_of(cp, name, env), domain))
+        return domains_json(
+            cp.deployments, remove_domain(cp.deployments, env_of(cp, name, env), domain)
+        )
 
     return api

@@ -53,7 +53,7 @@ def router(cp: ControlPlane) -> APIRouter:
         f"{ENV}/rollback", status_code=202, dependencies=change, response_model=models.Deployment
     )
     def rollback(name: str, env: str, body: Rollback) -> dict[str, Any]:
-        return deployment_json(cp.engine.rollback(env_of(cp, name, env), body.version))
+        return deployment_json(cp.deployments.rollback(env_of(cp, name, env), body.version))
 
     @api.get("/v1/apps/{name}/promotion", dependencies=read, response_model=models.Promotion)
     def promotion(
@@ -61,7 +61,7 @@ def router(cp: ControlPlane) -> APIRouter:
         source: Annotated[str, Query(alias="from")],
         target: Annotated[str, Query(alias="to")],
     ) -> dict[str, Any]:
-        preview = cp.engine.promotion(env_of(cp, name, source), env_of(cp, name, target))
+        preview = cp.deployments.promotion(env_of(cp, name, source), env_of(cp, name, target))
         return promotion_json(preview)
 
     @api.post(
@@ -72,8 +72,8 @@ def router(cp: ControlPlane) -> APIRouter:
     )
     def promote(name: str, env: str, body: Promote) -> dict[str, Any]:
         source, target = env_of(cp, name, body.source), env_of(cp, name, env)
-        check_deployable(cp, target, cp.engine.promotion(source, target).manifest)
-        return deployment_json(cp.engine.promote(source, target))
+        check_deployable(cp, target, cp.deployments.promotion(source, target).manifest)
+        return deployment_json(cp.deployments.promote(source, target))
 
     @api.get(f"{ENV}/instances", dependencies=read, response_model=list[models.Instance])
     def instances(name: str, env: str) -> list[dict[str, Any]]:
@@ -84,20 +84,22 @@ def router(cp: ControlPlane) -> APIRouter:
     )
     def scale(name: str, env: str, body: Scale) -> dict[str, Any]:
         state = env_of(cp, name, env)
-        return deployment_json(cp.engine.scale(state, body.counts, max_scale=cp.settings.max_scale))
+        return deployment_json(
+            cp.deployments.scale(state, body.counts, max_scale=cp.settings.max_scale)
+        )
 
     @api.post(f"{ENV}/scale/plan", dependencies=change, response_model=models.PlanPreview)
     def plan_scale(name: str, env: str, body: Scale) -> dict[str, Any]:
         """`scale --dry-run`: the steps `scale` would take, checked the same way."""
         state = env_of(cp, name, env)
-        plan = cp.engine.plan_scale(state, body.counts, max_scale=cp.settings.max_scale)
+        plan = cp.deployments.plan_scale(state, body.counts, max_scale=cp.settings.max_scale)
         return {"release": f"v{state.release}", "steps": render(plan)}
 
     @api.post(
         f"{ENV}/restart", status_code=202, dependencies=change, response_model=models.Deployment
     )
     def restart(name: str, env: str, body: Restart) -> dict[str, Any]:
-        return deployment_json(cp.engine.restart(env_of(cp, name, env), body.service))
+        return deployment_json(cp.deployments.restart(env_of(cp, name, env), body.service))
 
     @api.get(f"{ENV}/logs", dependencies=read)
     def logs(

@@ -1,8 +1,9 @@
-"""Every error the PostgreSQL and Redis add-ons raise, in one tree; each says what went wrong and
-the value involved (`message`), and what to do next (`fix`, when there is one to give).
+"""The errors the PostgreSQL and Redis add-ons raise that only the driver names; each says what
+went wrong and the value involved (`message`), and what to do next (`fix`, when there is one).
+The root and the errors the control plane names too are in system/addon_errors.py.
 
 LaunchdeckError (system/errors.py)
-└── AddonError
+└── AddonError (system/addon_errors.py)
     ├── AddonNotInstalled        the server binaries are missing: names the Debian package
     ├── InvalidAddonInput        a name, version or directory the add-on will not use
     ├── ServiceUserMissing       running as root, but the server's system account is absent
@@ -11,8 +12,8 @@ LaunchdeckError (system/errors.py)
     ├── AddonStartFailed         the server did not start (port taken, bad config, ...): log tail
     ├── AddonQueryFailed         a SQL statement or a Redis command answered with an error
     │   └── RedisAuthFailed      Redis refused the user or password
-    ├── BackupFailed             pg_basebackup did not produce a backup
-    ├── UnknownBackup            no backup has that id
+    ├── BackupFailed             (system/addon_errors.py) pg_basebackup did not produce a backup
+    ├── UnknownBackup            (system/addon_errors.py) no backup has that id
     ├── NoBackups                nothing to restore from yet
     ├── RestoreTargetOutOfRange  a restore time outside the restorable window (shows the window)
     └── RestoreFailed            recovery did not reach its target (log tail)
@@ -20,15 +21,7 @@ LaunchdeckError (system/errors.py)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
-
-from launchdeck.domain import FailureKind
-from launchdeck.system.errors import LaunchdeckError
-
-
-class AddonError(LaunchdeckError):
-    kind: ClassVar[FailureKind] = FailureKind.FAILED  # how the API reads it (its status)
+from launchdeck.system.addon_errors import AddonError, FailureKind
 
 
 class AddonNotInstalled(AddonError):
@@ -82,24 +75,6 @@ class AddonQueryFailed(AddonError):
 
 class RedisAuthFailed(AddonQueryFailed):
     pass
-
-
-class BackupFailed(AddonError):
-    pass
-
-
-class UnknownBackup(AddonError, KeyError):
-    kind = FailureKind.MISSING
-
-    # LaunchdeckError.__str__ comes before KeyError's in the MRO: the message is not quoted.
-    def __init__(self, backup_id: str, known: Iterable[str]) -> None:
-        self.backup_id = backup_id
-        self.known = tuple(known)
-        listed = ", ".join(self.known) if self.known else "none yet"
-        super().__init__(
-            f"no backup {backup_id!r}; known backups (oldest first): {listed}",
-            "pick one from `launchdeck db backups`",
-        )
 
 
 class NoBackups(AddonError):

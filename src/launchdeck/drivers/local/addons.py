@@ -25,7 +25,7 @@ from pathlib import Path
 
 from launchdeck.domain import Addons, Attachment, PostgresAddon
 from launchdeck.domain.databases import Prunable, Stint
-from launchdeck.drivers.local.addon_errors import AddonError, InvalidAddonInput
+from launchdeck.drivers.local.addon_errors import InvalidAddonInput
 from launchdeck.drivers.local.credential_store import environment_key
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres.backups import Backups
@@ -47,7 +47,7 @@ from launchdeck.drivers.local.postgres.restores import (
 from launchdeck.drivers.local.redis.server import RedisServer
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write, passable_dirs
 
-__all__ = ["AddonError", "AddonHost", "Attachment", "ClusterUse", "Database", "Prunable"]
+__all__ = ["AddonHost", "Attachment", "ClusterUse", "Database", "Prunable"]
 
 
 @dataclass(frozen=True)

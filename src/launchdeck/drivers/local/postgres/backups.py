@@ -30,18 +30,16 @@ from launchdeck.domain.backups import (
     show_time,
 )
 from launchdeck.drivers.local.addon_errors import (
-    AddonError,
-    BackupFailed,
     InvalidAddonInput,
     NoBackups,
     RestoreTargetOutOfRange,
-    UnknownBackup,
 )
 from launchdeck.drivers.local.postgres.client import client_env, first_error
 from launchdeck.drivers.local.postgres.cluster import PostgresCluster
 from launchdeck.drivers.local.postgres.config import SUPERUSER, Recovery
 from launchdeck.drivers.local.postgres.recovery import Restorer, free_loopback_port
 from launchdeck.system import Command, atomic_write, passable_dirs
+from launchdeck.system.addon_errors import AddonError, BackupFailed, UnknownBackup
 
 MANIFEST = "backup.json"
 _START = re.compile(r"write-ahead log start point: ([0-9A-F]+/[0-9A-F]+) on timeline (\d+)")

@@ -21,11 +21,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from launchdeck.drivers.local.addon_errors import AddonError, InvalidAddonInput
+from launchdeck.drivers.local.addon_errors import InvalidAddonInput
 from launchdeck.drivers.local.postgres.backups import Backups
 from launchdeck.drivers.local.postgres.cluster import PostgresCluster, open_cluster
 from launchdeck.drivers.local.postgres.config import ClusterLayout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner, atomic_write, passable_dirs
+from launchdeck.system.addon_errors import AddonError
 
 RESTORE_FILE = "restore.json"
 BACKUPS_DIR = "backups"

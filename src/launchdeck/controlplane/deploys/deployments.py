@@ -46,7 +46,7 @@ from launchdeck.planning import Desired, Plan, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner
 from launchdeck.system.errors import LaunchdeckError
 
-log = logging.getLogger("launchdeck.engine")
+log = logging.getLogger("launchdeck.deployments")
 
 
 ADDON_VARS = ("DATABASE_URL", "REDIS_URL")  # set by add-ons, not by releases
@@ -58,7 +58,7 @@ def new_instance_id(service: str, release: int) -> str:
     return f"{service}.v{release}-{secrets.token_hex(3)}"
 
 
-class Engine:
+class Deployments:
     def __init__(
         self,
         store: Store,

@@ -1,4 +1,4 @@
-"""The engine's lookups and checks that run before any job is queued: no builder or driver is
+"""Deployments' lookups and checks that run before any job is queued: no builder or driver is
 touched on these paths, so both are left out (None)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.controlplane.deploys.engine import Engine, new_instance_id
+from launchdeck.controlplane.deploys.deployments import Deployments, new_instance_id
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import (
@@ -21,7 +21,7 @@ from launchdeck.domain import (
     Scale,
     ServiceSpec,
 )
-from tests.unit.controlplane.engine_fakes import InlineWorkers, RecordingEngine
+from tests.unit.controlplane.deployment_fakes import InlineWorkers, RecordingDeployments
 from tests.unit.controlplane.store_fixtures import put_env
 
 SUCCEEDED, FAILED, ROLLED_BACK = (
@@ -56,8 +56,8 @@ def store(tmp_path: Path):
 
 
 @pytest.fixture
-def engine(store: Store) -> Engine:
-    return Engine(store, None, None)  # type: ignore[arg-type]
+def deployments(store: Store) -> Deployments:
+    return Deployments(store, None, None)  # type: ignore[arg-type]
 
 
 def record(
@@ -102,18 +102,22 @@ def test_new_instance_ids_differ() -> None:
 # -- _history --------------------------------------------------------------------------------
 
 
-def test_history_is_empty_without_deployments(engine: Engine, store: Store) -> None:
-    assert engine._history(env(store, None)) == []
+def test_history_is_empty_without_deployments(deployments: Deployments, store: Store) -> None:
+    assert deployments._history(env(store, None)) == []
 
 
-def test_history_lists_succeeded_releases_oldest_first(engine: Engine, store: Store) -> None:
+def test_history_lists_succeeded_releases_oldest_first(
+    deployments: Deployments, store: Store
+) -> None:
     for v in (1, 2, 3):
         record(store, v)
 
-    assert engine._history(env(store, 3)) == [1, 2, 3]
+    assert deployments._history(env(store, 3)) == [1, 2, 3]
 
 
-def test_history_skips_releases_that_never_became_current(engine: Engine, store: Store) -> None:
+def test_history_skips_releases_that_never_became_current(
+    deployments: Deployments, store: Store
+) -> None:
     record(store, 1)
     record(store, 2, FAILED)  # release phase failed
     record(store, 3, ROLLED_BACK)  # health gate failed
@@ -121,11 +125,11 @@ def test_history_skips_releases_that_never_became_current(engine: Engine, store:
     record(store, None, FAILED)  # build failed: no release at all
     record(store, 5, DeploymentState.ROLLING)  # still running
 
-    assert engine._history(env(store, 4)) == [1, 4]
+    assert deployments._history(env(store, 4)) == [1, 4]
 
 
 def test_history_collapses_restarts_and_scales_of_the_same_release(
-    engine: Engine, store: Store
+    deployments: Deployments, store: Store
 ) -> None:
     record(store, 1)
     record(store, 2)
@@ -133,10 +137,10 @@ def test_history_collapses_restarts_and_scales_of_the_same_release(
     record(store, 2, kind=DeploymentKind.SCALE)
     record(store, 3, kind=DeploymentKind.CONFIG)
 
-    assert engine._history(env(store, 3)) == [1, 2, 3]
+    assert deployments._history(env(store, 3)) == [1, 2, 3]
 
 
-def test_history_only_looks_at_its_own_environment(engine: Engine, store: Store) -> None:
+def test_history_only_looks_at_its_own_environment(deployments: Deployments, store: Store) -> None:
     record(store, 1)
     store.add_deployment(
         Deployment(
@@ -150,15 +154,17 @@ def test_history_only_looks_at_its_own_environment(engine: Engine, store: Store)
         )
     )
 
-    assert engine._history(env(store, 1)) == [1]
+    assert deployments._history(env(store, 1)) == [1]
 
 
 # -- _rollback_target ------------------------------------------------------------------------
 
 
-def test_rollback_without_a_release_says_deploy_first(engine: Engine, store: Store) -> None:
+def test_rollback_without_a_release_says_deploy_first(
+    deployments: Deployments, store: Store
+) -> None:
     with pytest.raises(Conflict) as err:
-        engine._rollback_target(env(store, None), None)
+        deployments._rollback_target(env(store, None), None)
 
     assert (err.value.message, err.value.fix) == (
         "shop/staging has no release to roll back",
@@ -167,11 +173,13 @@ def test_rollback_without_a_release_says_deploy_first(engine: Engine, store: Sto
     assert err.value.status == 409
 
 
-def test_rollback_with_one_release_asks_for_a_version(engine: Engine, store: Store) -> None:
+def test_rollback_with_one_release_asks_for_a_version(
+    deployments: Deployments, store: Store
+) -> None:
     record(store, 1)
 
     with pytest.raises(Conflict) as err:
-        engine._rollback_target(env(store, 1), None)
+        deployments._rollback_target(env(store, 1), None)
 
     assert (err.value.message, err.value.fix) == (
         "shop/staging has no previous release to roll back to",
@@ -179,45 +187,51 @@ def test_rollback_with_one_release_asks_for_a_version(engine: Engine, store: Sto
     )
 
 
-def test_rollback_goes_to_the_release_before_the_current_one(engine: Engine, store: Store) -> None:
+def test_rollback_goes_to_the_release_before_the_current_one(
+    deployments: Deployments, store: Store
+) -> None:
     record(store, 1)
     record(store, 2)
     record(store, 3, ROLLED_BACK)
 
-    assert engine._rollback_target(env(store, 2), None) == release(1)
+    assert deployments._rollback_target(env(store, 2), None) == release(1)
 
 
 def test_rolling_back_a_rollback_returns_to_the_release_it_left(
-    engine: Engine, store: Store
+    deployments: Deployments, store: Store
 ) -> None:
     record(store, 1)
     record(store, 2)
     store.add_release(replace(release(1), version=3, description="Rollback to v1"))
     record(store, 3, kind=DeploymentKind.ROLLBACK)
 
-    assert engine._rollback_target(env(store, 3), None) == release(2)
+    assert deployments._rollback_target(env(store, 3), None) == release(2)
 
 
-def test_rollback_to_a_named_version(engine: Engine, store: Store) -> None:
+def test_rollback_to_a_named_version(deployments: Deployments, store: Store) -> None:
     for v in (1, 2, 3):
         record(store, v)
 
-    assert engine._rollback_target(env(store, 3), 1) == release(1)
+    assert deployments._rollback_target(env(store, 3), 1) == release(1)
 
 
-def test_rollback_to_a_named_version_needs_no_history(engine: Engine, store: Store) -> None:
+def test_rollback_to_a_named_version_needs_no_history(
+    deployments: Deployments, store: Store
+) -> None:
     store.add_release(release(1))
     store.add_release(release(2))
 
-    assert engine._rollback_target(env(store, 2), 1) == release(1)
+    assert deployments._rollback_target(env(store, 2), 1) == release(1)
 
 
-def test_rollback_to_an_unknown_version_says_where_to_look(engine: Engine, store: Store) -> None:
+def test_rollback_to_an_unknown_version_says_where_to_look(
+    deployments: Deployments, store: Store
+) -> None:
     record(store, 1)
     record(store, 2)
 
     with pytest.raises(NotFound) as err:
-        engine._rollback_target(env(store, 2), 9)
+        deployments._rollback_target(env(store, 2), 9)
 
     assert (err.value.message, err.value.fix) == (
         "shop/staging has no release v9",
@@ -229,17 +243,21 @@ def test_rollback_to_an_unknown_version_says_where_to_look(engine: Engine, store
 # -- other checks that run before a job is queued ----------------------------------------------
 
 
-def test_counts_use_the_formation_over_the_manifest_scale(engine: Engine, store: Store) -> None:
+def test_counts_use_the_formation_over_the_manifest_scale(
+    deployments: Deployments, store: Store
+) -> None:
     state = replace(env(store, 1), formation={"worker": 3})
 
-    assert engine.counts(state, release(1)) == {"web": 2, "worker": 3}
+    assert deployments.counts(state, release(1)) == {"web": 2, "worker": 3}
 
 
-def test_scale_of_an_unknown_service_lists_the_known_ones(engine: Engine, store: Store) -> None:
+def test_scale_of_an_unknown_service_lists_the_known_ones(
+    deployments: Deployments, store: Store
+) -> None:
     store.add_release(release(1))
 
     with pytest.raises(Invalid) as err:
-        engine.scale(env(store, 1), {"clock": 1})
+        deployments.scale(env(store, 1), {"clock": 1})
 
     assert (err.value.message, err.value.fix) == (
         "shop/staging has no service 'clock' (it has: web, worker)",
@@ -248,11 +266,11 @@ def test_scale_of_an_unknown_service_lists_the_known_ones(engine: Engine, store:
     assert store.deployments("shop", "staging") == []
 
 
-def test_scale_to_a_negative_count_is_refused(engine: Engine, store: Store) -> None:
+def test_scale_to_a_negative_count_is_refused(deployments: Deployments, store: Store) -> None:
     store.add_release(release(1))
 
     with pytest.raises(Invalid) as err:
-        engine.scale(env(store, 1), {"web": -1})
+        deployments.scale(env(store, 1), {"web": -1})
 
     assert (err.value.message, err.value.fix) == (
         "scale web=-1: count should be 0 or more",
@@ -263,11 +281,11 @@ def test_scale_to_a_negative_count_is_refused(engine: Engine, store: Store) -> N
 
 
 def test_scale_and_restart_before_the_first_deploy_say_deploy_first(
-    engine: Engine, store: Store
+    deployments: Deployments, store: Store
 ) -> None:
     for attempt in (
-        lambda: engine.scale(env(store, None), {"web": 1}),
-        lambda: engine.restart(env(store, None), None),
+        lambda: deployments.scale(env(store, None), {"web": 1}),
+        lambda: deployments.restart(env(store, None), None),
     ):
         with pytest.raises(Conflict) as err:
             attempt()
@@ -277,19 +295,21 @@ def test_scale_and_restart_before_the_first_deploy_say_deploy_first(
         )
 
 
-def test_config_before_the_first_deploy_is_saved_for_it(engine: Engine, store: Store) -> None:
+def test_config_before_the_first_deploy_is_saved_for_it(
+    deployments: Deployments, store: Store
+) -> None:
     state = replace(env(store, None), config={"OLD": "1", "GONE": "x"})
     put_env(store, state)
 
-    assert engine.set_config(state, {"NEW": "2", "OLD": "3"}, ["GONE"]) is None
+    assert deployments.set_config(state, {"NEW": "2", "OLD": "3"}, ["GONE"]) is None
 
     assert store.env("shop", "staging").config == {"OLD": "3", "NEW": "2"}  # type: ignore[union-attr]
     assert store.deployments("shop", "staging") == []
 
 
 def test_a_rollback_keeps_the_add_ons_current_urls(store: Store) -> None:
-    engine = RecordingEngine(store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
-    engine.rollouts = []
+    deployments = RecordingDeployments(store, None, None, workers=InlineWorkers())  # type: ignore[arg-type]
+    deployments.rollouts = []
     old = replace(release(1), config={"V": "1", "DATABASE_URL": "postgres://old"},
                   secrets=frozenset({"DATABASE_URL"}))  # fmt: skip
     store.add_release(old)
@@ -302,8 +322,8 @@ def test_a_rollback_keeps_the_add_ons_current_urls(store: Store) -> None:
     )
     put_env(store, current)
 
-    engine.rollback(current, 1)
+    deployments.rollback(current, 1)
 
-    [(_, made)] = engine.rollouts
+    [(_, made)] = deployments.rollouts
     assert made.config == {"V": "1", "DATABASE_URL": "postgres://restored"}
     assert made.secrets == {"DATABASE_URL"}

@@ -1,11 +1,11 @@
-"""Named fakes the engine's unit tests share: workers that run a job at once, and the real
-engine with its rollout recorded instead of started."""
+"""Named fakes Deployments' unit tests share: workers that run a job at once, and the real
+deployments with its rollout recorded instead of started."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from launchdeck.controlplane.deploys.engine import Engine
+from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.domain import Deployment, Release
 from launchdeck.system import OPEN, Jail
 
@@ -30,8 +30,8 @@ class InlineWorkers:
         job()
 
 
-class RecordingEngine(Engine):
-    """The real engine, except that a rollout is remembered instead of started."""
+class RecordingDeployments(Deployments):
+    """The real deployments, except that a rollout is remembered instead of started."""
 
     rollouts: list[tuple[Deployment, Release]]
 
