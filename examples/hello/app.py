@@ -25,6 +25,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_sicken":
             sick.set()
             return self._send(200, {"sick": True})
+        if self.path.startswith("/_status/"):  # answers with that status (metrics tests)
+            return self._send(int(self.path.rsplit("/", 1)[1]), {"status": "as asked"})
+        if self.path.startswith("/_sleep/"):  # answers after that many ms (latency tests)
+            time.sleep(int(self.path.rsplit("/", 1)[1]) / 1000)
+            return self._send(200, {"slept": True})
         if self.path == "/health":
             if os.environ.get("FAIL_HEALTH") or sick.is_set():
                 return self._send(503, {"ok": False})

@@ -38,8 +38,8 @@ pytestmark = [
 
 HEALTH = HealthCheck(path="/health", interval=0.2, timeout=1.0, healthy=1, unhealthy=2)
 
-# A backend instance: /health answers 200, /sleep?s=N answers after N seconds, anything else
-# answers the instance's name. Binds port 0 and prints the port it got.
+# A backend instance: /health answers 200, /sleep?s=N answers after N seconds, /status?c=N
+# answers status N, anything else answers the instance's name. Binds port 0 and prints the port it got.
 BACKEND_SCRIPT = r"""
 import sys, time, http.server
 from urllib.parse import urlsplit, parse_qs
@@ -55,7 +55,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path == "/sleep":
             time.sleep(float(parse_qs(url.query)["s"][0]))
         body = b"ok\n" if url.path == "/health" else name.encode() + b"\n"
-        self.send_response(200)
+        status = int(parse_qs(url.query)["c"][0]) if url.path == "/status" else 200
+        self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -19,6 +19,8 @@ from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import NotFound
 from launchdeck.controlplane.git import GitRepos
 from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.metrics.loop import MetricsLoop
+from launchdeck.controlplane.metrics.store import MetricsStore
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
 from launchdeck.controlplane.redaction import Redactors
@@ -27,11 +29,13 @@ from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Event, Instance, app_host
 from launchdeck.drivers.local.addons import AddonHost
-from launchdeck.drivers.local.driver import LocalDriver
+from launchdeck.drivers.local.driver import LocalDriver, backend_labels
 from launchdeck.drivers.local.isolation import Isolation
+from launchdeck.drivers.local.metrics import Collector
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres.copies import s3_copies
 from launchdeck.drivers.local.router.haproxy import Router
+from launchdeck.drivers.local.router.requestlog import RequestLog, ServerNames
 
 
 def deployment_json(dep: Deployment) -> dict[str, Any]:
@@ -83,7 +87,22 @@ class ControlPlane:
             python=self.isolation.python(),
             environ=environ,
         )
-        self.router = Router(self.home / "router", http_port=settings.http_port, bind=settings.bind)
+        self.router = Router(
+            self.home / "router",
+            http_port=settings.http_port,
+            bind=settings.bind,
+            request_log=settings.request_metrics,
+        )
+        self.request_log = (
+            RequestLog(
+                self.router.paths.request_log,
+                labels=backend_labels,
+                instance_of=ServerNames(self.router.backends),
+            )
+            if settings.request_metrics
+            else None
+        )
+        self.metrics_store = MetricsStore(settings.metrics_db)
         ports = PortAllocator(*settings.port_range)
         self.addons = AddonHost(settings.addons, ports=ports, in_use=self.store.ports_in_use)
         self.driver = LocalDriver(
@@ -111,6 +130,12 @@ class ControlPlane:
             workdir=self.home / "tmp", home=self.home,
         )  # fmt: skip
         self.logs = LogStore(self.home / "logs", redact=self.redactors)
+        self.metrics = MetricsLoop(
+            self.metrics_store,
+            self.request_log,
+            Collector.local(self.driver.cgroups, self.addons),
+            lambda: self.store.instances(),
+        )
         # the hook runs this interpreter's console script: the CLI that came with this daemon
         launchdeck = Path(sys.executable).parent / "launchdeck"
         self.git = GitRepos(self.home / "git", home=self.home, launchdeck=launchdeck)
@@ -119,11 +144,15 @@ class ControlPlane:
     def start(self) -> None:
         """Adopt what runs, resume interrupted deployments, then start the loops."""
         uploads.sweep(self.home / "tmp")  # before the API serves: nothing of ours is in flight
+        if self.request_log is not None:
+            self.request_log.start()  # listening before HAProxy starts logging to it
         self.router.ensure_running()
+        self.router.ensure_current()
         for dep in self.store.unfinished_deployments():
             self.deployments.resume(dep)
         self.reconciler.start()
         self.databases.start()
+        self.metrics.start()
         threading.Thread(target=self._pump_logs, name="logs", daemon=True).start()
 
     def shutdown(self, *, everything: bool = False) -> None:
@@ -136,6 +165,10 @@ class ControlPlane:
             self.router.stop()
             self.addons.stop_all()
         self.logs.ingest()
+        self.metrics.stop()
+        if self.request_log is not None:
+            self.request_log.stop()
+        self.metrics_store.close()
         self.notifier.drain(timeout=2.0)  # what is queued gets a short chance to go out
         self.notifier.close()
 

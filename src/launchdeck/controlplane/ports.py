@@ -28,6 +28,7 @@ from launchdeck.domain import (
 )
 from launchdeck.domain.backups import Backup, CopyResult, S3Credentials
 from launchdeck.domain.databases import Prunable, Stint
+from launchdeck.domain.metrics import RequestWindow, Sample
 from launchdeck.execution.runtime import Runtime
 from launchdeck.system import Jail
 
@@ -214,3 +215,21 @@ class OffHostCopies(Protocol):
         wal_archive: Path,
         credentials: S3Credentials | None = None,
     ) -> BackupUploader: ...
+
+
+class RequestSource(Protocol):
+    """The router's request counts (drivers.local.router.RequestLog is one)."""
+
+    def take(self, *, everything: bool = False) -> list[RequestWindow]:
+        """The windows that have ended (all, with `everything`), each handed over once."""
+        ...
+
+    def peek(self) -> list[RequestWindow]:
+        """The windows not taken yet, as they stand."""
+        ...
+
+
+class ResourceSource(Protocol):
+    """Resource figures of instances and add-ons (drivers.local.metrics is one)."""
+
+    def collect(self, instances: Sequence[Instance]) -> list[Sample]: ...

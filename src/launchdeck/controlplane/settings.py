@@ -30,6 +30,7 @@ class Settings:
     apps_dir: Path | None = None  # builds and app accounts' homes; default: see `apps`
     max_scale: int = DEFAULT_MAX_SCALE  # most instances `scale` (or a manifest) gives a service
     api_docs: bool = False  # serve /docs, /redoc and /openapi.json: the API's shape, no data
+    request_metrics: bool = True  # HAProxy logs every request to the control plane
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +45,7 @@ class Settings:
             apps_dir=_dir(env, "LAUNCHDECK_APPS_DIR"),
             max_scale=_max_scale(env.get("LAUNCHDECK_MAX_SCALE") or str(DEFAULT_MAX_SCALE)),
             api_docs=_switch(env, "LAUNCHDECK_API_DOCS"),
+            request_metrics=_switch(env, "LAUNCHDECK_REQUEST_METRICS", default=True),
         )
 
     @property
@@ -76,6 +78,10 @@ class Settings:
     @property
     def db(self) -> Path:
         return self.home / "launchdeck.db"
+
+    @property
+    def metrics_db(self) -> Path:
+        return self.home / "metrics.db"
 
     @property
     def credentials(self) -> Path:
@@ -134,9 +140,10 @@ def _max_scale(raw: str) -> int:
     return int(raw)
 
 
-def _switch(env: Mapping[str, str], name: str) -> bool:
-    """`1` turns it on; `0` or unset leaves it off. Nothing else, so a typo is not read as on."""
-    raw = env.get(name) or "0"
+def _switch(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    """`1` turns it on, `0` off, unset leaves the default. Nothing else, so a typo is not read
+    as either."""
+    raw = env.get(name) or ("1" if default else "0")
     if raw not in ("0", "1"):
         raise SettingsError(f"{name}: should be 1 (on) or 0 (off) (got {raw!r})")
     return raw == "1"

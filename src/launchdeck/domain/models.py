@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from launchdeck.domain.alerts import AlertRule
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}\Z")  # \Z: "$" would let a trailing newline in
 NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
 
@@ -237,6 +239,8 @@ class EnvOverride:
     domains: tuple[str, ...] = ()
     aws: AwsOverride = AwsOverride()
     addons: Addons = Addons()  # each add-on given replaces the top-level one
+    alerts: tuple[AlertRule, ...] = ()  # one named as a top-level alert replaces it
+    alerts_off: frozenset[str] = frozenset()  # top-level alerts this environment turns off
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ class Manifest:
     environments: Mapping[str, EnvOverride] = field(default_factory=dict)
     addons: Addons = Addons()
     aws: AwsSettings = AwsSettings()
+    alerts: tuple[AlertRule, ...] = ()
 
     def defaults_for(self, env: str) -> tuple[dict[str, str], tuple[str, ...]]:
         """`[environments.<env>]` config vars and custom domains."""
@@ -275,7 +280,21 @@ class Manifest:
             postgres=override.addons.postgres or self.addons.postgres,
             redis=override.addons.redis or self.addons.redis,
         )
-        return replace(self, services=services, aws=override.aws.apply(self.aws), addons=addons)
+        return replace(
+            self,
+            services=services,
+            aws=override.aws.apply(self.aws),
+            addons=addons,
+            alerts=_alerts_for(self.alerts, override),
+        )
+
+
+def _alerts_for(alerts: tuple[AlertRule, ...], override: EnvOverride) -> tuple[AlertRule, ...]:
+    """The top-level alerts, each replaced by the environment's alert of the same name, less
+    those it turns off, then the environment's own."""
+    own = {a.name: a for a in override.alerts}
+    merged = [own.pop(a.name, a) for a in alerts if a.name not in override.alerts_off]
+    return (*merged, *own.values())
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,9 @@ from launchdeck.domain import (
     ServiceSpec,
     TestSpec,
 )
+from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
 from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
+from launchdeck.manifest.schema_alerts import AlertTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, BackupsTable
 
 
@@ -52,6 +54,39 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         },
         addons=to_addons(file.addons),
         aws=to_aws(file.aws),
+        alerts=to_alerts(file.alerts),
+    )
+
+
+def to_alerts(tables: list[AlertTable]) -> tuple[AlertRule, ...]:
+    """The alerts that are on; an entry with `enabled = false` is left out."""
+    return tuple(to_alert(table) for table in tables if table.enabled)
+
+
+def to_alert(table: AlertTable) -> AlertRule:
+    if table.log is not None:
+        return LogAlert(
+            name=table.name,
+            pattern=table.log,
+            count=table.count,
+            within_s=table.within,
+            service=table.service,
+            keep_firing_for=table.keep_firing_for,
+            repeat=table.repeat,
+        )
+    assert table.metric is not None  # the schema makes every alert one kind or the other
+    threshold = table.above or table.below
+    assert threshold is not None
+    return MetricAlert(
+        name=table.name,
+        metric=AlertMetric(table.metric),
+        threshold=threshold.value,
+        above=table.above is not None,
+        for_s=table.for_ or 0.0,
+        datapoints=table.datapoints,
+        service=table.service,
+        keep_firing_for=table.keep_firing_for,
+        repeat=table.repeat,
     )
 
 
@@ -118,6 +153,8 @@ def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) ->
         domains=tuple(table.domains),
         aws=AwsOverride(**_all_fields(table.aws)),
         addons=to_addons(table.addons),
+        alerts=to_alerts(table.alerts),
+        alerts_off=frozenset(alert.name for alert in table.alerts if not alert.enabled),
     )
 
 

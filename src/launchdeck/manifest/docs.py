@@ -17,7 +17,15 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from launchdeck.manifest.introspect import doc_of, field_type, model_of, split, toml_value
+from launchdeck.manifest.alert_types import METRIC_HELP
+from launchdeck.manifest.introspect import (
+    doc_of,
+    field_type,
+    model_of,
+    split,
+    toml_fields,
+    toml_value,
+)
 from launchdeck.manifest.schema import ManifestFile
 from launchdeck.manifest.units import DURATION_HELP, SIZE_HELP
 
@@ -80,6 +88,33 @@ domain = "shop.example.com"   # staging gets staging.shop.example.com
 github = "shop-inc/shop"
 secrets = ["STRIPE_KEY"]
 cloudfront = { static_paths = ["/_next/static/*"] }
+
+[notify]                      # deployments and alerts are posted here
+webhooks = ["$SLACK_WEBHOOK_URL"]
+
+[[alerts]]                    # one [[alerts]] table per alert
+name = "slow"
+metric = "p95_ms"
+above = 500                   # milliseconds; or "0.5s"
+for = "5m"
+
+[[alerts]]
+name = "errors"
+metric = "error_rate"
+above = "2%"
+datapoints = "3 of 5"         # 3 of the last 5 datapoints (10s apart)
+keep_firing_for = "5m"
+
+[[alerts]]
+name = "tracebacks"
+log = 'Traceback|CRITICAL'    # single quotes: backslashes stay as written
+count = 5
+within = "1m"
+service = "web"
+
+[[environments.staging.alerts]]
+name = "slow"                 # staging: the top-level "slow" is off
+enabled = false
 """
 
 _INTRO = """\
@@ -110,6 +145,16 @@ found and a fix, all problems at once. A `Procfile` alone is enough for a simple
 - **RDS instance class**, **ElastiCache node type**: such as `db.t4g.micro`, `cache.t4g.micro`.
 - **days**: a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, ... 365, ... 3653).
 - **path pattern**: a CloudFront path pattern starting with `/`, such as `/_next/static/*`.
+- **metric**: what an alert watches. Request figures come from the router, so only services
+  with a port have them.
+{metrics}
+- **threshold**: a number in the metric's unit: a percentage for `error_rate`, `cpu` and
+  `memory` (`"2%"`); milliseconds for `p50_ms`, `p95_ms` and `p99_ms` (`500`, or a time like
+  `"500ms"` or `"1.5s"`); a number for `requests_per_s`.
+- **"M of N"**: M of the last N datapoints, such as `"3 of 5"`; datapoints are 10s apart and
+  N is at most 360 (an hour).
+- **regular expression**: Python's `re` syntax, searched for in each line; in single quotes
+  (a TOML literal string) backslashes stay as written: `log = 'Error \\[\\d+\\]'`.
 
 ## Example
 
@@ -136,41 +181,45 @@ _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 def render() -> str:
     """The whole reference as markdown."""
     sections = _section_names(ManifestFile)
-    intro = _INTRO.format(duration=DURATION_HELP, size=SIZE_HELP, example=EXAMPLE)
+    metrics = "\n".join(f"  - `{metric}`: {text}" for metric, text in METRIC_HELP.items())
+    intro = _INTRO.format(duration=DURATION_HELP, size=SIZE_HELP, example=EXAMPLE, metrics=metrics)
     tables = [_render_section(model, name, sections) for model, name in sections.items()]
     return "\n".join([intro, *tables, _PROCFILE])
 
 
 def _section_names(root: type[BaseModel]) -> dict[type[BaseModel], str]:
-    """Each model and the TOML table it documents, depth first; a reused model keeps its first."""
+    """Each model and the TOML table header it documents (`[services.<service>]`, `[[alerts]]`),
+    depth first; a reused model keeps its first."""
     names: dict[type[BaseModel], str] = {}
 
-    def visit(model: type[BaseModel], name: str) -> None:
+    def visit(model: type[BaseModel], dotted: str, array: bool) -> None:
         if model in names:
             return
-        names[model] = name
-        for key, field in model.model_fields.items():
-            child = _child_table(key, field, f"{name}.{key}" if name else key)
+        names[model] = f"[[{dotted}]]" if array else f"[{dotted}]" if dotted else ""
+        for key, field in toml_fields(model).items():
+            child = _child_table(key, field, f"{dotted}.{key}" if dotted else key)
             if child is not None:
                 visit(*child)
 
-    visit(root, "")
+    visit(root, "", False)
     return names
 
 
-def _child_table(key: str, field: FieldInfo, name: str) -> tuple[type[BaseModel], str] | None:
+def _child_table(key: str, field: FieldInfo, name: str) -> tuple[type[BaseModel], str, bool] | None:
     core = field_type(field)[0]
     if (model := model_of(core)) is not None:
-        return model, name
+        return model, name, False
     if get_origin(core) is dict and (model := model_of(split(get_args(core)[1])[0])):
         # services.<service>, environments.<environment>
-        return model, f"{name}.<{key.removesuffix('s')}>"
+        return model, f"{name}.<{key.removesuffix('s')}>", False
+    if get_origin(core) is list and (model := model_of(split(get_args(core)[0])[0])):
+        return model, name, True  # [[alerts]]: an array of tables
     return None
 
 
 def _render_section(model: type[BaseModel], name: str, sections: dict[type[BaseModel], str]) -> str:
-    heading = f"## `[{name}]`" if name else "## Top level"
-    rows = [_row(key, field, sections) for key, field in model.model_fields.items()]
+    heading = f"## `{name}`" if name else "## Top level"
+    rows = [_row(key, field, sections) for key, field in toml_fields(model).items()]
     header = "| key | type | default | description | example |\n| --- | --- | --- | --- | --- |"
     return "\n".join([heading, "", inspect.cleandoc(model.__doc__ or ""), "", header, *rows, ""])
 
@@ -195,12 +244,15 @@ def _type_text(core: Any, metadata: list[object], sections: dict[type[BaseModel]
     if doc is not None:
         return doc.type_name
     if model is not None:
-        return f"table `[{sections[model]}]`"
+        return f"table `{sections[model]}`"
     if origin is dict:
         key, value = (split(arg) for arg in get_args(core))
         return f"{_type_text(*value, sections)} per {_type_text(*key, sections)}"
     if origin is list:
-        return f"array of {_type_text(*split(get_args(core)[0]), sections)}"
+        item, item_metadata = split(get_args(core)[0])
+        if (table := model_of(item)) is not None:
+            return f"array of tables `{sections[table]}`"
+        return f"array of {_type_text(item, item_metadata, sections)}"
     if origin is Literal:
         return " or ".join(json.dumps(choice) for choice in get_args(core))
     return _SCALARS[core]

@@ -42,17 +42,17 @@ class Doc:
     show: Callable[[Any], str] | None = None  # a value of this type as TOML text
 
 
-def _error(kind: str, message: str, fix: str | None = None) -> PydanticCustomError:
+def field_error(kind: str, message: str, fix: str | None = None) -> PydanticCustomError:
     # The fix rides in the error's context; when empty, the translation suggests the example.
     return PydanticCustomError(kind, message, {"fix": fix or ""})
 
 
-def _from_units(kind: str, parse: Callable[[object], Any]) -> Callable[[object], Any]:
+def from_units(kind: str, parse: Callable[[object], Any]) -> Callable[[object], Any]:
     def validate(value: object) -> Any:
         try:
             return parse(value)
         except BadValue as bad:
-            raise _error(kind, bad.message, bad.fix) from None
+            raise field_error(kind, bad.message, bad.fix) from None
 
     return validate
 
@@ -63,7 +63,7 @@ def _name(value: str) -> str:
     suggestion = to_name(value)
     fix = f"use {suggestion!r}" if suggestion else "pick a name like 'web'"
     message = "should be at most 30 lowercase letters, digits or '-', starting with a letter"
-    raise _error("name", message, fix)
+    raise field_error("name", message, fix)
 
 
 def _service_ref(value: str, info: ValidationInfo) -> str:
@@ -75,7 +75,7 @@ def _service_ref(value: str, info: ValidationInfo) -> str:
     services = sorted(known_names)
     known = f"services are: {', '.join(services)}" if services else "no services are defined"
     match = closest(value, services)
-    raise _error(
+    raise field_error(
         "unknown_service",
         "unknown service",
         f"did you mean {match!r}? {known}" if match else f"use a service from [services]; {known}",
@@ -85,7 +85,7 @@ def _service_ref(value: str, info: ValidationInfo) -> str:
 def _command(value: str) -> str:
     if value.strip():
         return value
-    raise _error("empty", "should not be empty")
+    raise field_error("empty", "should not be empty")
 
 
 def _port(value: object) -> bool:
@@ -94,22 +94,22 @@ def _port(value: object) -> bool:
     if value is False:
         return False
     if isinstance(value, int):
-        raise _error(
+        raise field_error(
             "port_number",
             "a fixed port number is not supported",
             'use "$PORT": launchdeck assigns each instance its own port',
         )
-    raise _error("port", 'should be "$PORT" or true', 'use port = "$PORT"')
+    raise field_error("port", 'should be "$PORT" or true', 'use port = "$PORT"')
 
 
 def _health_path(value: str) -> str:
     if any(char.isspace() or char in "\"'" or not char.isprintable() for char in value):
         fix = "use a plain path such as '/health'"
-        raise _error("path", "should contain no spaces, quotes or control characters", fix)
+        raise field_error("path", "should contain no spaces, quotes or control characters", fix)
     if value.startswith("/"):
         return value
     path = urlsplit(value).path if "://" in value else value
-    raise _error("path", "should start with '/'", f"use {'/' + path.lstrip('/')!r}")
+    raise field_error("path", "should start with '/'", f"use {'/' + path.lstrip('/')!r}")
 
 
 def _config_key(value: str) -> str:
@@ -117,7 +117,7 @@ def _config_key(value: str) -> str:
         return value
     fixed = re.sub(r"[^A-Za-z0-9_]", "_", value)
     fixed = f"_{fixed}" if fixed[:1].isdigit() else fixed
-    raise _error(
+    raise field_error(
         "config_key",
         "should be letters, digits and '_', not starting with a digit",
         f"use {fixed!r}",
@@ -132,7 +132,7 @@ def _hostname(value: str) -> str:
     fix = (
         f"use {host!r}" if HOSTNAME_RE.fullmatch(host) else "use a hostname like 'api.example.com'"
     )
-    raise _error("hostname", "should be a hostname like 'api.example.com'", fix)
+    raise field_error("hostname", "should be a hostname like 'api.example.com'", fix)
 
 
 def _is_branch(value: str) -> bool:
@@ -151,13 +151,13 @@ def _branch(value: str) -> str:
     parts = re.sub(r"[^A-Za-z0-9._/-]+", "-", value).replace("..", ".").split("/")
     fixed = "/".join(p.removesuffix(".lock").strip(".-") for p in parts if p.strip(".-"))
     fix = f"use {fixed!r}" if _is_branch(fixed) else "use a name like 'main'"
-    raise _error("branch", "should be a git branch name like 'main' or 'release/2'", fix)
+    raise field_error("branch", "should be a git branch name like 'main' or 'release/2'", fix)
 
 
 def _min_memory(value: int) -> int:
     if value >= MIN_MEMORY:
         return value
-    raise _error(
+    raise field_error(
         "too_small",
         f"should be at least {format_size(MIN_MEMORY)}",
         f"use {format_size(MIN_MEMORY)!r} or more",
@@ -182,7 +182,7 @@ def _region(value: str) -> str:
         return value
     lowered = value.strip().lower().replace("_", "-")
     fix = f"use {lowered!r}" if _REGION_RE.fullmatch(lowered) else "use a code like 'us-east-1'"
-    raise _error("region", "should be an AWS region code like 'us-east-1'", fix)
+    raise field_error("region", "should be an AWS region code like 'us-east-1'", fix)
 
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
@@ -194,7 +194,7 @@ def _bucket(value: str) -> str:
         return value
     lowered = re.sub(r"[^a-z0-9.-]+", "-", value.strip().lower()).strip(".-")[:63]
     ok = _BUCKET_RE.fullmatch(lowered) and ".." not in lowered and not _IP_RE.fullmatch(lowered)
-    raise _error(
+    raise field_error(
         "bucket",
         "should be an S3 bucket name: 3-63 lowercase letters, digits, '-' and '.', starting "
         "and ending with a letter or digit",
@@ -205,7 +205,7 @@ def _bucket(value: str) -> str:
 def _key_prefix(value: str) -> str:
     if value.startswith("/") or "//" in value or len(value) > 512:
         fix = value.strip("/")
-        raise _error(
+        raise field_error(
             "key_prefix",
             "should be an S3 key prefix like 'launchdeck/' (no leading '/', no '//')",
             f"use {fix + '/' if fix else ''!r}",
@@ -217,7 +217,7 @@ def _endpoint(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme in ("http", "https") and parts.hostname and parts.path in ("", "/"):
         return value.rstrip("/")
-    raise _error(
+    raise field_error(
         "endpoint",
         "should be the http(s) URL of an S3-compatible endpoint, without a path",
         "use e.g. 'https://s3.eu-west-1.amazonaws.com' or 'http://127.0.0.1:9000' (MinIO)",
@@ -227,7 +227,7 @@ def _endpoint(value: str) -> str:
 def _acm_arn(value: str) -> str:
     if _ACM_ARN_RE.fullmatch(value):
         return value
-    raise _error(
+    raise field_error(
         "acm_arn",
         "should be an ACM certificate ARN",
         "copy the ARN from the ACM console: 'arn:aws:acm:<region>:<account>:certificate/<id>'",
@@ -238,7 +238,7 @@ def _us_east_1_arn(value: str) -> str:
     match = _ACM_ARN_RE.fullmatch(_acm_arn(value))
     if match and match["region"] == "us-east-1":
         return value
-    raise _error(
+    raise field_error(
         "acm_region",
         "should be a certificate in us-east-1: CloudFront only uses certificates from there",
         "request or import the certificate in ACM in us-east-1 and use its ARN",
@@ -251,7 +251,7 @@ def _github_repo(value: str) -> str:
     path = urlsplit(value).path if "://" in value else value
     repo = "/".join(path.strip("/").removesuffix(".git").split("/")[-2:])
     fix = f"use {repo!r}" if _GITHUB_RE.fullmatch(repo) else "use 'org/repo', e.g. 'shop-inc/shop'"
-    raise _error("github", "should be a GitHub repository as 'org/repo'", fix)
+    raise field_error("github", "should be a GitHub repository as 'org/repo'", fix)
 
 
 def _instance_class(prefix: str, example: str) -> Callable[[str], str]:
@@ -261,7 +261,7 @@ def _instance_class(prefix: str, example: str) -> Callable[[str], str]:
         if pattern.fullmatch(value):
             return value
         guess = f"{prefix}.{value}" if pattern.fullmatch(f"{prefix}.{value}") else example
-        raise _error(
+        raise field_error(
             "instance_class", f"should be an instance class like {example!r}", f"use {guess!r}"
         )
 
@@ -277,14 +277,14 @@ def _hosted_zone(value: str) -> str:
         if _HOSTED_ZONE_RE.fullmatch(zone)
         else "use the zone's ID, e.g. 'Z0123456789ABCDEFGHIJ'"
     )
-    raise _error("hosted_zone", "should be a Route 53 hosted zone ID", fix)
+    raise field_error("hosted_zone", "should be a Route 53 hosted zone ID", fix)
 
 
 def _secret_name(value: str) -> str:
     if _SECRET_NAME_RE.fullmatch(value):
         return value
     fixed = re.sub(r"[^A-Za-z0-9/_+=.@-]", "-", value)[:512] or "launchdeck/shop/slack-webhook"
-    raise _error(
+    raise field_error(
         "secret_name",
         "should be a Secrets Manager name (letters, digits and /_+=.@-)",
         f"use {fixed!r}",
@@ -297,7 +297,7 @@ def _log_retention(value: int) -> int:
     above = [days for days in LOG_RETENTION_DAYS if days > value]
     below = [days for days in LOG_RETENTION_DAYS if days < value]
     nearest = [str(days) for days in (below[-1:] + above[:1])]
-    raise _error(
+    raise field_error(
         "log_retention",
         "should be a retention CloudWatch Logs offers: "
         + ", ".join(str(days) for days in LOG_RETENTION_DAYS),
@@ -310,13 +310,13 @@ def _major_version(value: str) -> str:
         return value
     major = value.split(".")[0]
     fix = f"use {major!r}" if major.isdigit() else "use a major version like '16'"
-    raise _error("version", "should be a major version like '16'", fix)
+    raise field_error("version", "should be a major version like '16'", fix)
 
 
 def _webhook(value: str) -> str:
     if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", value) or re.match(r"https?://[^\s/]+", value):
         return value
-    raise _error(
+    raise field_error(
         "webhook",
         "should be an http(s) URL or $NAME of a config var holding one",
         "use '$SLACK_WEBHOOK_URL' and: launchdeck config set --secret SLACK_WEBHOOK_URL=https://...",
@@ -326,7 +326,7 @@ def _webhook(value: str) -> str:
 def _path_pattern(value: str) -> str:
     if value.startswith("/") and len(value) <= 255:
         return value
-    raise _error(
+    raise field_error(
         "path_pattern",
         "should be a path pattern starting with '/'",
         f"use {'/' + value.lstrip('/')!r}",
@@ -339,17 +339,17 @@ Command = Annotated[str, AfterValidator(_command), Doc("string")]
 Port = Annotated[bool, BeforeValidator(_port), Doc('"$PORT" or boolean')]
 Duration = Annotated[
     float,
-    BeforeValidator(_from_units("duration", parse_duration)),
+    BeforeValidator(from_units("duration", parse_duration)),
     Doc("duration", lambda seconds: f'"{format_duration(seconds)}"'),
 ]
 Size = Annotated[
     int,
-    BeforeValidator(_from_units("size", parse_size)),
+    BeforeValidator(from_units("size", parse_size)),
     Doc("size", lambda size: f'"{format_size(size)}"'),
 ]
 InstanceAmount = Annotated[
     Amount,
-    PlainValidator(_from_units("amount", parse_amount)),
+    PlainValidator(from_units("amount", parse_amount)),
     Doc('integer or "N%"', lambda amount: f'"{amount}"' if amount.percent else str(amount)),
 ]
 Memory = Annotated[Size, AfterValidator(_min_memory)]

@@ -45,6 +45,11 @@ def doc_of(metadata: Sequence[object]) -> Doc | None:
     return next((item for item in reversed(metadata) if isinstance(item, Doc)), None)
 
 
+def toml_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """A model's fields by the key the file writes (`for`, not the attribute `for_`)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
 def model_of(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -91,7 +96,7 @@ def locate(root: type[BaseModel], loc: Sequence[str | int]) -> Slot | None:
         last = index == len(loc) - 1
         model = model_of(current)
         if model is not None:
-            field = model.model_fields.get(str(segment))
+            field = toml_fields(model).get(str(segment))
             if last or field is None:
                 return Slot(str(segment), field, model) if last else None
             current = field_type(field)[0]

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from launchdeck.manifest.errors import MISSING, Issue
-from launchdeck.manifest.introspect import Slot, doc_of, field_type, locate, toml_key, toml_value
+from launchdeck.manifest.introspect import (
+    Slot,
+    doc_of,
+    field_type,
+    locate,
+    model_of,
+    split,
+    toml_fields,
+    toml_key,
+    toml_value,
+)
 from launchdeck.manifest.suggest import closest
 
 _EXPECTED = {
@@ -51,7 +61,7 @@ def _without_echoes(details: list[ErrorDetails], root: type[BaseModel]) -> list[
     for detail in details:
         slot = locate(root, detail["loc"])
         if detail["type"] == "extra_forbidden" and slot and slot.parent:
-            meant.add((*detail["loc"][:-1], closest(slot.key, slot.parent.model_fields)))
+            meant.add((*detail["loc"][:-1], closest(slot.key, toml_fields(slot.parent))))
     return [d for d in details if not (d["type"] == "missing" and d["loc"] in meant)]
 
 
@@ -87,6 +97,9 @@ def _issue(detail: ErrorDetails, raw: Mapping[str, Any], root: type[BaseModel]) 
         return Issue(path, loc[-1], "unknown key", _unknown_key_fix(str(loc[-1]), slot))
     if kind == "missing":
         return Issue(path, MISSING, "is required", _example_fix("add", slot))
+    if kind == "list_type" and _table_array(slot):
+        fix = f"write each entry as its own [[{path}]] table (double brackets)"
+        return Issue(path, value, "should be an array of tables", fix)
     if kind in _EXPECTED:
         return Issue(path, value, f"should be {_EXPECTED[kind]}", _type_fix(kind, value, slot))
     bound = next((key for key in _LIMITS if key in ctx), None)
@@ -120,7 +133,7 @@ def _lookup(raw: Any, loc: Sequence[str | int], default: object) -> object:
 
 
 def _unknown_key_fix(key: str, slot: Slot | None) -> str:
-    allowed = sorted(slot.parent.model_fields) if slot and slot.parent else []
+    allowed = sorted(toml_fields(slot.parent)) if slot and slot.parent else []
     match = closest(key, allowed)
     if match:
         return f"did you mean {match!r}?"
@@ -130,6 +143,14 @@ def _unknown_key_fix(key: str, slot: Slot | None) -> str:
 def _example_fix(verb: str, slot: Slot | None) -> str:
     line = slot.example_line() if slot else None
     return f"{verb} {line}" if line else "see docs/manifest.md"
+
+
+def _table_array(slot: Slot | None) -> bool:
+    """Whether `slot` is a list of tables, written `[[key]]` (as `[[alerts]]`)."""
+    if slot is None or slot.field is None or slot.item:
+        return False
+    core = field_type(slot.field)[0]
+    return get_origin(core) is list and model_of(split(get_args(core)[0])[0]) is not None
 
 
 def _type_fix(kind: str, value: object, slot: Slot | None) -> str:

@@ -1,7 +1,8 @@
 """Read an app's launchdeck.toml (or Procfile) and produce a validated domain Manifest.
 
 Validation runs in two passes: the schema checks every value (all problems at once), then the
-cross-field rules check the merged result. Either pass raises ManifestError with every issue.
+cross-field rules check the merged result and the alerts across each other. Either pass raises
+ManifestError with every issue.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from launchdeck.domain import Manifest, ServiceSpec
+from launchdeck.manifest.alert_rules import check_alerts
 from launchdeck.manifest.convert import to_manifest
 from launchdeck.manifest.errors import MISSING, Issue, ManifestError
 from launchdeck.manifest.issues import issues_from
@@ -78,7 +80,7 @@ def _validate(
     except ValidationError as error:
         raise ManifestError(issues_from(error, raw, ManifestFile), source=source) from None
     manifest = to_manifest(file, procfile)
-    issues = check(manifest)
+    issues = check(manifest) + check_alerts(file, manifest.services)
     if issues:
         raise ManifestError(issues, source=source)
     return manifest

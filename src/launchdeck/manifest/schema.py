@@ -36,6 +36,7 @@ from launchdeck.manifest.fieldtypes import (
     ServiceRef,
     Webhook,
 )
+from launchdeck.manifest.schema_alerts import AlertTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
 from launchdeck.manifest.table import Table
 
@@ -296,6 +297,12 @@ class EnvironmentTable(Table):
         examples=[{"postgres": {"version": "16"}}],
         description="Add-ons for this environment; each one given replaces the top-level one.",
     )
+    alerts: list[AlertTable] = Field(
+        default_factory=list,
+        examples=[[{"name": "slow", "enabled": False}]],
+        description="Alerts of this environment: one named as a top-level alert replaces it, "
+        "`enabled = false` turns it off here.",
+    )
 
 
 class ManifestFile(Table):
@@ -336,6 +343,11 @@ class ManifestFile(Table):
         default_factory=AddonsTable,
         examples=[{"postgres": {"version": "16"}}],
         description="Backing services: PostgreSQL, Redis.",
+    )
+    alerts: list[AlertTable] = Field(
+        default_factory=list,
+        examples=[[{"name": "slow", "metric": "p95_ms", "above": 500, "for": "5m"}]],
+        description="Alerts of every environment, posted to the `[notify]` webhooks.",
     )
     environments: dict[Name, EnvironmentTable] = Field(
         default_factory=dict,

@@ -126,6 +126,8 @@ def parse_amount(value: object) -> Amount:
 
 def format_duration(seconds: float) -> str:
     """The shortest spelling parse_duration reads back as `seconds`."""
+    if seconds == 0:
+        return "0s"
     for unit in ("h", "m", "s"):
         count = seconds / UNIT_SECONDS[unit]
         if count >= 1 and count == int(count):

@@ -1,9 +1,10 @@
 """Pure planning: desired state (release + scale) vs actual instances -> a Plan of actions.
 
-Owns: rollout ordering (max surge / max unavailable), drift repair decisions.
+Owns: rollout ordering (max surge / max unavailable), drift repair decisions, alert evaluation.
 Must not import: drivers, build, system, or anything that does I/O.
 """
 
+from launchdeck.planning.alerts import Evaluation, evaluate
 from launchdeck.planning.plan import (
     Action,
     AwaitHealthy,
@@ -21,11 +22,13 @@ __all__ = [
     "AwaitHealthy",
     "Desired",
     "Drain",
+    "Evaluation",
     "NewId",
     "Plan",
     "Route",
     "Start",
     "Stop",
+    "evaluate",
     "plan_rollout",
     "render",
 ]

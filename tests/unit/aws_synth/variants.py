@@ -1,10 +1,12 @@
-"""The manifests every synth test and lint gate runs on: examples/hello and the three kept here."""
+"""The manifests every synth test and lint gate runs on: examples/hello and the four kept here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from launchdeck.domain import Manifest
+from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
 from launchdeck.drivers.aws.synth import Template, stack_names, synth_env, synth_shared
 from launchdeck.manifest import load_manifest, parse_manifest
 
@@ -13,11 +15,55 @@ HERE = Path(__file__).parent / "manifests"
 ENVS = ("staging", "production")
 
 
+# Every kind of alert, per service and environment-wide, so the lint gates see their alarms.
+# TODO: move them into the .toml files as [[alerts]] once load_manifest reads them.
+ALERTS: dict[str, tuple[AlertRule, ...]] = {
+    "web": (
+        MetricAlert("tail", AlertMetric.P99_MS, 2000, datapoints=(3, 5)),
+        MetricAlert("web-errors", AlertMetric.ERROR_RATE, 0.05, service="web"),
+        MetricAlert("quiet", AlertMetric.REQUESTS_PER_S, 0.1, above=False, for_s=900),
+    ),
+    "full": (
+        MetricAlert("slow", AlertMetric.P95_MS, 500, for_s=300, service="web"),
+        MetricAlert("errors", AlertMetric.ERROR_RATE, 0.02, for_s=120),
+        MetricAlert("cpu", AlertMetric.CPU, 0.8, for_s=300),
+        LogAlert("tracebacks", "Traceback|CRITICAL", count=5),
+        LogAlert("worker-errors", "[Ee]rror|FATAL", count=10, within_s=300, service="worker"),
+    ),
+    "cdn": (
+        MetricAlert("api-median", AlertMetric.P50_MS, 200, service="api-v2"),
+        MetricAlert("busy", AlertMetric.REQUESTS_PER_S, 500, service="api-v2"),
+    ),
+    "workers": (
+        MetricAlert("memory", AlertMetric.MEMORY, 0.9, for_s=600),
+        LogAlert("oom", "MemoryError", service="worker"),
+    ),
+}
+# production's own: a tighter "slow" (replaces the top-level one) and one more.
+PRODUCTION_ALERTS: dict[str, tuple[AlertRule, ...]] = {
+    "full": (
+        MetricAlert("slow", AlertMetric.P95_MS, 300, for_s=300, service="web"),
+        LogAlert("payments", "payment failed|card declined", count=3, service="web"),
+    ),
+}
+
+
 def manifest(name: str) -> Manifest:
-    """`hello` (examples/hello) or one of manifests/<name>.toml: web, full, cdn, workers."""
+    """`hello` (examples/hello) or one of manifests/<name>.toml: web, full, cdn, workers; with
+    the ALERTS above."""
     if name == "hello":
         return load_manifest(ROOT / "examples" / "hello")
-    return parse_manifest((HERE / f"{name}.toml").read_text(), source=f"{name}.toml")
+    found = parse_manifest((HERE / f"{name}.toml").read_text(), source=f"{name}.toml")
+    return _with_alerts(found, name)
+
+
+def _with_alerts(found: Manifest, name: str) -> Manifest:
+    environments = dict(found.environments)
+    if name in PRODUCTION_ALERTS:
+        environments["production"] = replace(
+            environments["production"], alerts=PRODUCTION_ALERTS[name]
+        )
+    return replace(found, alerts=ALERTS.get(name, ()), environments=environments)
 
 
 VARIANTS = ("hello", "web", "full", "cdn", "workers")

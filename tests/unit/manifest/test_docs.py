@@ -48,6 +48,21 @@ def test_sections_and_rows() -> None:
     assert "| `scale` | table `[services.<service>.scale]` per service name | `{}` |" in text
 
 
+def test_an_array_of_tables_gets_its_own_section() -> None:
+    text = render()
+    assert "## `[[alerts]]`" in text
+    assert "| `alerts` | array of tables `[[alerts]]` | `[]` |" in text
+    assert "| `for` | duration | not set | Fires once it has breached this long" in text
+    assert '| `keep_firing_for` | duration | `"0s"` |' in text
+    assert "  - `p95_ms`: 95th percentile response time, in milliseconds" in text
+
+
+def test_the_example_declares_alerts_and_turns_one_off_in_an_environment() -> None:
+    manifest = parse_manifest(EXAMPLE)
+    assert [alert.name for alert in manifest.alerts] == ["slow", "errors", "tracebacks"]
+    assert [alert.name for alert in manifest.for_env("staging").alerts] == ["errors", "tracebacks"]
+
+
 def test_the_example_in_the_reference_is_valid() -> None:
     manifest = parse_manifest(EXAMPLE)
     assert list(manifest.services) == ["web", "worker"]

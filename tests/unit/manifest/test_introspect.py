@@ -3,7 +3,7 @@ from typing import Annotated
 import pytest
 
 from launchdeck.manifest.fieldtypes import Doc
-from launchdeck.manifest.introspect import locate, split, toml_value
+from launchdeck.manifest.introspect import locate, split, toml_fields, toml_value
 from launchdeck.manifest.schema import (
     EnvironmentTable,
     HealthTable,
@@ -11,6 +11,7 @@ from launchdeck.manifest.schema import (
     ScaleTable,
     ServiceTable,
 )
+from launchdeck.manifest.schema_alerts import AlertTable
 
 MARK = Doc("thing")
 
@@ -74,3 +75,15 @@ def test_example_line_of_a_field() -> None:
 )
 def test_toml_value(value: object, text: str) -> None:
     assert toml_value(value) == text
+
+
+def test_a_field_is_found_by_the_key_the_file_writes() -> None:
+    slot = locate(ManifestFile, ("alerts", 0, "for"))
+    assert slot is not None
+    assert (slot.key, slot.parent, slot.example_line()) == ("for", AlertTable, 'for = "5m"')
+    unknown = locate(ManifestFile, ("alerts", 0, "for_"))
+    assert unknown is not None and unknown.field is None
+
+
+def test_toml_fields_use_aliases() -> None:
+    assert "for" in toml_fields(AlertTable) and "for_" not in toml_fields(AlertTable)

@@ -99,8 +99,9 @@ def test_bad_amount(value: object, fix: str) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0.5, "500ms"), (1.0, "1s"), (1.5, "1.5s"), (90.0, "90s"), (300.0, "5m"), (3600.0, "1h")],
-)
+    [(0.0, "0s"), (0.5, "500ms"), (1.0, "1s"), (1.5, "1.5s"), (90.0, "90s"), (300.0, "5m"),
+     (3600.0, "1h")],
+)  # fmt: skip
 def test_format_duration_round_trips(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
     assert parse_duration(text) == seconds

@@ -21,6 +21,7 @@ from launchdeck.controlplane.http import (
     deploys,
     domains,
     envs,
+    metrics,
     settings,
     tokens,
 )
@@ -48,7 +49,7 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    for resource in (apps, deploys, envs, config, addons, domains, databases, settings):
+    for resource in (apps, deploys, envs, config, addons, domains, databases, metrics, settings):
         app.include_router(resource.router(cp))
     app.include_router(tokens.router(cp, owner))
     check_declared(app.routes)

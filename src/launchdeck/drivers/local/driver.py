@@ -26,6 +26,12 @@ def backend_name(app: str, env: str, service: str) -> str:
     return f"{app}_{env}_{service}"  # "_" never occurs in names: unambiguous
 
 
+def backend_labels(name: str) -> tuple[str, str, str] | None:
+    """(app, env, service) of an app's backend; None for the router's own (`_no_app`)."""
+    parts = name.split("_")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
+
+
 @dataclass(frozen=True)
 class Paths:
     root: Path

@@ -1,8 +1,9 @@
 """Alarms -> an encrypted SNS topic -> a small Lambda that posts to Slack.
 
-Thresholds (docs/aws.md): 5xx above 5% of requests, p95 response time above 2s, any unhealthy
+Built in (docs/aws.md): 5xx above 5% of requests, p95 response time above 2s, any unhealthy
 target, service CPU or memory above 85%, database CPU above 80% or free storage below 10%; each
-over 3 of 5 one-minute periods (RDS: 5-minute periods).
+over 3 of 5 one-minute periods (RDS: 5-minute periods). The manifest's `[[alerts]]` join them on
+the same topic (alert_rules.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudwatch, sns
 
 from launchdeck.drivers.aws.names import cluster_name, title
+from launchdeck.drivers.aws.synth.alert_rules import dimensions, rule_alarms, stat_query
 from launchdeck.drivers.aws.synth.compute import Compute
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.edge import Edge
@@ -47,6 +49,7 @@ def alerts(
         alarm.metric("DatabaseStorageLow", "AWS/RDS", "FreeStorageSpace", dims, free,
                      "database free storage below 10%", period=300,
                      operator="LessThanThreshold", statistic="Minimum")  # fmt: skip
+    rule_alarms(t, env, topic, edge_, compute_)
     return topic
 
 
@@ -137,7 +140,7 @@ class _Alarms:
             description,
             Namespace=namespace,
             MetricName=metric,
-            Dimensions=[cloudwatch.MetricDimension(Name=k, Value=v) for k, v in dims.items()],
+            Dimensions=dimensions(dims),
             Period=period,
             Threshold=threshold,
             ComparisonOperator=operator,
@@ -146,21 +149,7 @@ class _Alarms:
 
     def error_rate(self, lb: dict[str, Any]) -> None:
         def count(id_: str, metric: str) -> Any:
-            return cloudwatch.MetricDataQuery(
-                Id=id_,
-                ReturnData=False,
-                MetricStat=cloudwatch.MetricStat(
-                    Metric=cloudwatch.Metric(
-                        Namespace="AWS/ApplicationELB",
-                        MetricName=metric,
-                        Dimensions=[
-                            cloudwatch.MetricDimension(Name=k, Value=v) for k, v in lb.items()
-                        ],
-                    ),
-                    Period=60,
-                    Stat="Sum",
-                ),
-            )
+            return stat_query(id_, "AWS/ApplicationELB", metric, lb, "Sum")
 
         rate = cloudwatch.MetricDataQuery(
             Id="rate",

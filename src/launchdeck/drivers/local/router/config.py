@@ -166,6 +166,10 @@ class RouterPaths:
     def lock(self) -> Path:
         return self.root / "router.lock"
 
+    @property
+    def request_log(self) -> Path:
+        return self.root / "requests.sock"
+
     def validate(self) -> None:
         root = str(self.root)
         if not self.root.is_absolute() or _UNSAFE_ROOT.search(root):
@@ -322,7 +326,13 @@ def router_threads(cpus: int | None) -> int:
 
 
 def render_config(
-    state: RouterState, paths: RouterPaths, *, http_port: int, bind: str, threads: int = 1
+    state: RouterState,
+    paths: RouterPaths,
+    *,
+    http_port: int,
+    bind: str,
+    threads: int = 1,
+    request_log: bool = False,
 ) -> str:
     host_key = "req.hdr(host),lower,word(1,:)"
     head = f"""\
@@ -332,9 +342,10 @@ global
     stats socket {paths.admin_socket} mode 600 level admin expose-fd listeners
     stats timeout 30s
     hard-stop-after 30s
-
+{_request_log(paths) if request_log else ""}
 defaults
     mode http
+{REQUEST_LOG_DEFAULTS if request_log else ""}\
     option redispatch 1
     retries 3
     retry-on conn-failure empty-response response-timeout 503
@@ -357,6 +368,32 @@ backend {NO_APP_BACKEND}
 """  # noqa: E501
     blocks = ["\n".join(_backend_lines(b, state.slots(b.name))) + "\n" for b in state.backends]
     return "\n".join([head, *blocks])
+
+
+# every request, one line: backend, server address and port, status, bytes, active and server ms
+LOG_FORMAT = "%b %si %sp %ST %B %Ta %Tr"
+LOG_LINE_MAX = 1024
+RING_SIZE = 4 * 1024 * 1024  # bytes HAProxy holds for the reader: ~80k lines
+REQUEST_LOG_DEFAULTS = f"""\
+    log global
+    log-format "{LOG_FORMAT}"
+"""
+
+
+def _request_log(paths: RouterPaths) -> str:
+    """One line per request into a ring that HAProxy forwards to the control plane's socket
+    (requestlog.py); the ring holds lines while nobody listens."""
+    return f"""\
+    log ring@requests len {LOG_LINE_MAX} format raw local0 info
+
+ring requests
+    format raw
+    maxlen {LOG_LINE_MAX}
+    size {RING_SIZE}
+    timeout connect 1s
+    timeout server 10s
+    server launchdeck unix@{paths.request_log} log-proto octet-count
+"""
 
 
 def render_hosts_map(state: RouterState) -> str:

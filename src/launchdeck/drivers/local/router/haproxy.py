@@ -79,7 +79,9 @@ class Router:
         clock: Clock = SYSTEM_CLOCK,
         haproxy: str = "haproxy",
         threads: int | None = None,
+        request_log: bool = False,
     ) -> None:
+        """`request_log`: HAProxy logs every request to `paths.request_log` (a RequestLog)."""
         self.paths = RouterPaths(Path(root).absolute())
         self.paths.validate()
         validate_port("router http_port", http_port)
@@ -90,6 +92,7 @@ class Router:
         self.runner = runner
         self.clock = clock
         self.haproxy = haproxy
+        self.request_log = request_log
         self.threads = threads if threads is not None else router_threads(os.cpu_count())
         # Adding, draining or removing a server changes slot lines only: such a config is not
         # run through `haproxy -c` (30 ms) again when one of its shape already passed.
@@ -115,6 +118,14 @@ class Router:
             self._wait_for_worker()
             self._reassert_states(state)
             return True
+
+    def ensure_current(self) -> None:
+        """Reload a running HAProxy whose config this version would write otherwise (after an
+        upgrade, or request logging turned on or off)."""
+        with self._locked():
+            state = self._load()
+            if self.is_running() and self._render(state) != _read(self.paths.config):
+                self._commit(state, state)
 
     def is_running(self) -> bool:
         return self._procs.master_pid() is not None
@@ -266,9 +277,7 @@ class Router:
         """Render, validate with `haproxy -c`, then replace the files; a rejected config leaves
         every file as it was."""
         paths = self.paths
-        config = render_config(
-            state, paths, http_port=self.http_port, bind=self.bind, threads=self.threads
-        )
+        config = self._render(state)
         if not paths.hosts_map.exists():
             atomic_write(paths.hosts_map, "")  # the check opens the map the config names
         atomic_write(paths.candidate, config)
@@ -285,6 +294,16 @@ class Router:
         atomic_write(paths.hosts_map, render_hosts_map(state))
         os.replace(paths.candidate, paths.config)
         atomic_write(paths.state, state_to_json(state))
+
+    def _render(self, state: RouterState) -> str:
+        return render_config(
+            state,
+            self.paths,
+            http_port=self.http_port,
+            bind=self.bind,
+            threads=self.threads,
+            request_log=self.request_log,
+        )
 
     def _commit(self, old: RouterState, new: RouterState) -> None:
         """Install `new` and reload if running; on a failed reload put `old` back."""
@@ -437,3 +456,10 @@ class Router:
         validate_name("backend name", backend)
         if not self.is_running():
             raise NotRunning(f"haproxy is not running for {self.paths.root}: call ensure_running()")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""

@@ -1,0 +1,88 @@
+"""`launchdeck metrics`: each service's requests/s, error rate, p95 and memory as sparklines over
+a period, then the instances' figures; `--json` prints what the API returned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+import typer
+
+from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
+from launchdeck.cli.output import console, print_json, table
+from launchdeck.cli.source import parse_since
+
+BARS = "▁▂▃▄▅▆▇█"
+
+Figure = tuple[str, str, Callable[[float], str]]  # label, key, how its value reads
+FIGURES: tuple[Figure, ...] = (
+    ("requests/s", "requests_per_s", lambda v: f"{v:.1f}"),
+    ("errors", "error_rate", lambda v: f"{v:.1%}"),
+    ("p95", "p95_ms", lambda v: f"{v:.0f} ms"),
+    ("cpu", "cpu", lambda v: f"{v:.0%}"),
+    ("memory", "memory_bytes", lambda v: f"{v / 2**20:.0f} MiB"),
+)
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One bar per value, scaled from 0 to the largest; a gap where there is no value."""
+    top = max((v for v in values if v is not None), default=0.0)
+    if top <= 0:
+        return "".join(" " if v is None else BARS[0] for v in values)
+    return "".join(
+        " " if v is None else BARS[min(len(BARS) - 1, int(v / top * (len(BARS) - 1)))]
+        for v in values
+    )
+
+
+def metrics(
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    since: Annotated[str, typer.Option("--since", help="e.g. 10m, 1h, 2d")] = "1h",
+    service: Annotated[str | None, typer.Option("--service")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Requests, errors, latency, CPU and memory, per service and instance."""
+    params: dict[str, Any] = {"since": parse_since(since)}
+    if service:
+        params["service"] = service
+    data = client().request("GET", f"{env_path(app_name, env)}/metrics", params=params)
+    if as_json:
+        print_json(data)
+        return
+    if not data["services"]:
+        console.print(f"no metrics for {data['app']}/{data['env']} in the last {since}")
+        return
+    for name, figures in data["services"].items():
+        _service(name, figures, since, int(data["step"]))
+    rows = [
+        (
+            i["instance"],
+            i["requests"],
+            "-" if i.get("error_rate") is None else f"{i['error_rate']:.1%}",
+            "-" if i.get("p95_ms") is None else f"{i['p95_ms']:.0f} ms",
+            "-" if i.get("cpu") is None else f"{i['cpu']:.0%}",
+            "-" if i.get("memory_bytes") is None else f"{i['memory_bytes'] / 2**20:.0f} MiB",
+        )
+        for i in data["instances"]
+    ]
+    if rows:
+        console.print()
+        table(("INSTANCE", "REQUESTS", "ERRORS", "P95", "CPU", "MEMORY"), rows)
+
+
+def _service(name: str, figures: dict[str, Any], since: str, step: int) -> None:
+    total = figures["total"]
+    console.print(
+        f"[bold]{name}[/]  {total['requests']} requests in the last {since} (a bar per {step}s)",
+        highlight=False,
+    )
+    for label, key, read in FIGURES:
+        values = [p.get(key) for p in figures["points"]]
+        known = [v for v in values if v is not None]
+        if not known:
+            continue
+        console.print(
+            f"  {label:<11}{sparkline(values)}  now {read(known[-1])}, max {read(max(known))}",
+            markup=False,
+        )

@@ -1,0 +1,170 @@
+"""What each environment's add-ons report about themselves: its PostgreSQL database (connections,
+size, WAL archiving lag) and its Redis server (memory, clients, hit rate).
+
+The control plane asks as itself: PostgreSQL's superuser on the cluster's `postgres` database
+(so its own connection is not one of the environment's), Redis's `default` user. A server that
+is down, stopping or refusing yields no figures, and never an exception: the next pass asks
+again.
+
+Archiving lag is how long the oldest finished WAL segment has waited for `archive_command`
+(`.ready` files in pg_wal/archive_status), 0 when none waits: a working archiver keeps it near 0,
+a failing one makes it grow, and an idle database, which finishes no segment, is not lagging
+(the time since `pg_stat_archiver.last_archived_time` would grow without bound there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from redis.exceptions import RedisError
+
+from launchdeck.domain.metrics import Sample, Series
+from launchdeck.drivers.local.addons import ClusterUse
+from launchdeck.drivers.local.credential_store import environment_key
+from launchdeck.drivers.local.postgres.client import Session
+from launchdeck.drivers.local.postgres.cluster import PostgresCluster
+from launchdeck.drivers.local.redis.client import RedisClient
+from launchdeck.drivers.local.redis.server import ADMIN, RedisServer
+from launchdeck.system import SYSTEM_CLOCK, Clock
+from launchdeck.system.addon_errors import AddonError
+
+Environment = tuple[str, str]  # (app, env)
+
+DATABASES = """
+SELECT d.datname, pg_database_size(d.oid),
+       (SELECT count(*) FROM pg_stat_activity a
+        WHERE a.datid = d.oid AND a.backend_type = 'client backend')
+FROM pg_database d WHERE d.datname = ANY(%s)
+"""
+ARCHIVE_LAG = """
+SELECT coalesce(extract(epoch FROM now() - min(modification)), 0)::float8
+FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'
+"""
+
+
+class PostgresHost(Protocol):
+    """Where each environment's database lives now (drivers.local.AddonHost is one)."""
+
+    def clusters_in_use(self) -> Sequence[ClusterUse]: ...
+
+
+class RedisServers(Protocol):
+    """Each environment's Redis server, if it has one, without starting it."""
+
+    def redis_server(self, app: str, env: str) -> RedisServer | None: ...
+
+
+class KnownRedis:
+    """The servers AddonHost made (`<addons>/redis/<app>-<env>`, the port in a `port` file)."""
+
+    def __init__(self, addons_root: Path) -> None:
+        self._root = addons_root / "redis"
+        self._servers: dict[Path, RedisServer] = {}
+
+    def redis_server(self, app: str, env: str) -> RedisServer | None:
+        root = self._root / f"{app}-{env}"
+        try:
+            port = int((root / "port").read_text())
+        except (OSError, ValueError):
+            self._servers.pop(root, None)
+            return None
+        server = self._servers.get(root)
+        if server is None or server.port != port:
+            try:
+                server = self._servers[root] = RedisServer(root, port=port)
+            except AddonError:  # redis-server is not installed (any more)
+                return None
+        return server
+
+
+class AddonCollector:
+    def __init__(
+        self,
+        postgres: PostgresHost | None,
+        redis: RedisServers | None,
+        *,
+        timeout: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        """`timeout` bounds each statement and Redis reply, so a stuck server delays a pass
+        by that much at most."""
+        self._postgres, self._redis = postgres, redis
+        self._timeout = timeout
+        self._clock = clock
+
+    def collect(self, environments: Collection[Environment]) -> list[Sample]:
+        """The figures of `environments`' add-ons that answer."""
+        wanted = set(environments)
+        return [*self._postgres_samples(wanted), *self._redis_samples(wanted)]
+
+    # -- PostgreSQL --------------------------------------------------------------------------
+
+    def _postgres_samples(self, wanted: set[Environment]) -> list[Sample]:
+        if self._postgres is None or not wanted:
+            return []
+        try:
+            uses = self._postgres.clusters_in_use()
+        except AddonError:  # a cluster stopped between its check and its query
+            return []
+        samples: list[Sample] = []
+        for use in uses:
+            envs = [e for e in use.environments if e in wanted]
+            if envs:
+                samples.extend(self._cluster(use.cluster, envs))
+        return samples
+
+    def _cluster(self, cluster: PostgresCluster, envs: list[Environment]) -> list[Sample]:
+        names = {environment_key(app, env): (app, env) for app, env in envs}
+        try:
+            with Session(cluster.admin(), timeout=self._timeout) as session:
+                rows = session.execute(DATABASES, (list(names),))
+                lag = float(session.scalar(ARCHIVE_LAG))
+        except AddonError:
+            return []
+        at = self._clock.now()
+        samples: list[Sample] = []
+        for name, size, connections in rows:
+            series = Series(*names[name], service="postgres")
+            samples += [
+                Sample("postgres_connections", series, float(connections), at),
+                Sample("postgres_database_bytes", series, float(size), at),
+                Sample("postgres_archive_lag_s", series, lag, at),
+            ]
+        return samples
+
+    # -- Redis -------------------------------------------------------------------------------
+
+    def _redis_samples(self, wanted: set[Environment]) -> list[Sample]:
+        if self._redis is None:
+            return []
+        samples: list[Sample] = []
+        for app, env in sorted(wanted):
+            info = self._info(self._redis.redis_server(app, env))
+            if info is not None:
+                samples.extend(redis_figures(Series(app, env, "redis"), info, self._clock.now()))
+        return samples
+
+    def _info(self, server: RedisServer | None) -> dict[str, Any] | None:
+        password = server.credentials.get(ADMIN) if server is not None else None
+        if server is None or password is None:
+            return None
+        try:
+            with RedisClient("127.0.0.1", server.port, password=password,
+                             timeout=self._timeout) as client:  # fmt: skip
+                return dict(client.redis.info())
+        except (AddonError, RedisError, OSError):
+            return None
+
+
+def redis_figures(series: Series, info: dict[str, Any], at: float) -> list[Sample]:
+    """INFO's figures; `connected_clients` less ours, and no hit rate before the first lookup."""
+    hits, misses = int(info.get("keyspace_hits", 0)), int(info.get("keyspace_misses", 0))
+    figures = {
+        "redis_memory_bytes": float(info.get("used_memory", 0)),
+        "redis_clients": float(max(int(info.get("connected_clients", 1)) - 1, 0)),
+    }
+    if hits + misses:
+        figures["redis_hit_rate"] = hits / (hits + misses)
+    return [Sample(name, series, value, at) for name, value in figures.items()]
