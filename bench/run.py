@@ -130,7 +130,7 @@ def side_by_side(instance_port: int, router_port: int, pairs: int = 3) -> tuple[
 
 
 def main() -> None:
-    from bench import aws_synth, postgres
+    from bench import aws_synth, metrics, postgres
 
     for name, value in aws_synth.measure().items():
         figure(name, value)
@@ -173,8 +173,18 @@ def main() -> None:
         direct_one, routed_one = side_by_side(one["port"], cp.http_port)
         figure("direct_rps", direct_one)
         figure("router_rps", routed_one)
-        figure("router_throughput_ratio", routed_one / direct_one)
+        figure("router_throughput_ratio", routed_one / direct_one)  # request logging on
         figure("router_throughput_ratio_2_instances", routed_two / direct)
+
+        figure(
+            "metrics_overhead_ratio",
+            metrics.logging_overhead(cp, one["port"], HOST, throughput, tmp),
+        )
+        cpu_pct, rps = metrics.ingest_cpu(cp, HOST, throughput)
+        figure("metrics_ingest_rps", rps)
+        figure("metrics_ingest_cpu_pct_at_rps", cpu_pct)
+        figure("metrics_ingest_cpu_pct", cpu_pct * 2000 / rps)  # scaled to 2,000 req/s
+        figure("metrics_idle_cpu_pct", metrics.idle_cpu(cp, "bench"))
     finally:
         cp.stop_everything()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -2,13 +2,16 @@
 with latencies the client agrees with; read back through the CLI as a user would."""
 
 import statistics
+import subprocess
 import threading
 import time
 from collections import Counter
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from launchdeck.cli.client import Endpoint
 from tests.harness import copy_example
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +80,23 @@ def test_every_request_is_counted_and_latency_agrees_with_the_client(cp, tmp_pat
     shown = cp.cli("metrics", "--app", "hello", "--since", "10m").out
     assert "web  1000 requests in the last 10m" in shown
     assert "requests/s" in shown and "errors" in shown and "p95" in shown
+
+    # the same counts for a Prometheus scraper, in a format promtool accepts
+    api = Endpoint.find(cp.env)
+    exposition = httpx.get(
+        f"{api.url}/metrics", headers={"Authorization": f"Bearer {api.token}"}, timeout=10
+    ).text
+    checked = subprocess.run(
+        ["promtool", "check", "metrics"], input=exposition, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    families = {f.name: f for f in text_string_to_metric_families(exposition)}
+    counted = Counter()
+    for sample in families["launchdeck_http_requests"].samples:
+        assert sample.labels["app"] == "hello" and sample.labels["release"] == "v1"
+        counted[sample.labels["status"]] += sample.value
+    assert counted == {"2xx": 930, "4xx": 20, "5xx": 50}
+    assert httpx.get(f"{api.url}/metrics", timeout=10).status_code == 401
 
 
 def test_instances_report_their_memory(cp, tmp_path):

@@ -1,5 +1,6 @@
 """`launchdeck metrics`: each service's requests/s, error rate, p95 and memory as sparklines over
-a period, then the instances' figures; `--json` prints what the API returned."""
+a period, then the instances' figures. `launchdeck alerts`: the alerts and their notices.
+`--json` prints what the API returned."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
-from launchdeck.cli.output import console, print_json, table
+from launchdeck.cli.output import ago, console, print_json, table
 from launchdeck.cli.source import parse_since
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -86,3 +87,36 @@ def _service(name: str, figures: dict[str, Any], since: str, step: int) -> None:
             f"  {label:<11}{sparkline(values)}  now {read(known[-1])}, max {read(max(known))}",
             markup=False,
         )
+
+
+STATE_STYLES = {"firing": "bold red", "pending": "yellow", "resolved": "green", "ok": "dim"}
+
+
+def alerts(
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    history: Annotated[int, typer.Option("--history", help="How many notices to list.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The running release's alerts with their state, then the latest notices."""
+    data = client().request("GET", f"{env_path(app_name, env)}/alerts", params={"history": history})
+    if as_json:
+        print_json(data)
+        return
+    if not data["alerts"]:
+        console.print("no alerts: declare them as [[alerts]] in launchdeck.toml")
+        return
+    rows = [
+        (
+            a["name"],
+            f"[{STATE_STYLES.get(a['state'], '')}]{a['state']}[/]",
+            a["shown"],
+            ago(a["since"]) if a["since"] else "-",
+            a["condition"],
+        )
+        for a in data["alerts"]
+    ]
+    table(("ALERT", "STATE", "NOW", "SINCE", "CONDITION"), rows)
+    if data["history"]:
+        console.print()
+        table(("WHEN", "NOTICE"), [(ago(h["at"]), h["summary"]) for h in data["history"]])

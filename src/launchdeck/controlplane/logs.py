@@ -117,6 +117,11 @@ class LogStore:
         self._offsets[key] = offset + end
         return True
 
+    def read_from(self, app: str, env: str, offset: int) -> tuple[list[dict[str, object]], int]:
+        """The entries written after `offset` (0: all), and the offset to read on from."""
+        self.ingest()
+        return self._read(self.path(app, env), offset)
+
     def query(self, app: str, env: str, q: LogQuery) -> list[dict[str, object]]:
         self.ingest()
         found: list[dict[str, object]] = []

@@ -1,4 +1,4 @@
-"""Deploy notifications to webhooks (Slack-compatible JSON: `text` plus `blocks`).
+"""Notifications to webhooks (Slack-compatible JSON: `text` plus `blocks`): deployments, alerts.
 
 Posting happens on background threads, one per webhook: a slow, failing or rate-limiting
 webhook never delays a deployment or another webhook. A `429` is retried after its
@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -23,6 +23,12 @@ log = logging.getLogger("launchdeck.notify")
 EMOJI = {"started": ":rocket:", "succeeded": ":white_check_mark:", "failed": ":x:"}
 EMOJI["rolled_back"] = ":rewind:"
 MAX_RETRY_AFTER = 30.0
+
+
+class Message(Protocol):
+    """What a webhook is sent: Slack-compatible JSON."""
+
+    def payload(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,10 @@ class Notifier:
         self._clock = clock
         self._attempts = attempts
         self._backoff = backoff
-        self._lanes: dict[str, queue.Queue[Notice | None]] = {}
+        self._lanes: dict[str, queue.Queue[Message | None]] = {}
         self._lock = threading.Lock()
 
-    def send(self, urls: list[str], notice: Notice) -> None:
+    def send(self, urls: list[str], notice: Message) -> None:
         """Queue `notice` for every URL and return at once."""
         for url in urls:
             self._lane(url).put(notice)
@@ -102,7 +108,7 @@ class Notifier:
             lane.put(None)
         self._client.close()
 
-    def _lane(self, url: str) -> queue.Queue[Notice | None]:
+    def _lane(self, url: str) -> queue.Queue[Message | None]:
         with self._lock:
             lane = self._lanes.get(url)
             if lane is None:
@@ -111,7 +117,7 @@ class Notifier:
                 threading.Thread(target=self._run, args=(url, lane), name=name, daemon=True).start()
             return lane
 
-    def _run(self, url: str, lane: queue.Queue[Notice | None]) -> None:
+    def _run(self, url: str, lane: queue.Queue[Message | None]) -> None:
         while True:
             notice = lane.get()
             try:
@@ -123,7 +129,7 @@ class Notifier:
             finally:
                 lane.task_done()
 
-    def _deliver(self, url: str, notice: Notice) -> None:
+    def _deliver(self, url: str, notice: Message) -> None:
         for attempt in range(1, self._attempts + 1):
             wait = self._backoff * 2 ** (attempt - 1)
             try:

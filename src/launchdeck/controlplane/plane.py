@@ -19,7 +19,9 @@ from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import NotFound
 from launchdeck.controlplane.git import GitRepos
 from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.metrics.alerting import Alerting
 from launchdeck.controlplane.metrics.loop import MetricsLoop
+from launchdeck.controlplane.metrics.prometheus import Exposition, registry
 from launchdeck.controlplane.metrics.store import MetricsStore
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
@@ -130,11 +132,16 @@ class ControlPlane:
             workdir=self.home / "tmp", home=self.home,
         )  # fmt: skip
         self.logs = LogStore(self.home / "logs", redact=self.redactors)
+        self.alerting = Alerting(self.metrics_store, self.store, self.logs, self.notifier)
         self.metrics = MetricsLoop(
             self.metrics_store,
             self.request_log,
             Collector.local(self.driver.cgroups, self.addons),
             lambda: self.store.instances(),
+            after_pass=self.alerting.evaluate_all,
+        )
+        self.prometheus = registry(
+            Exposition(self.metrics.totals, lambda: self.metrics.latest, self.store.instances)
         )
         # the hook runs this interpreter's console script: the CLI that came with this daemon
         launchdeck = Path(sys.executable).parent / "launchdeck"

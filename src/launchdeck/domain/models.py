@@ -129,8 +129,10 @@ class NotifySpec:
     on: tuple[str, ...] = NOTIFY_EVENTS
 
     def urls(self, outcome: str, config: Mapping[str, str]) -> list[str]:
-        if outcome not in self.on:
-            return []
+        return self.urls_for_alerts(config) if outcome in self.on else []
+
+    def urls_for_alerts(self, config: Mapping[str, str]) -> list[str]:
+        """Every webhook: alerts go to all of them, whatever `on` says of deployments."""
         resolved = (config.get(w[1:], "") if w.startswith("$") else w for w in self.webhooks)
         return [url for url in resolved if url]
 
@@ -320,6 +322,7 @@ class Release:
     notify: NotifySpec = NotifySpec()
     defaults: Mapping[str, str] = field(default_factory=dict)  # `[environments.<env>] config`
     domains: tuple[str, ...] = ()  # `[environments.<env>] domains`
+    alerts: tuple[AlertRule, ...] = ()  # `[[alerts]]`, as the environment has them
 
     def environ(self) -> dict[str, str]:
         """The app's config vars: the manifest's defaults, then what `config set` stored."""

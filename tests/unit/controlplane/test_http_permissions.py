@@ -39,6 +39,8 @@ EXPECTED = {
     ("POST", f"{ENV}/restart"): (P.CHANGE_ENV, "env"),
     ("GET", f"{ENV}/logs"): (P.READ, "env"),
     ("GET", f"{ENV}/metrics"): (P.READ, "env"),
+    ("GET", f"{ENV}/alerts"): (P.READ, "env"),
+    ("GET", "/metrics"): (P.READ, None),
     ("GET", f"{ENV}/config"): (P.READ, "env"),  # + REVEAL_SECRETS inside, when revealing
     ("PATCH", f"{ENV}/config"): (P.CHANGE_ENV, "env"),
     ("GET", f"{ENV}/addons"): (P.READ, "env"),

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
@@ -25,7 +27,11 @@ def exposition() -> str:
             {bucket_of(3): 90, bucket_of(120): 10}, {bucket_of(2): 100},
         )
     ]  # fmt: skip
-    samples = [Sample("memory_bytes", WEB, 52e6, 1.0), Sample("cpu", WEB, 0.25, 1.0)]
+    samples = [
+        Sample("memory_bytes", WEB, 52e6, 1.0),
+        Sample("memory_limit_bytes", WEB, 512e6, 1.0),
+        Sample("cpu", WEB, 0.25, 1.0),
+    ]
     instances = [
         Instance(
             id=WEB.instance, app="shop", env="staging", service="web", release=3,
@@ -62,3 +68,11 @@ def test_promtool_finds_nothing_wrong() -> None:
         [promtool, "check", "metrics"], input=exposition(), capture_output=True, text=True
     )
     assert checked.returncode == 0 and checked.stdout + checked.stderr == "", checked
+
+
+def test_the_grafana_dashboard_charts_metrics_the_exposition_has() -> None:
+    """docs/grafana-dashboard.json stays true: every metric it queries is served."""
+    dashboard = (Path(__file__).parents[3] / "docs" / "grafana-dashboard.json").read_text()
+    queried = set(re.findall(r"launchdeck_[a-z_]+", dashboard))
+    served = set(re.findall(r"^(launchdeck_[a-z_]+)", exposition(), re.M))
+    assert queried and queried <= served, queried - served

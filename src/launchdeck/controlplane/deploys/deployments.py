@@ -172,6 +172,7 @@ class Deployments:
             notify=manifest.notify,
             defaults=defaults,
             domains=domains,
+            alerts=resolved.alerts,
         )
         self.store.add_release(release)
         return release

@@ -73,6 +73,7 @@ class Promotion:
             notify=self.manifest.notify,
             defaults=defaults,
             domains=domains,
+            alerts=self.manifest.alerts,
         )
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from launchdeck.controlplane.auth import Permission
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs
 from launchdeck.controlplane.metrics.views import env_metrics
 from launchdeck.controlplane.plane import ControlPlane
+from launchdeck.domain.alerts import AlertRule, AlertStatus, MetricAlert
 
 ENV = "/v1/apps/{name}/envs/{env}"
 NINETY_DAYS = 90 * 86400.0
@@ -37,4 +39,44 @@ def router(cp: ControlPlane) -> APIRouter:
             )
         )  # fmt: skip
 
+    @api.get(f"{ENV}/alerts", dependencies=[needs(Permission.READ)])
+    def alerts(
+        name: str, env: str, history: Annotated[int, Query(ge=0, le=1000)] = 50
+    ) -> dict[str, Any]:
+        """Every rule of the running release with its state, and the latest notices."""
+        state = env_of(cp, name, env)
+        release = cp.store.release(name, env, state.release) if state.release else None
+        statuses = cp.alerting.statuses(name, env)
+        return {
+            "alerts": [
+                alert_json(rule, statuses.get(rule.name, AlertStatus()))
+                for rule in (release.alerts if release else ())
+            ],
+            "history": cp.alerting.history(name, env, history),
+        }
+
+    @api.get("/metrics", dependencies=[needs(Permission.READ, env_param=None)])
+    def prometheus() -> Response:
+        """Every environment's figures in Prometheus' text format (for a scraper)."""
+        return Response(generate_latest(cp.prometheus), media_type=CONTENT_TYPE_LATEST)
+
     return api
+
+
+def alert_json(rule: AlertRule, status: AlertStatus) -> dict[str, Any]:
+    value = status.value
+    if value is None:
+        shown = "no data"
+    elif isinstance(rule, MetricAlert):
+        shown = rule.metric.show(value)
+    else:
+        shown = f"{value:g} lines"
+    return {
+        "name": rule.name,
+        "condition": rule.condition(),
+        "state": status.state.value,
+        "since": status.since,
+        "value": value,
+        "shown": shown,
+        "last_notified": status.last_notified,
+    }

@@ -35,8 +35,11 @@ class MetricsLoop:
         *,
         interval: float = INTERVAL,
         clock: Clock = SYSTEM_CLOCK,
+        after_pass: Callable[[float], None] | None = None,
     ) -> None:
+        """`after_pass(now)` runs after every pass (alerts are evaluated there)."""
         self.store = store
+        self.after_pass = after_pass
         self.requests, self.resources = requests, resources
         self.instances = instances
         self.interval = interval
@@ -93,6 +96,8 @@ class MetricsLoop:
         if now - self._rolled_at >= ROLL_UP_EVERY:
             self.store.roll_up(now)
             self._rolled_at = now
+        if self.after_pass is not None:
+            self.after_pass(now)
 
 
 def _added(

@@ -84,12 +84,17 @@ class MetricsStore:
         self._series: dict[Series, int] = {}
         self._names: dict[str, int] = {}
 
+    def add_schema(self, sql: str) -> None:
+        """Tables of another part kept in this database (alerts), created if missing."""
+        with self._lock:
+            self._db.executescript(sql)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -103,7 +108,7 @@ class MetricsStore:
 
     def add_windows(self, windows: Iterable[RequestWindow]) -> None:
         """Store 10 s request windows (a window already stored for its series is added to)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             for w in windows:
                 sid = self._series_id(db, w.series)
                 old = db.execute(
@@ -118,7 +123,7 @@ class MetricsStore:
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
         """Store gauges at 10 s resolution (the last sample of a point wins)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             for s in samples:
                 t = int(s.at // STEPS[0] * STEPS[0])
                 db.execute(
@@ -164,7 +169,7 @@ class MetricsStore:
         self.prune(now)
 
     def _roll(self, finer: int, coarser: int, until: int) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             row = db.execute("SELECT until FROM rolled WHERE step = ?", (coarser,)).fetchone()
             since = row[0] if row else 0
             if until <= since:
@@ -186,7 +191,7 @@ class MetricsStore:
             db.execute("INSERT OR REPLACE INTO rolled VALUES (?, ?)", (coarser, until))
 
     def prune(self, now: float) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             for step, keep in self.retention.items():
                 for table in ("requests", "gauges"):
                     db.execute(f"DELETE FROM {table} WHERE step = ? AND t < ?", (step, now - keep))
@@ -196,7 +201,7 @@ class MetricsStore:
     def requests(
         self, app: str, env: str, *, since: float, step: int, service: str | None = None
     ) -> list[RequestPoint]:
-        rows = self._read(
+        rows = self.read(
             "SELECT s.app, s.env, s.service, s.instance, s.release, r.t, r.requests, r.statuses,"
             " r.bytes_out, r.total_ms, r.server_ms FROM requests r JOIN series s ON s.id = r.series"
             " WHERE s.app = ? AND s.env = ? AND (? IS NULL OR s.service = ?) AND r.step = ?"
@@ -208,7 +213,7 @@ class MetricsStore:
     def gauges(
         self, app: str, env: str, *, since: float, step: int, service: str | None = None
     ) -> list[GaugePoint]:
-        rows = self._read(
+        rows = self.read(
             "SELECT s.app, s.env, s.service, s.instance, s.release, n.name, g.t, g.value"
             " FROM gauges g JOIN series s ON s.id = g.series JOIN names n ON n.id = g.name"
             " WHERE s.app = ? AND s.env = ?"
@@ -217,7 +222,7 @@ class MetricsStore:
         )
         return [GaugePoint(Series(*row[:5]), row[5], row[6], step, row[7]) for row in rows]
 
-    def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    def read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         with self._lock:
             return list(self._db.execute(sql, params))
 

@@ -97,6 +97,7 @@ class Router:
         # Adding, draining or removing a server changes slot lines only: such a config is not
         # run through `haproxy -c` (30 ms) again when one of its shape already passed.
         self._checked_shapes: set[str] = set()
+        self._loaded: tuple[tuple[int, int, int], RouterState] | None = None
         self._procs = HAProxyProcesses(self.paths, runner=runner, clock=clock)
         self._master = MasterCli(UnixSocketTransport(self.paths.master_socket, clock=clock))
         self._api: RuntimeApi = self._master.worker()
@@ -261,10 +262,18 @@ class Router:
             yield
 
     def _load(self) -> RouterState:
+        """The recorded state; parsed again only when the file was replaced (the reconciler
+        reads it several times a second)."""
         try:
-            return state_from_json(self.paths.state.read_text())
+            st = self.paths.state.stat()
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if self._loaded is not None and self._loaded[0] == key:
+                return self._loaded[1]
+            state = state_from_json(self.paths.state.read_text())
         except FileNotFoundError:
             return RouterState()
+        self._loaded = (key, state)
+        return state
 
     @staticmethod
     def _backend(state: RouterState, name: str) -> Backend:

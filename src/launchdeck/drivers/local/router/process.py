@@ -61,6 +61,7 @@ class HAProxyProcesses:
         self.paths = paths
         self.runner = runner
         self.clock = clock
+        self._known_master: tuple[int, float] | None = None  # (pid, start time) found ours
 
     # -- checking and starting ---------------------------------------------------------------
 
@@ -111,9 +112,14 @@ class HAProxyProcesses:
             return None
         try:
             proc = psutil.Process(pid)
+            if (pid, proc.create_time()) == self._known_master:  # checked once already
+                return pid if proc.status() != psutil.STATUS_ZOMBIE else None
         except psutil.Error:
             return None
-        return pid if self.is_ours(proc) else None
+        if not self.is_ours(proc):
+            return None
+        self._known_master = (pid, proc.create_time())
+        return pid
 
     def is_ours(self, proc: psutil.Process) -> bool:
         try:

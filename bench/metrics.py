@@ -1,0 +1,70 @@
+"""What metrics cost: request logging's toll on the router (two HAProxys side by side, one
+logging every request to the control plane, one not, over the same instance), the control
+plane's CPU while it ingests a load, and its CPU with ten idle instances."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+from tests.harness import ControlPlane, free_port
+
+from launchdeck.drivers.local.router.haproxy import Backend, Router
+
+IDLE_SECONDS = 30.0  # three collection passes
+PAIRS = 5
+
+
+def daemon(cp: ControlPlane) -> psutil.Process:
+    status = json.loads(cp.cli("server", "status", "--json").out)
+    return psutil.Process(int(status["pid"]))
+
+
+def cpu_pct_during(proc: psutil.Process, work: Callable[[], object]) -> tuple[float, object]:
+    """The process's CPU (percent of one core) while `work` runs, and what `work` returned."""
+    before, started = proc.cpu_times(), time.monotonic()
+    result = work()
+    after, took = proc.cpu_times(), time.monotonic() - started
+    used = (after.user - before.user) + (after.system - before.system)
+    return 100 * used / took, result
+
+
+def logging_overhead(
+    cp: ControlPlane, instance_port: int, host: str, throughput: Callable[[int, str], float],
+    tmp: Path,
+) -> float:  # fmt: skip
+    """Requests/s through the control plane's router (logging every request) over the same
+    through a twin router that does not log, measured in alternating pairs."""
+    twin = Router(tmp / "twin-router", http_port=free_port(), request_log=False)
+    try:
+        twin.ensure_running()
+        twin.set_backend(Backend("bench_staging_web", (host.split(":")[0],), None))  # no checks
+        twin.add_server("bench_staging_web", "the-instance", instance_port)
+        logged, unlogged = [], []
+        for pair in range(PAIRS):  # ABBA: whichever goes first in a pair alternates
+            order = [(logged, cp.http_port), (unlogged, twin.http_port)]
+            for results, port in order if pair % 2 == 0 else reversed(order):
+                results.append(throughput(port, host))
+        return statistics.median(logged) / statistics.median(unlogged)
+    finally:
+        twin.stop()
+
+
+def ingest_cpu(
+    cp: ControlPlane, host: str, throughput: Callable[[int, str], float]
+) -> tuple[float, float]:
+    """The control plane's CPU while a load runs through the router, and the load's rate."""
+    pct, rps = cpu_pct_during(daemon(cp), lambda: throughput(cp.http_port, host))
+    return pct, float(rps)  # type: ignore[arg-type]
+
+
+def idle_cpu(cp: ControlPlane, app: str) -> float:
+    """The control plane's CPU with ten idle instances of `app` (web scaled to 10)."""
+    cp.cli("scale", "web=10", "--app", app, timeout=120)
+    time.sleep(2)
+    pct, _ = cpu_pct_during(daemon(cp), lambda: time.sleep(IDLE_SECONDS))
+    return pct

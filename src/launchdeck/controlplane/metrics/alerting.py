@@ -1,0 +1,271 @@
+"""Alerts, every 10 s after the metrics pass: each environment's rules (its running release's
+`[[alerts]]`) are evaluated (planning.alerts) on the datapoints since the last evaluation; what
+they decide is posted to the `[notify]` webhooks and kept, with the status of every rule, in
+metrics.db, so a control-plane restart neither forgets a firing alert nor fires it again.
+
+A metric rule's datapoint is one 10 s window: requests/s, error rate (5xx / requests), a latency
+percentile of the window's merged buckets, CPU averaged over the service's instances, memory of
+its fullest instance. A window without requests (or samples) is "no data", which never breaches.
+A log rule counts the lines matching its pattern since the last evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.metrics.store import STEPS, GaugePoint, MetricsStore, RequestPoint
+from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.store import Store
+from launchdeck.domain import Release
+from launchdeck.domain.alerts import (
+    AlertMetric,
+    AlertNotice,
+    AlertRule,
+    AlertStatus,
+    Datapoint,
+    LogAlert,
+    MetricAlert,
+    NoticeKind,
+)
+from launchdeck.domain.metrics import merged, quantile
+from launchdeck.planning import evaluate
+
+log = logging.getLogger("launchdeck.alerts")
+
+WINDOW = STEPS[0]
+LOOKBACK = 600.0  # seconds of windows a first evaluation (or one after a pause) looks at
+EMOJI = {NoticeKind.FIRE: ":rotating_light:", NoticeKind.REPEAT: ":rotating_light:"}
+QUANTILES = {AlertMetric.P50_MS: 0.50, AlertMetric.P95_MS: 0.95, AlertMetric.P99_MS: 0.99}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_status (
+    app TEXT NOT NULL, env TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    PRIMARY KEY (app, env, name)
+);
+CREATE TABLE IF NOT EXISTS alert_history (
+    app TEXT NOT NULL, env TEXT NOT NULL, name TEXT NOT NULL, at REAL NOT NULL,
+    kind TEXT NOT NULL, summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_history_by_env ON alert_history (app, env, at);
+"""
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """A notice as Slack (or any webhook taking `text` and `blocks`) shows it."""
+
+    app: str
+    env: str
+    release: str
+    notice: AlertNotice
+
+    def payload(self) -> dict[str, Any]:
+        resolved = self.notice.kind == NoticeKind.RESOLVE
+        emoji = ":white_check_mark:" if resolved else EMOJI[self.notice.kind]
+        text = f"{emoji} {self.app}/{self.env}: {self.notice.summary()}"
+        look = f"launchdeck metrics --app {self.app} --env {self.env} --since 1h"
+        if isinstance(self.notice.rule, LogAlert):
+            pattern = self.notice.rule.pattern.replace("'", "'\\''")
+            look = f"launchdeck logs --app {self.app} --env {self.env} --grep '{pattern}'"
+        return {
+            "text": text,
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
+                {
+                    "type": "context",
+                    "elements": [
+                        {"type": "mrkdwn", "text": f"release `{self.release}` · look: `{look}`"}
+                    ],
+                },
+            ],
+        }
+
+
+class Alerting:
+    def __init__(
+        self, metrics: MetricsStore, state: Store, logs: LogStore, notifier: Notifier
+    ) -> None:
+        self.metrics, self.state, self.logs, self.notifier = metrics, state, logs, notifier
+        self._log_offsets: dict[tuple[str, str], int] = {}
+        self.metrics.add_schema(SCHEMA)
+
+    def evaluate_all(self, now: float) -> None:
+        """One evaluation of every environment's rules; a failing rule does not stop the rest."""
+        for app, _ in self.state.apps():
+            for env in self.state.envs(app):
+                release = self.state.release(app, env.name, env.release) if env.release else None
+                if release is None:
+                    continue
+                lines = self._new_lines(release) if _has_log_rules(release) else []
+                for rule in release.alerts:
+                    try:
+                        self._evaluate(release, rule, now, env.config, lines)
+                    except Exception:
+                        log.exception("alert %s of %s/%s failed", rule.name, app, env.name)
+                self._forget_removed(app, env.name, {r.name for r in release.alerts})
+
+    def _evaluate(
+        self,
+        release: Release,
+        rule: AlertRule,
+        now: float,
+        config: dict[str, str],
+        lines: list[dict[str, object]],
+    ) -> None:
+        status = self.status(release.app, release.env, rule.name)
+        if isinstance(rule, MetricAlert):
+            points = self._metric_points(release, rule, status, now)
+        else:
+            points = _log_points(rule, status, lines)
+        result = evaluate(rule, status, points, now)
+        with self.metrics.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO alert_status VALUES (?, ?, ?, ?)",
+                (release.app, release.env, rule.name, json.dumps(result.status.to_dict())),
+            )
+            for notice in result.notices:
+                db.execute(
+                    "INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)",
+                    (release.app, release.env, rule.name, notice.at, notice.kind.value,
+                     notice.summary()),
+                )  # fmt: skip
+        for notice in result.notices:
+            message = AlertMessage(release.app, release.env, release.name, notice)
+            self.notifier.send(release.notify.urls_for_alerts(config), message)
+
+    def _new_lines(self, release: Release) -> list[dict[str, object]]:
+        """The environment's log lines written since the last evaluation (at the first, all of
+        them: the rules' windows pick what counts)."""
+        key = (release.app, release.env)
+        lines, self._log_offsets[key] = self.logs.read_from(*key, self._log_offsets.get(key, 0))
+        return lines
+
+    # -- datapoints --------------------------------------------------------------------------------
+
+    def _metric_points(
+        self, release: Release, rule: MetricAlert, status: AlertStatus, now: float
+    ) -> list[Datapoint]:
+        """One datapoint per finished 10 s window since the last one evaluated."""
+        last = int(now // WINDOW * WINDOW) - WINDOW  # the newest finished window
+        first = max(
+            int((now - _lookback(rule)) // WINDOW * WINDOW), int(status.last_point_at or 0) + WINDOW
+        )
+        if first > last:
+            return []
+        app, env = release.app, release.env
+        if rule.metric in (AlertMetric.CPU, AlertMetric.MEMORY):
+            gauges = self.metrics.gauges(app, env, since=first, step=WINDOW, service=rule.service)
+            value = _gauge_value(rule.metric, gauges)
+        else:
+            requests = self.metrics.requests(
+                app, env, since=first, step=WINDOW, service=rule.service
+            )
+            value = _request_value(rule.metric, requests)
+        return [Datapoint(float(t), value(t)) for t in range(first, last + 1, WINDOW)]
+
+    # -- statuses and history ----------------------------------------------------------------------
+
+    def status(self, app: str, env: str, name: str) -> AlertStatus:
+        rows = self.metrics.read(
+            "SELECT status FROM alert_status WHERE app = ? AND env = ? AND name = ?",
+            (app, env, name),
+        )
+        return AlertStatus.from_dict(json.loads(rows[0][0])) if rows else AlertStatus()
+
+    def statuses(self, app: str, env: str) -> dict[str, AlertStatus]:
+        rows = self.metrics.read(
+            "SELECT name, status FROM alert_status WHERE app = ? AND env = ?", (app, env)
+        )
+        return {name: AlertStatus.from_dict(json.loads(status)) for name, status in rows}
+
+    def history(self, app: str, env: str, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.metrics.read(
+            "SELECT name, at, kind, summary FROM alert_history WHERE app = ? AND env = ? "
+            "ORDER BY at DESC LIMIT ?",
+            (app, env, limit),
+        )
+        return [{"name": n, "at": at, "kind": k, "summary": s} for n, at, k, s in rows]
+
+    def _forget_removed(self, app: str, env: str, names: set[str]) -> None:
+        """A rule the running release no longer has stops being tracked."""
+        known = self.statuses(app, env)
+        gone = [name for name in known if name not in names]
+        if gone:
+            with self.metrics.transaction() as db:
+                db.executemany(
+                    "DELETE FROM alert_status WHERE app = ? AND env = ? AND name = ?",
+                    [(app, env, name) for name in gone],
+                )
+
+
+def _lookback(rule: MetricAlert) -> float:
+    """How far back a first evaluation looks: as far as the rule needs to decide."""
+    needed = rule.datapoints[1] * WINDOW if rule.datapoints else rule.for_s + WINDOW
+    return min(LOOKBACK, needed)
+
+
+def _has_log_rules(release: Release) -> bool:
+    return any(isinstance(rule, LogAlert) for rule in release.alerts)
+
+
+def _log_points(
+    rule: LogAlert, status: AlertStatus, lines: Iterable[dict[str, object]]
+) -> list[Datapoint]:
+    """A datapoint per moment with matching lines (of the rule's service), newer than the last
+    one evaluated."""
+    pattern = re.compile(rule.pattern)
+    after = status.last_point_at or 0.0
+    counts: dict[float, int] = defaultdict(int)
+    for entry in lines:
+        at = float(str(entry["ts"]))
+        if at <= after or (rule.service and entry.get("service") != rule.service):
+            continue
+        if pattern.search(str(entry.get("line", ""))):
+            counts[at] += 1
+    return [Datapoint(at, float(n)) for at, n in sorted(counts.items())]
+
+
+def _request_value(
+    metric: AlertMetric, points: Sequence[RequestPoint]
+) -> Callable[[int], float | None]:
+    by_t: dict[int, list[RequestPoint]] = defaultdict(list)
+    for p in points:
+        by_t[p.t].append(p)
+
+    def value(t: int) -> float | None:
+        window = by_t.get(t, [])
+        requests = sum(p.requests for p in window)
+        if metric == AlertMetric.REQUESTS_PER_S:
+            return requests / WINDOW
+        if not requests:
+            return None
+        if metric == AlertMetric.ERROR_RATE:
+            return sum(p.statuses.get("5xx", 0) for p in window) / requests
+        return quantile(merged(*(p.total_ms for p in window)), QUANTILES[metric])
+
+    return value
+
+
+def _gauge_value(
+    metric: AlertMetric, gauges: Sequence[GaugePoint]
+) -> Callable[[int], float | None]:
+    name = "cpu" if metric == AlertMetric.CPU else "memory"
+    by_t: dict[int, list[float]] = defaultdict(list)
+    for g in gauges:
+        if g.name == name:
+            by_t[g.t].append(g.value)
+
+    def value(t: int) -> float | None:
+        values = by_t.get(t)
+        if not values:
+            return None
+        return sum(values) / len(values) if metric == AlertMetric.CPU else max(values)
+
+    return value

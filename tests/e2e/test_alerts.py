@@ -1,0 +1,108 @@
+"""Alerts as a team meets them: a metric alert fires once within its `for` + 20 s, posts to
+the webhook, resolves and posts that; a log alert fires on an app that prints tracebacks; and
+`launchdeck alerts` lists them with their history."""
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.test_notify import Webhooks
+from tests.harness import copy_example
+
+pytestmark = pytest.mark.e2e
+
+HOST = "hello-staging.localhost"
+ALERTS = """
+[notify]
+webhooks = ["{url}/ok"]
+on = ["failed"]
+
+[[alerts]]
+name = "errors"
+metric = "error_rate"
+above = "20%"
+for = "10s"
+service = "web"
+
+[[alerts]]
+name = "tracebacks"
+log = "Traceback"
+count = 5
+within = "1m"
+"""
+
+
+@pytest.fixture
+def hooks():
+    webhooks = Webhooks()
+    yield webhooks
+    webhooks.close()
+
+
+class Traffic(threading.Thread):
+    """Half the requests fail (500) until `stop()`; at most `seconds`."""
+
+    def __init__(self, port: int, seconds: float = 90.0) -> None:
+        super().__init__(daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+        self.deadline = time.monotonic() + seconds
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=5.0, trust_env=False) as http:
+            n = 0
+            while not self.stopped.is_set() and time.monotonic() < self.deadline:
+                path = "/_status/500" if n % 2 else "/"
+                http.get(self.url + path, headers={"Host": HOST})
+                n += 1
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+def texts_with(hooks, word: str) -> list[str]:
+    return [t for t in hooks.texts("/ok") if word in t]
+
+
+def wait_for_text(hooks, word: str, count: int, timeout: float) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while len(texts_with(hooks, word)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return texts_with(hooks, word)
+
+
+def test_a_metric_alert_fires_once_and_resolves_and_a_log_alert_fires(cp, tmp_path, hooks):
+    app = copy_example(tmp_path)
+    manifest = app / "launchdeck.toml"
+    manifest.write_text(manifest.read_text() + ALERTS.format(url=hooks.url))
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(app), "--app", "hello")
+
+    traffic = Traffic(cp.http_port)
+    started = time.monotonic()
+    traffic.start()
+    fired = wait_for_text(hooks, "errors firing", 1, timeout=10 + 20 + 10)
+    fired_after = time.monotonic() - started
+    assert fired, hooks.texts("/ok")
+    assert fired_after <= 10 + 20 + 10  # `for` + 20 s, and the window the errors began in
+    assert "error_rate of web above 20% for 10s" in fired[0] and "hello/staging" in fired[0]
+    time.sleep(12)  # the errors go on: no second message (one per episode)
+    assert len(texts_with(hooks, "errors firing")) == 1
+    listed = cp.cli("alerts", "--app", "hello", "--json").json()
+    assert {a["name"]: a["state"] for a in listed["alerts"]}["errors"] == "firing"
+    traffic.stop()
+
+    resolved = wait_for_text(hooks, "errors resolved", 1, timeout=40)
+    assert resolved and len(texts_with(hooks, "errors firing")) == 1
+    shown = cp.cli("alerts", "--app", "hello").out
+    assert "errors" in shown and "tracebacks" in shown and "resolved" in shown
+
+    with httpx.Client(timeout=5.0, trust_env=False) as http:
+        for _ in range(5):
+            http.get(f"http://127.0.0.1:{cp.http_port}/_traceback", headers={"Host": HOST})
+    logged = wait_for_text(hooks, "tracebacks firing", 1, timeout=30)
+    assert logged and "5 lines matching 'Traceback' within 1m" in logged[0]

@@ -1,0 +1,93 @@
+"""Alerting over the real time-series store: datapoints come from stored windows, a firing
+alert survives a control-plane restart without firing again, and its message names the
+figure, the release and the command to look further."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from launchdeck.controlplane.metrics.alerting import Alerting
+from launchdeck.controlplane.metrics.store import MetricsStore
+from launchdeck.controlplane.store import EnvState
+from launchdeck.domain import BuildRef, NotifySpec, Release
+from launchdeck.domain.alerts import AlertMetric, MetricAlert
+from launchdeck.domain.metrics import RequestWindow, Series, bucket_of
+
+T0 = 1_700_000_000.0 // 10 * 10
+RULE = MetricAlert("errors", AlertMetric.ERROR_RATE, 0.2, for_s=20.0, service="web")
+RELEASE = Release(
+    app="shop", env="staging", version=4, build=BuildRef("sha256:x", "python", 0.0), config={},
+    services={}, created_at=0.0, notify=NotifySpec(webhooks=("$HOOK",)), alerts=(RULE,),
+)  # fmt: skip
+
+
+@dataclass
+class FakeState:
+    """The state store's reads Alerting makes: one app, one environment running RELEASE."""
+
+    def apps(self) -> list[tuple[str, float]]:
+        return [("shop", 0.0)]
+
+    def envs(self, app: str | None = None) -> list[EnvState]:
+        return [EnvState("shop", "staging", release=4, config={"HOOK": "http://hooks/ok"})]
+
+    def release(self, app: str, env: str, version: int) -> Release | None:
+        return RELEASE
+
+
+@dataclass
+class RecordingNotifier:
+    sent: list[tuple[list[str], dict[str, Any]]] = field(default_factory=list)
+
+    def send(self, urls: list[str], message: Any) -> None:
+        self.sent.append((urls, message.payload()))
+
+
+class NoLogs:
+    def read_from(self, app: str, env: str, offset: int) -> tuple[list[dict[str, object]], int]:
+        return [], offset
+
+
+def window(t: float, errors: int, requests: int = 10) -> RequestWindow:
+    return RequestWindow(
+        Series("shop", "staging", "web", "web.v4-aaaaaa", "v4"), t, 10, requests,
+        {"2xx": requests - errors, **({"5xx": errors} if errors else {})}, 0,
+        {bucket_of(5): requests}, {},
+    )  # fmt: skip
+
+
+def alerting(store: MetricsStore, notifier: RecordingNotifier) -> Alerting:
+    return Alerting(store, FakeState(), NoLogs(), notifier)  # type: ignore[arg-type]
+
+
+def test_fires_once_survives_a_restart_and_resolves(tmp_path: Path) -> None:
+    store = MetricsStore(tmp_path / "metrics.db")
+    notifier = RecordingNotifier()
+    store.add_windows(window(T0 + i * 10, errors=5) for i in range(4))  # 50% errors, 40 s
+    alerting(store, notifier).evaluate_all(T0 + 40.05)
+    assert [p["text"] for _, p in notifier.sent] == [
+        ":rotating_light: shop/staging: errors firing: error_rate of web above 20% for 20s "
+        "(now 50%) ▁▁▁"
+    ]
+    urls, payload = notifier.sent[0]
+    assert urls == ["http://hooks/ok"]
+    assert "release `v4`" in payload["blocks"][1]["elements"][0]["text"]
+    assert "launchdeck metrics --app shop --env staging" in str(payload)
+
+    store.close()  # the control plane restarts; the errors go on
+    store = MetricsStore(tmp_path / "metrics.db")
+    store.add_windows([window(T0 + 40, errors=5)])
+    restarted = alerting(store, notifier)
+    restarted.evaluate_all(T0 + 50.05)
+    assert len(notifier.sent) == 1  # still firing: not announced again
+    assert restarted.statuses("shop", "staging")["errors"].state == "firing"
+
+    store.add_windows([window(T0 + 50, errors=0)])  # the errors stop
+    restarted.evaluate_all(T0 + 60.05)
+    assert notifier.sent[-1][1]["text"].startswith(
+        ":white_check_mark: shop/staging: errors resolved"
+    )
+    assert [h["kind"] for h in restarted.history("shop", "staging")] == ["resolve", "fire"]
+    store.close()
