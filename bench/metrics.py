@@ -5,14 +5,19 @@ plane's CPU while it ingests a load, and its CPU with ten idle instances."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 from tests.harness import ControlPlane, free_port
 
+from launchdeck.cli.client import Endpoint
 from launchdeck.drivers.local.router.haproxy import Backend, Router
 
 IDLE_SECONDS = 30.0  # three collection passes
@@ -68,3 +73,34 @@ def idle_cpu(cp: ControlPlane, app: str) -> float:
     time.sleep(2)
     pct, _ = cpu_pct_during(daemon(cp), lambda: time.sleep(IDLE_SECONDS))
     return pct
+
+
+def counted_total(cp: ControlPlane) -> float:
+    """Every request the control plane has counted, from its /metrics."""
+    api = Endpoint.find(cp.env)
+    text = httpx.get(
+        f"{api.url}/metrics", headers={"Authorization": f"Bearer {api.token}"}, timeout=10
+    ).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "launchdeck_http_requests"
+        for sample in family.samples
+    )
+
+
+def lost_requests(cp: ControlPlane, host: str, seconds: float = 3.0) -> tuple[int, int]:
+    """Requests wrk sent through the router, and how many of them the metrics missed."""
+    before = counted_total(cp)
+    out = subprocess.run(
+        ["wrk", "-t1", "-c32", f"-d{seconds:g}s", "-H", f"Host: {host}",
+         f"http://127.0.0.1:{cp.http_port}/"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    found = re.search(r"(\d+) requests in", out)
+    assert found, out
+    sent = int(found.group(1))
+    deadline = time.monotonic() + 15
+    while counted_total(cp) - before < sent and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return sent, sent - int(counted_total(cp) - before)

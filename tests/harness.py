@@ -13,11 +13,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 from bench.loadgen import Load
 
@@ -167,3 +170,31 @@ def copy_example(tmp: Path, name: str = "app") -> Path:
     target = tmp / name
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+def send_each(
+    port: int, host: str, paths: list[str], clients: int = 6
+) -> tuple[Counter[int], list[float]]:
+    """GET every path once through 127.0.0.1:`port`, `clients` at a time; the statuses and the
+    latencies (ms) as the client saw them."""
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    lock = threading.Lock()
+    todo = iter(paths)
+
+    def client() -> None:
+        with httpx.Client(timeout=10.0, trust_env=False) as http:
+            for path in todo:
+                started = time.perf_counter()
+                response = http.get(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
+                took = (time.perf_counter() - started) * 1000
+                with lock:
+                    statuses[response.status_code] += 1
+                    latencies.append(took)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return statuses, latencies

@@ -82,6 +82,9 @@ def test_a_metric_alert_fires_once_and_resolves_and_a_log_alert_fires(cp, tmp_pa
     cp.cli("apps", "create", "hello")
     cp.cli("deploy", str(app), "--app", "hello")
 
+    with httpx.Client(timeout=5.0, trust_env=False) as http:  # the log alert's lines
+        for _ in range(5):
+            http.get(f"http://127.0.0.1:{cp.http_port}/_traceback", headers={"Host": HOST})
     traffic = Traffic(cp.http_port)
     started = time.monotonic()
     traffic.start()
@@ -90,19 +93,14 @@ def test_a_metric_alert_fires_once_and_resolves_and_a_log_alert_fires(cp, tmp_pa
     assert fired, hooks.texts("/ok")
     assert fired_after <= 10 + 20 + 10  # `for` + 20 s, and the window the errors began in
     assert "error_rate of web above 20% for 10s" in fired[0] and "hello/staging" in fired[0]
-    time.sleep(12)  # the errors go on: no second message (one per episode)
-    assert len(texts_with(hooks, "errors firing")) == 1
+    logged = wait_for_text(hooks, "tracebacks firing", 1, timeout=20)
+    assert logged and "5 lines matching 'Traceback' within 1m" in logged[0]
     listed = cp.cli("alerts", "--app", "hello", "--json").json()
     assert {a["name"]: a["state"] for a in listed["alerts"]}["errors"] == "firing"
+    time.sleep(10.5)  # an evaluation while the errors go on: no second message
     traffic.stop()
 
     resolved = wait_for_text(hooks, "errors resolved", 1, timeout=40)
-    assert resolved and len(texts_with(hooks, "errors firing")) == 1
+    assert resolved and len(texts_with(hooks, "errors firing")) == 1  # one per episode
     shown = cp.cli("alerts", "--app", "hello").out
     assert "errors" in shown and "tracebacks" in shown and "resolved" in shown
-
-    with httpx.Client(timeout=5.0, trust_env=False) as http:
-        for _ in range(5):
-            http.get(f"http://127.0.0.1:{cp.http_port}/_traceback", headers={"Host": HOST})
-    logged = wait_for_text(hooks, "tracebacks firing", 1, timeout=30)
-    assert logged and "5 lines matching 'Traceback' within 1m" in logged[0]

@@ -3,7 +3,6 @@ with latencies the client agrees with; read back through the CLI as a user would
 
 import statistics
 import subprocess
-import threading
 import time
 from collections import Counter
 
@@ -12,36 +11,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from launchdeck.cli.client import Endpoint
-from tests.harness import copy_example
+from tests.harness import copy_example, send_each
 
 pytestmark = pytest.mark.e2e
 
 HOST = "hello-staging.localhost"
-
-
-def send(port: int, paths: list[str], clients: int = 6) -> tuple[Counter[int], list[float]]:
-    """GET every path once through the router; statuses and latencies (ms) as the client saw."""
-    statuses: Counter[int] = Counter()
-    latencies: list[float] = []
-    lock = threading.Lock()
-    todo = iter(paths)
-
-    def client() -> None:
-        with httpx.Client(timeout=10.0, trust_env=False) as http:
-            for path in todo:
-                started = time.perf_counter()
-                response = http.get(f"http://127.0.0.1:{port}{path}", headers={"Host": HOST})
-                took = (time.perf_counter() - started) * 1000
-                with lock:
-                    statuses[response.status_code] += 1
-                    latencies.append(took)
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return statuses, latencies
 
 
 def web_metrics(cp, expected: int) -> dict:
@@ -64,7 +38,7 @@ def test_every_request_is_counted_and_latency_agrees_with_the_client(cp, tmp_pat
 
     # a known mix: 5% server errors, 2% not found, 10% answered after 100 ms (the p95)
     paths = ["/_status/500"] * 50 + ["/_status/404"] * 20 + ["/_sleep/100"] * 100 + ["/"] * 830
-    statuses, latencies = send(cp.http_port, paths)
+    statuses, latencies = send_each(cp.http_port, HOST, paths)
     assert statuses == {200: 930, 404: 20, 500: 50}
 
     data = web_metrics(cp, 1000)
@@ -114,3 +88,5 @@ def test_instances_report_their_memory(cp, tmp_path):
     for row in reported.values():
         assert 1 * 2**20 < row["memory_bytes"] < 512 * 2**20  # a small Python process
         assert row["open_fds"] >= 3
+    shown = cp.cli("top", "--once", "--app", "hello").out
+    assert all(i in shown for i in ids) and "MiB" in shown

@@ -7,14 +7,13 @@ Every load is bounded in count and time; every process started here is stopped b
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from tests.harness import send_each
 from tests.integration.test_router import HEALTH, Instances, free_port, wait_until
 from tests.integration.test_router import instances as instances  # the fixture
 
@@ -57,33 +56,6 @@ def logged(tmp_path: Path, instances: Instances) -> Iterator[tuple[Router, Reque
         requests.stop()
 
 
-def send(port: int, paths: list[str], clients: int = 8) -> tuple[Counter[int], list[float]]:
-    """GET every path once through the router, `clients` at a time; statuses and latencies (ms)."""
-    statuses: Counter[int] = Counter()
-    latencies: list[float] = []
-    lock = threading.Lock()
-    todo = iter(paths)
-
-    def client() -> None:
-        with httpx.Client(timeout=10.0, trust_env=False) as http:
-            for path in todo:
-                started = time.perf_counter()
-                response = http.get(
-                    f"http://127.0.0.1:{port}{path}", headers={"Host": "shop.localhost"}
-                )
-                took = (time.perf_counter() - started) * 1000
-                with lock:
-                    statuses[response.status_code] += 1
-                    latencies.append(took)
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return statuses, latencies
-
-
 def everything(requests: RequestLog, expected: int) -> list[RequestWindow]:
     windows: list[RequestWindow] = []
     wait_until(
@@ -102,7 +74,7 @@ def everything(requests: RequestLog, expected: int) -> list[RequestWindow]:
 def test_every_request_is_counted_by_status_and_instance(logged: tuple[Router, RequestLog]) -> None:
     router, requests = logged
     paths = ["/status?c=503"] * 100 + ["/status?c=404"] * 50 + ["/"] * 1850
-    statuses, _ = send(router.http_port, paths)
+    statuses, _ = send_each(router.http_port, "shop.localhost", paths)
     assert statuses == {200: 1850, 404: 50, 503: 100}
 
     windows = everything(requests, 2000)
@@ -121,7 +93,7 @@ def test_latency_quantiles_agree_with_the_client(logged: tuple[Router, RequestLo
     router, requests = logged
     # a known mix: most answer at once, 15% after 50 ms, 10% after 120 ms (the 95th percentile)
     paths = ["/sleep?s=0.12"] * 40 + ["/sleep?s=0.05"] * 60 + ["/"] * 300
-    _, latencies = send(router.http_port, paths, clients=4)
+    _, latencies = send_each(router.http_port, "shop.localhost", paths, clients=4)
     windows = everything(requests, 400)
 
     total = merged(*(w.total_ms for w in windows))

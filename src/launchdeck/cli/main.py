@@ -18,7 +18,7 @@ from launchdeck.cli.config import config_cmd
 from launchdeck.cli.deployments import follow as follow_deployment
 from launchdeck.cli.domains import domains_cmd
 from launchdeck.cli.git import git_cmd
-from launchdeck.cli.metrics import alerts, metrics
+from launchdeck.cli.metrics import alerts, metrics, top
 from launchdeck.cli.output import ago, console, err, log_style, print_json, table
 from launchdeck.cli.source import default_app, git_sha, pack, parse_since
 from launchdeck.cli.tokens import audit, tokens_cmd
@@ -378,6 +378,7 @@ def logs(
 
 
 app.command()(metrics)
+app.command()(top)
 app.command()(alerts)
 app.command("redis-cli")(redis_cli)  # registered last: listed after the Heroku-like verbs
 app.command()(audit)

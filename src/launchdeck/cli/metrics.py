@@ -1,13 +1,17 @@
 """`launchdeck metrics`: each service's requests/s, error rate, p95 and memory as sparklines over
-a period, then the instances' figures. `launchdeck alerts`: the alerts and their notices.
+a period, then the instances' figures. `launchdeck top`: the instances, live. `launchdeck
+alerts`: the alerts and their notices.
 `--json` prints what the API returned."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
+from rich.live import Live
+from rich.table import Table
 
 from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
 from launchdeck.cli.output import ago, console, print_json, table
@@ -120,3 +124,54 @@ def alerts(
     if data["history"]:
         console.print()
         table(("WHEN", "NOTICE"), [(ago(h["at"]), h["summary"]) for h in data["history"]])
+
+
+def top(
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    interval: Annotated[float, typer.Option("--interval", min=0.5, help="Seconds.")] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Print one view and exit.")] = False,
+) -> None:
+    """Every instance, live: state, requests/s and errors over the last minute, p95, CPU,
+    memory (like `top` or `docker stats`); Ctrl-C leaves."""
+    path = env_path(app_name, env)
+    if once:
+        console.print(_top_table(path))
+        return
+    with Live(_top_table(path), console=console, auto_refresh=False) as live:
+        try:
+            while True:
+                time.sleep(interval)
+                live.update(_top_table(path), refresh=True)
+        except KeyboardInterrupt:
+            pass
+
+
+def _top_table(path: str) -> Table:
+    api = client()
+    instances = api.request("GET", f"{path}/instances")
+    figures = {
+        row["instance"]: row
+        for row in api.request("GET", f"{path}/metrics", params={"since": 60})["instances"]
+    }
+    view = Table(
+        "INSTANCE", "SERVICE", "STATE", "REQ/S", "ERRORS", "P95", "CPU", "MEMORY",
+        box=None, header_style="bold", title=time.strftime("%H:%M:%S"), title_justify="left",
+    )  # fmt: skip
+    for inst in instances:
+        row = figures.get(inst["id"], {})
+        view.add_row(
+            inst["id"],
+            inst["service"],
+            inst["state"],
+            f"{row.get('requests', 0) / 60:.1f}",
+            _maybe(row.get("error_rate"), "{:.1%}"),
+            _maybe(row.get("p95_ms"), "{:.0f} ms"),
+            _maybe(row.get("cpu"), "{:.0%}"),
+            _maybe(row.get("memory_bytes") and row["memory_bytes"] / 2**20, "{:.0f} MiB"),
+        )
+    return view
+
+
+def _maybe(value: float | None, form: str) -> str:
+    return "-" if value is None else form.format(value)
