@@ -4,15 +4,16 @@ figure, the release and the command to look further."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from launchdeck.controlplane.metrics.alerting import Alerting
+from launchdeck.controlplane.metrics.alerting import Alerting, _log_points
 from launchdeck.controlplane.metrics.store import MetricsStore
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import BuildRef, NotifySpec, Release
-from launchdeck.domain.alerts import AlertMetric, MetricAlert
+from launchdeck.domain.alerts import AlertMetric, AlertStatus, Datapoint, LogAlert, MetricAlert
 from launchdeck.domain.metrics import RequestWindow, Series, bucket_of
 
 T0 = 1_700_000_000.0 // 10 * 10
@@ -91,3 +92,18 @@ def test_fires_once_survives_a_restart_and_resolves(tmp_path: Path) -> None:
     )
     assert [h["kind"] for h in restarted.history("shop", "staging")] == ["resolve", "fire"]
     store.close()
+
+
+def test_a_log_pattern_that_backtracks_without_end_stops_its_rule_not_the_control_plane() -> None:
+    """An attacker's manifest and its app's log lines together: `(a+)+$` against a line of
+    a's ending in "b" would take years with `re`; the search gives up and counts nothing."""
+    evil = LogAlert("hang", "(a+)+$", count=1, within_s=60.0)
+    good = LogAlert("tracebacks", "Traceback", count=1, within_s=60.0)
+    lines = [
+        {"ts": T0 + 1, "service": "web", "line": "a" * 3000 + "b"},
+        {"ts": T0 + 2, "service": "web", "line": "ERROR Traceback (most recent call last):"},
+    ]
+    started = time.monotonic()
+    assert _log_points(evil, AlertStatus(), lines) == []
+    assert time.monotonic() - started < 5
+    assert _log_points(good, AlertStatus(), lines) == [Datapoint(T0 + 2, 1.0)]

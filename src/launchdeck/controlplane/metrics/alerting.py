@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import regex
 
 from launchdeck.controlplane.logs import LogStore
 from launchdeck.controlplane.metrics.store import STEPS, GaugePoint, MetricsStore, RequestPoint
@@ -42,6 +43,8 @@ log = logging.getLogger("launchdeck.alerts")
 WINDOW = STEPS[0]
 LOOKBACK = 600.0  # seconds of windows a first evaluation (or one after a pause) looks at
 EMOJI = {NoticeKind.FIRE: ":rotating_light:", NoticeKind.REPEAT: ":rotating_light:"}
+MAX_LINE = 4096  # characters of a log line a log alert's pattern is searched in
+MATCH_TIMEOUT = 0.05  # seconds one search may take
 QUANTILES = {AlertMetric.P50_MS: 0.50, AlertMetric.P95_MS: 0.95, AlertMetric.P99_MS: 0.99}
 
 SCHEMA = """
@@ -219,15 +222,23 @@ def _log_points(
     rule: LogAlert, status: AlertStatus, lines: Iterable[dict[str, object]]
 ) -> list[Datapoint]:
     """A datapoint per moment with matching lines (of the rule's service), newer than the last
-    one evaluated."""
-    pattern = re.compile(rule.pattern)
+    one evaluated. The pattern and the lines both come from the app: each search has a time
+    limit (the `regex` module's), so a pattern that backtracks without end, say `(a+)+$`, stops
+    its own rule and never the control plane; lines are cut to MAX_LINE first."""
+    pattern = regex.compile(rule.pattern)
     after = status.last_point_at or 0.0
     counts: dict[float, int] = defaultdict(int)
     for entry in lines:
         at = float(str(entry["ts"]))
         if at <= after or (rule.service and entry.get("service") != rule.service):
             continue
-        if pattern.search(str(entry.get("line", ""))):
+        try:
+            found = pattern.search(str(entry.get("line", ""))[:MAX_LINE], timeout=MATCH_TIMEOUT)
+        except TimeoutError:
+            log.error("alert %s: its log pattern took over %gs on one line: skipped this pass "
+                      "(simplify the pattern)", rule.name, MATCH_TIMEOUT)  # fmt: skip
+            break
+        if found:
             counts[at] += 1
     return [Datapoint(at, float(n)) for at, n in sorted(counts.items())]
 
