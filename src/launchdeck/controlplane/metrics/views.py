@@ -5,7 +5,7 @@ for, and a table of the instances over the whole period."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from launchdeck.controlplane.metrics.store import (
@@ -21,9 +21,14 @@ from launchdeck.domain.metrics import RequestWindow, merged, quantile
 MAX_POINTS = 120  # per series; finer points are merged
 
 
-def step_for(seconds: float) -> int:
-    """The finest stored resolution that still covers `seconds`, coarsened to MAX_POINTS."""
-    stored = next((s for s in STEPS if DEFAULT_RETENTION[s] >= seconds), STEPS[-1])
+def stored_step(seconds: float, retention: Mapping[int, float] = DEFAULT_RETENTION) -> int:
+    """The finest stored resolution that still reaches `seconds` back."""
+    return next((s for s in STEPS if retention.get(s, 0) >= seconds), STEPS[-1])
+
+
+def step_for(seconds: float, retention: Mapping[int, float] = DEFAULT_RETENTION) -> int:
+    """The stored resolution for `seconds`, coarsened to at most MAX_POINTS points."""
+    stored = stored_step(seconds, retention)
     return max(stored, _round_up(seconds / MAX_POINTS, stored))
 
 
@@ -42,8 +47,7 @@ def env_metrics(
     live: Sequence[RequestWindow] = (),
 ) -> dict[str, Any]:
     """`live`: windows the store does not have yet (the last seconds)."""
-    step = step_for(since)
-    stored = next((s for s in STEPS if DEFAULT_RETENTION[s] >= since), STEPS[-1])
+    step, stored = step_for(since, store.retention), stored_step(since, store.retention)
     start = (now - since) // step * step
     requests = store.requests(app, env, since=start, step=stored, service=service)
     requests += [
