@@ -25,6 +25,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_sicken":
             sick.set()
             return self._send(200, {"sick": True})
+        if self.path == "/_exit":  # the process dies just after answering, as a crash (alerts)
+            threading.Timer(0.05, os._exit, (1,)).start()
+            return self._send(200, {"exiting": True})
         if self.path.startswith("/_status/"):  # answers with that status (metrics tests)
             return self._send(int(self.path.rsplit("/", 1)[1]), {"status": "as asked"})
         if self.path == "/_traceback":  # logs what a crashing request handler would (alerts)

@@ -1,7 +1,9 @@
 """Alerts as a team meets them: a metric alert fires once within its `for` + 20 s, posts to
-the webhook, resolves and posts that; a log alert fires on an app that prints tracebacks; and
-`launchdeck alerts` lists them with their history."""
+the webhook, resolves and posts that; a log alert fires on an app that prints tracebacks; the
+built-in alerts fire with no config when an instance is replaced for failing its health check
+and when a service keeps crashing; and `launchdeck alerts` lists them with their history."""
 
+import contextlib
 import threading
 import time
 
@@ -99,8 +101,26 @@ def test_a_metric_alert_fires_once_and_resolves_and_a_log_alert_fires(cp, tmp_pa
     assert {a["name"]: a["state"] for a in listed["alerts"]}["errors"] == "firing"
     time.sleep(10.5)  # an evaluation while the errors go on: no second message
     traffic.stop()
+    crash(cp.http_port, hooks)  # while the errors alert resolves
 
     resolved = wait_for_text(hooks, "errors resolved", 1, timeout=40)
     assert resolved and len(texts_with(hooks, "errors firing")) == 1  # one per episode
+    sick = wait_for_text(hooks, "failing-health firing", 1, timeout=30)
+    assert sick and "health_replacements above 0 (now 1)" in sick[0]
     shown = cp.cli("alerts", "--app", "hello").out
     assert "errors" in shown and "tracebacks" in shown and "resolved" in shown
+    assert "crash-loop (built-in)" in shown and "firing" in shown
+
+
+def crash(port: int, hooks) -> None:
+    """One instance fails its health check (replaced: a crash), then instances exit until the
+    built-in crash-loop alert fires (3 crashes within 5 minutes); at most 8 exits."""
+    with httpx.Client(timeout=5.0, trust_env=False) as http:
+        http.get(f"http://127.0.0.1:{port}/_sicken", headers={"Host": HOST})
+        for _ in range(8):
+            if wait_for_text(hooks, "crash-loop firing", 1, timeout=4):
+                break
+            with contextlib.suppress(httpx.HTTPError):  # gone mid-request: a crash all the same
+                http.get(f"http://127.0.0.1:{port}/_exit", headers={"Host": HOST})
+    [looping] = wait_for_text(hooks, "crash-loop firing", 1, timeout=20)
+    assert "crashes above 2" in looping

@@ -112,7 +112,7 @@ def alerts(
         return
     rows = [
         (
-            a["name"],
+            f"{a['name']} [dim](built-in)[/]" if a.get("builtin") else a["name"],
             f"[{STATE_STYLES.get(a['state'], '')}]{a['state']}[/]",
             a["shown"],
             ago(a["since"]) if a["since"] else "-",

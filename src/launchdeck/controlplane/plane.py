@@ -30,6 +30,7 @@ from launchdeck.controlplane.secrets import Keyring
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Event, Instance, app_host
+from launchdeck.domain.alerts import BACKUP_FAILED
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, backend_labels
 from launchdeck.drivers.local.isolation import Isolation
@@ -133,11 +134,15 @@ class ControlPlane:
         )  # fmt: skip
         self.logs = LogStore(self.home / "logs", redact=self.redactors)
         self.alerting = Alerting(self.metrics_store, self.store, self.logs, self.notifier)
+        self.databases.backups.on_failed = lambda app, env, detail: self.alerting.note(
+            app, env, BACKUP_FAILED, f"{BACKUP_FAILED}: {detail}"
+        )
         self.metrics = MetricsLoop(
             self.metrics_store,
             self.request_log,
             Collector.local(self.driver.cgroups, self.addons),
             lambda: self.store.instances(),
+            platform=self.reconciler.samples,
             after_pass=self.alerting.evaluate_all,
         )
         self.prometheus = registry(

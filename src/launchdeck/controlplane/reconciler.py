@@ -4,7 +4,10 @@ Each pass keeps HAProxy and the add-on servers (PostgreSQL, Redis) running, then
 environment no deployment is working on, reads what runs into a snapshot, asks the planner
 (planning/repairs.py) what to repair, logs each decision and runs it: crashed instances are
 replaced with exponential backoff, instances that keep failing their health check are replaced,
-running instances the router lost go back in rotation, instances a restart left are adopted."""
+running instances the router lost go back in rotation, instances a restart left are adopted.
+
+What it repaired is also a figure (`samples`): each service's crashes in the last five minutes
+and its replacements for failing health in the last ten, which the built-in alerts watch."""
 
 from __future__ import annotations
 
@@ -16,9 +19,11 @@ from typing import assert_never
 from launchdeck.controlplane.deploys.deployments import Deployments, new_instance_id
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import Health, Instance, InstanceState, Release
+from launchdeck.domain.metrics import Sample, Series
 from launchdeck.execution import RolloutFailed
 from launchdeck.planning import Desired
 from launchdeck.planning.repairs import (
+    CRASH_WINDOW,
     AdoptInstance,
     Converge,
     EnvRepair,
@@ -40,6 +45,7 @@ from launchdeck.system.errors import LaunchdeckError
 log = logging.getLogger("launchdeck.reconciler")
 
 Key = tuple[str, str]  # (app, env)
+REPLACED_WINDOW = 600.0  # seconds a replacement for failing health counts in `samples`
 
 
 class Reconciler:
@@ -52,6 +58,7 @@ class Reconciler:
         self.clock = clock
         self._states: dict[Key, RepairState] = {}
         self._held: dict[tuple[str, str, str], float] = {}  # the hold last logged per service
+        self._replaced: dict[tuple[str, str, str], list[float]] = {}  # monotonic times
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -104,6 +111,28 @@ class Reconciler:
             log.error("an add-on server could not be restarted: %s", exc)
         except Exception:
             log.exception("keeping the add-on servers up failed; retried on the next pass")
+
+    def samples(self) -> list[Sample]:
+        """Per service of every running environment: `crashes` within CRASH_WINDOW and
+        `health_replacements` within REPLACED_WINDOW (0 for a service with none)."""
+        now, at = self.clock.monotonic(), self.clock.now()
+        out: list[Sample] = []
+        for env in self.store.envs():
+            release = self.store.release(env.app, env.name, env.release) if env.release else None
+            if release is None:
+                continue
+            crashes = self._states.get((env.app, env.name), RepairState()).crashes
+            for service in release.services:
+                series = Series(env.app, env.name, service)
+                crashed = [t for t in crashes.get(service, ()) if now - t < CRASH_WINDOW]
+                replaced = [
+                    t
+                    for t in self._replaced.get((env.app, env.name, service), ())
+                    if now - t < REPLACED_WINDOW
+                ]
+                out.append(Sample("crashes", series, len(crashed), at))
+                out.append(Sample("health_replacements", series, len(replaced), at))
+        return out
 
     # -- one environment ----------------------------------------------------------------------
 
@@ -159,6 +188,7 @@ class Reconciler:
                 self.driver.stop(inst, timeout=0)
                 self.store.remove_instance(inst)
             case RetireFailing(instance=inst, stop_timeout=stop_timeout):
+                self._note_replaced(inst)
                 self.store.save_instance(replace(inst, health=Health.UNHEALTHY))
                 self._unroute(inst)
                 self.driver.stop(inst, timeout=stop_timeout)
@@ -173,6 +203,12 @@ class Reconciler:
                 self._converge(env, action)
             case _:
                 assert_never(action)
+
+    def _note_replaced(self, inst: Instance) -> None:
+        now = self.clock.monotonic()
+        key = (inst.app, inst.env, inst.service)
+        recent = [t for t in self._replaced.get(key, ()) if now - t < REPLACED_WINDOW]
+        self._replaced[key] = [*recent, now]  # a new list: `samples` may be reading the old
 
     def _record(self, env: EnvState, action: EnvRepair) -> None:
         """Log the decision: trouble as a warning, a hold once rather than once per pass."""

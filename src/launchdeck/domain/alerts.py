@@ -30,6 +30,10 @@ class AlertMetric(StrEnum):
     P99_MS = "p99_ms"
     CPU = "cpu"  # of the instance's CPU limit (or one core), a fraction (written "80%")
     MEMORY = "memory"  # of the instance's memory limit, a fraction (written "90%")
+    # what the platform itself sees (the built-in alerts watch these; on one host only)
+    CRASHES = "crashes"  # of one service in the last 5 minutes, health replacements included
+    HEALTH_REPLACEMENTS = "health_replacements"  # of one service, for failing health, last 10m
+    DISK_FREE = "disk_free"  # of the filesystem an add-on's data is on, a fraction ("10%")
 
     @property
     def percent(self) -> bool:
@@ -43,7 +47,18 @@ class AlertMetric(StrEnum):
     @property
     def per_request(self) -> bool:
         """Whether it comes from the router's request log: only services with a port have it."""
-        return self not in (AlertMetric.CPU, AlertMetric.MEMORY)
+        return self in REQUEST_METRICS
+
+    @property
+    def counted(self) -> bool:
+        """Whether it is a count of events (no unit)."""
+        return self in (AlertMetric.CRASHES, AlertMetric.HEALTH_REPLACEMENTS)
+
+    @property
+    def platform(self) -> bool:
+        """Whether launchdeck's own one-host runtime measures it (crashes, health replacements,
+        add-on disk): on AWS, ECS and RDS look after these themselves."""
+        return self.counted or self is AlertMetric.DISK_FREE
 
     def show(self, value: float) -> str:
         """`value` in this metric's unit, as people read it: "2.5%", "812ms", "120/s"."""
@@ -51,11 +66,16 @@ class AlertMetric(StrEnum):
             return f"{round(value * 100, 2):g}%"
         if self.milliseconds:
             return f"{round(value)}ms" if value >= 10 else f"{round(value, 2):g}ms"
+        if self.counted:
+            return f"{value:g}"
         return f"{round(value, 2):g}/s"
 
 
-PERCENT_METRICS = frozenset({AlertMetric.ERROR_RATE, AlertMetric.CPU, AlertMetric.MEMORY})
+PERCENT_METRICS = frozenset(
+    {AlertMetric.ERROR_RATE, AlertMetric.CPU, AlertMetric.MEMORY, AlertMetric.DISK_FREE}
+)
 LATENCY_METRICS = frozenset({AlertMetric.P50_MS, AlertMetric.P95_MS, AlertMetric.P99_MS})
+REQUEST_METRICS = frozenset({*LATENCY_METRICS, AlertMetric.ERROR_RATE, AlertMetric.REQUESTS_PER_S})
 
 
 class AlertState(StrEnum):
@@ -117,6 +137,22 @@ class LogAlert:
 
 
 AlertRule = MetricAlert | LogAlert
+
+# Alerts every environment has without a word of config. A manifest's alert of the same name
+# replaces one; `[[alerts]] name = "low-disk"  enabled = false` turns one off.
+BUILTIN_ALERTS: tuple[MetricAlert, ...] = (
+    MetricAlert("crash-loop", AlertMetric.CRASHES, 2),  # a 3rd crash within 5 minutes
+    MetricAlert("failing-health", AlertMetric.HEALTH_REPLACEMENTS, 0),
+    MetricAlert("low-disk", AlertMetric.DISK_FREE, 0.10, above=False, for_s=60.0),
+)
+BACKUP_FAILED = "backup-failed"  # the backups themselves post it, with the reason, at once
+BUILTIN_NAMES = frozenset({*(rule.name for rule in BUILTIN_ALERTS), BACKUP_FAILED})
+
+
+def with_builtins(rules: Sequence[AlertRule], off: frozenset[str]) -> tuple[AlertRule, ...]:
+    """An environment's rules: its own, then each built-in it neither replaces nor turns off."""
+    named = {rule.name for rule in rules} | off
+    return (*rules, *(rule for rule in BUILTIN_ALERTS if rule.name not in named))
 
 
 @dataclass(frozen=True)

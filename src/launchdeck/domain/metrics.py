@@ -49,6 +49,11 @@ GAUGES: dict[str, str] = {
     "redis_memory_bytes": "memory the Redis server uses",
     "redis_clients": "connected clients (launchdeck's own connection not counted)",
     "redis_hit_rate": "keyspace hits / (hits + misses) since the server started",
+    "disk_free": "free share of the disk an add-on's data is on",
+    "crashes": "crashes of the service in the last 5 minutes (instances that exited, or were "
+    "replaced for failing their health check)",
+    "health_replacements": "instances of the service replaced for failing their health check "
+    "in the last 10 minutes",
 }
 
 

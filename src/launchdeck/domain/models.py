@@ -258,6 +258,7 @@ class Manifest:
     addons: Addons = Addons()
     aws: AwsSettings = AwsSettings()
     alerts: tuple[AlertRule, ...] = ()
+    alerts_off: frozenset[str] = frozenset()  # built-in alerts turned off (domain.alerts)
 
     def defaults_for(self, env: str) -> tuple[dict[str, str], tuple[str, ...]]:
         """`[environments.<env>]` config vars and custom domains."""
@@ -288,6 +289,7 @@ class Manifest:
             aws=override.aws.apply(self.aws),
             addons=addons,
             alerts=_alerts_for(self.alerts, override),
+            alerts_off=self.alerts_off | override.alerts_off,
         )
 
 
@@ -323,6 +325,7 @@ class Release:
     defaults: Mapping[str, str] = field(default_factory=dict)  # `[environments.<env>] config`
     domains: tuple[str, ...] = ()  # `[environments.<env>] domains`
     alerts: tuple[AlertRule, ...] = ()  # `[[alerts]]`, as the environment has them
+    alerts_off: frozenset[str] = frozenset()  # the built-in alerts it turns off
 
     def environ(self) -> dict[str, str]:
         """The app's config vars: the manifest's defaults, then what `config set` stored."""

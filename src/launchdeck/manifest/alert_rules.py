@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from launchdeck.domain import ServiceSpec
-from launchdeck.domain.alerts import AlertMetric
+from launchdeck.domain.alerts import BUILTIN_NAMES, AlertMetric
 from launchdeck.manifest.errors import Issue
 from launchdeck.manifest.schema import ManifestFile
 from launchdeck.manifest.schema_alerts import AlertTable
@@ -24,21 +24,24 @@ def check_alerts(file: ManifestFile, services: Mapping[str, ServiceSpec]) -> lis
         Issue(
             f"alerts.{index}.enabled",
             False,
-            "turns nothing off: this alert has no metric or log",
+            "turns nothing off: this alert has no metric or log, and no built-in alert has "
+            "this name",
             "remove this entry; to turn an alert off in one environment, add "
-            "[[environments.<env>.alerts]] with its name and enabled = false",
+            "[[environments.<env>.alerts]] with its name and enabled = false; the built-in "
+            f"alerts are {', '.join(sorted(BUILTIN_NAMES))}",
         )
         for index, alert in enumerate(file.alerts)
-        if _switch(alert)
+        if _switch(alert) and alert.name not in BUILTIN_NAMES
     ]
     top = [alert.name for alert in file.alerts if not _switch(alert)]
+    known = [*top, *sorted(BUILTIN_NAMES)]
     for env, table in file.environments.items():
         prefix = f"environments.{env}.alerts"
         issues += _alert_list_issues(prefix, table.alerts, routed)
         issues += [
-            _nothing_to_turn_off(f"{prefix}.{index}.name", alert.name, top)
+            _nothing_to_turn_off(f"{prefix}.{index}.name", alert.name, known)
             for index, alert in enumerate(table.alerts)
-            if _switch(alert) and alert.name not in top
+            if _switch(alert) and alert.name not in known
         ]
     return issues
 
@@ -82,12 +85,12 @@ def _switch(alert: AlertTable) -> bool:
     return not alert.enabled and alert.metric is None and alert.log is None
 
 
-def _nothing_to_turn_off(path: str, name: str, top: list[str]) -> Issue:
-    match = closest(name, top)
-    listed = f"top-level alerts are: {', '.join(top)}" if top else "there are no top-level alerts"
+def _nothing_to_turn_off(path: str, name: str, known: list[str]) -> Issue:
+    match = closest(name, known)
+    listed = f"the alerts to turn off are: {', '.join(known)}"
     return Issue(
         path,
         name,
-        "names no top-level [[alerts]] to turn off",
+        "names no top-level [[alerts]] and no built-in alert to turn off",
         f"did you mean {match!r}? {listed}" if match else f"remove this entry; {listed}",
     )

@@ -30,6 +30,12 @@ METRIC_HELP = {
     AlertMetric.P99_MS: "99th percentile response time, in milliseconds",
     AlertMetric.CPU: "CPU use, a percentage of `resources.cpu` (of one core without it)",
     AlertMetric.MEMORY: "memory use, a percentage of the instance's memory limit",
+    AlertMetric.CRASHES: "crashes of a service in the last 5 minutes (instances that exited, "
+    "or were replaced for failing their health check)",
+    AlertMetric.HEALTH_REPLACEMENTS: "instances of a service replaced for failing their health "
+    "check in the last 10 minutes",
+    AlertMetric.DISK_FREE: "free space on the disk holding the environment's add-on data, a "
+    "percentage",
 }
 # Names people reach for first, so the fix can name the metric they meant.
 _METRIC_ALIASES = {
@@ -38,6 +44,7 @@ _METRIC_ALIASES = {
     "error_percent": "error_rate", "latency": "p95_ms", "response_time": "p95_ms",
     "median": "p50_ms", "p50": "p50_ms", "p95": "p95_ms", "p99": "p99_ms",
     "cpu_percent": "cpu", "mem": "memory", "rss": "memory", "memory_percent": "memory",
+    "restarts": "crashes", "crash": "crashes", "disk": "disk_free", "free_disk": "disk_free",
 }  # fmt: skip
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 _NUMBER = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")

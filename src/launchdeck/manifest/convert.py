@@ -55,6 +55,7 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         addons=to_addons(file.addons),
         aws=to_aws(file.aws),
         alerts=to_alerts(file.alerts),
+        alerts_off=frozenset(alert.name for alert in file.alerts if not alert.enabled),
     )
 
 

@@ -38,6 +38,9 @@ EXAMPLE_THRESHOLDS = {
     AlertMetric.P99_MS: "1000",
     AlertMetric.CPU: '"80%"',
     AlertMetric.MEMORY: '"90%"',
+    AlertMetric.CRASHES: "2",
+    AlertMetric.HEALTH_REPLACEMENTS: "0",
+    AlertMetric.DISK_FREE: '"10%"',
 }
 METRIC_KEYS = ("above", "below", "for", "datapoints")
 LOG_KEYS = ("count", "within")
@@ -210,10 +213,12 @@ def _unit_problems(metric: AlertMetric, key: str, threshold: Threshold) -> list[
         message = f"{metric} is a response time in milliseconds, not a percentage"
         fix = f'use {key} = {number:g} (milliseconds) or a time like "{number:g}ms"'
         return [_problem((key,), message, fix)]
-    if metric is AlertMetric.REQUESTS_PER_S and unit:
+    if (metric is AlertMetric.REQUESTS_PER_S or metric.counted) and unit:
         kind = "a percentage" if unit == "%" else "a time"
-        message = f"{metric} is a number of requests per second, not {kind}"
-        fix = f"use {key} = {number:g}" if unit == "%" else f"use {key} = 100"
+        what = "requests per second" if metric is AlertMetric.REQUESTS_PER_S else "events"
+        message = f"{metric} is a number of {what}, not {kind}"
+        example = EXAMPLE_THRESHOLDS[metric]
+        fix = f"use {key} = {number:g}" if unit == "%" else f"use {key} = {example}"
         return [_problem((key,), message, fix)]
     return []
 

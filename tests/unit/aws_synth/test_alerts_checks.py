@@ -118,3 +118,13 @@ def test_synth_refuses_with_every_issue() -> None:
     with pytest.raises(AwsSynthError) as refused:
         synth_env(with_alerts("full", *rules), "staging")
     assert [issue.path for issue in refused.value.issues] == ["alerts.0.log", "alerts.1.service"]
+
+
+def test_figures_only_one_host_measures() -> None:
+    rule = MetricAlert("crash-loop", AlertMetric.CRASHES, 5)
+    assert problems("web", rule) == [
+        "alerts.0.metric: is measured by launchdeck's one-host runtime: on AWS, ECS replaces "
+        "failing tasks and RDS keeps its own storage, with no such figure in CloudWatch "
+        "(got 'crashes'); fix: turn it off here: [[environments.<env>.alerts]] name = "
+        "'crash-loop' and enabled = false; or alert on cpu or memory"
+    ]

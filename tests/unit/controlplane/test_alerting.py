@@ -5,7 +5,7 @@ figure, the release and the command to look further."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ from launchdeck.controlplane.metrics.store import MetricsStore
 from launchdeck.controlplane.store import EnvState
 from launchdeck.domain import BuildRef, NotifySpec, Release
 from launchdeck.domain.alerts import AlertMetric, AlertStatus, Datapoint, LogAlert, MetricAlert
-from launchdeck.domain.metrics import RequestWindow, Series, bucket_of
+from launchdeck.domain.metrics import RequestWindow, Sample, Series, bucket_of
+from tests.clock import ManualClock
 
 T0 = 1_700_000_000.0 // 10 * 10
 RULE = MetricAlert("errors", AlertMetric.ERROR_RATE, 0.2, for_s=20.0, service="web")
@@ -26,7 +27,9 @@ RELEASE = Release(
 
 @dataclass
 class FakeState:
-    """The state store's reads Alerting makes: one app, one environment running RELEASE."""
+    """The state store's reads Alerting makes: one app, one environment running `running`."""
+
+    running: Release = RELEASE
 
     def apps(self) -> list[tuple[str, float]]:
         return [("shop", 0.0)]
@@ -35,7 +38,7 @@ class FakeState:
         return [EnvState("shop", "staging", release=4, config={"HOOK": "http://hooks/ok"})]
 
     def release(self, app: str, env: str, version: int) -> Release | None:
-        return RELEASE
+        return self.running
 
 
 @dataclass
@@ -107,3 +110,63 @@ def test_a_log_pattern_that_backtracks_without_end_stops_its_rule_not_the_contro
     assert _log_points(evil, AlertStatus(), lines) == []
     assert time.monotonic() - started < 5
     assert _log_points(good, AlertStatus(), lines) == [Datapoint(T0 + 2, 1.0)]
+
+
+def gauge(name: str, service: str, value: float, t: float) -> Sample:
+    return Sample(name, Series("shop", "staging", service), value, t)
+
+
+def test_built_in_alerts_need_no_rule_a_crash_loop_fires_and_points_at_the_logs(
+    tmp_path: Path,
+) -> None:
+    store = MetricsStore(tmp_path / "metrics.db")
+    notifier = RecordingNotifier()
+    store.add_samples([
+        gauge("crashes", "web", 0, T0), gauge("crashes", "worker", 1, T0),
+        gauge("crashes", "web", 0, T0 + 10), gauge("crashes", "worker", 3, T0 + 10),
+    ])  # fmt: skip
+    watching = alerting(store, notifier)
+    watching.evaluate_all(T0 + 20.05)
+
+    [(_, payload)] = notifier.sent
+    assert payload["text"] == (
+        ":rotating_light: shop/staging: crash-loop firing: crashes above 2 (now 3) ▁"
+    )
+    assert "launchdeck logs --app shop --env staging" in str(payload)
+    assert set(watching.statuses("shop", "staging")) == {
+        "errors", "crash-loop", "failing-health", "low-disk"
+    }  # fmt: skip
+
+
+def test_low_disk_watches_the_fullest_disk_for_a_minute_and_can_be_turned_off(
+    tmp_path: Path,
+) -> None:
+    store = MetricsStore(tmp_path / "metrics.db")
+    notifier = RecordingNotifier()
+    for i in range(8):
+        at = T0 + i * 10
+        store.add_samples([gauge("disk_free", "postgres", 0.05, at),
+                           gauge("disk_free", "redis", 0.5, at)])  # fmt: skip
+    watching = alerting(store, notifier)
+    watching.evaluate_all(T0 + 50.05)  # 50 s below 10%: pending
+    assert notifier.sent == []
+    assert watching.statuses("shop", "staging")["low-disk"].state == "pending"
+    watching.evaluate_all(T0 + 80.05)
+    [(_, payload)] = notifier.sent
+    assert "low-disk firing: disk_free below 10% for 1m (now 5%)" in payload["text"]
+
+    off = Alerting(store, FakeState(replace(RELEASE, alerts_off=frozenset({"low-disk"}))),
+                   NoLogs(), notifier)  # type: ignore[arg-type]  # fmt: skip
+    off.evaluate_all(T0 + 90.05)
+    assert "low-disk" not in off.statuses("shop", "staging")
+
+
+def test_a_failed_backup_told_elsewhere_is_in_the_history(tmp_path: Path) -> None:
+    store = MetricsStore(tmp_path / "metrics.db")
+    watching = Alerting(store, FakeState(), NoLogs(), RecordingNotifier(),  # type: ignore[arg-type]
+                        clock=ManualClock(T0))  # fmt: skip
+    watching.note("shop", "staging", "backup-failed", "backup-failed: base.tar.gz is corrupt")
+    assert watching.history("shop", "staging") == [
+        {"name": "backup-failed", "at": T0, "kind": "fire",
+         "summary": "backup-failed: base.tar.gz is corrupt"}
+    ]  # fmt: skip

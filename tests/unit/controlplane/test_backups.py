@@ -103,13 +103,15 @@ class FakeStore:
     def __init__(self, *envs: tuple[str, str]) -> None:
         self.envs = {e: EnvState(e[0], e[1], release=1, config={"HOOK": f"https://h/{e[1]}"})
                      for e in envs}  # fmt: skip
+        self.alerts_off: dict[str, frozenset[str]] = {}  # env -> built-in alerts it turns off
 
     def env(self, app: str, name: str) -> EnvState | None:
         return self.envs.get((app, name))
 
     def release(self, app: str, env: str, version: int) -> Release:
         return Release(app, env, version, BuildRef("sha256:x", "python", 0.0), {}, {}, 0.0,
-                       notify=NotifySpec(("$HOOK",)))  # fmt: skip
+                       notify=NotifySpec(("$HOOK",)),
+                       alerts_off=self.alerts_off.get(env, frozenset()))  # fmt: skip
 
 
 @dataclass
@@ -192,6 +194,21 @@ def test_a_backup_that_fails_verification_alerts_every_environment_of_its_cluste
     notice = notifier.sent[0][1]
     assert notice.payload()["text"] == ":x: shop/production: backup failed"
     assert notice.detail == "backup b0 of PostgreSQL 15 failed: base.tar.gz is corrupted"
+
+
+def test_the_built_in_backup_alert_goes_into_the_history_and_can_be_turned_off() -> None:
+    svc, use, backups, notifier, _ = service(envs=(("shop", "production"), ("shop", "staging")))
+    svc.store.alerts_off["staging"] = frozenset({"backup-failed"})
+    noted: list[tuple[str, str, str]] = []
+    svc.on_failed = lambda app, env, detail: noted.append((app, env, detail))
+    backups.damaged.add("b0")
+
+    svc.tend(use)
+
+    assert [urls for urls, _ in notifier.sent] == [["https://h/production"]]
+    assert noted == [
+        ("shop", "production", "backup b0 of PostgreSQL 15 failed: base.tar.gz is corrupted")
+    ]
 
 
 def test_a_failed_backup_is_retried_after_an_hour_not_on_every_pass() -> None:

@@ -417,3 +417,34 @@ def test_a_stopped_router_is_restarted_and_a_failed_restart_logged(
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.getMessage() == "HAProxy could not be restarted; retried on the next pass"
     assert web.id not in ids(store)["web"]  # the environments were still repaired
+
+
+def figures(reconciler: Reconciler) -> dict[tuple[str, str], float]:
+    return {(s.name, s.series.service): s.value for s in reconciler.samples()}
+
+
+def test_crashes_and_health_replacements_are_figures_that_age_out(
+    reconciler: Reconciler, store: Store, driver: InMemoryDriver, clock: ManualClock
+) -> None:
+    web = running(store, driver)["web"]
+    assert figures(reconciler) == {
+        ("crashes", "web"): 0, ("health_replacements", "web"): 0,
+        ("crashes", "worker"): 0, ("health_replacements", "worker"): 0,
+    }  # fmt: skip
+    driver.kill("worker.v1-shop")
+    reconciler.reconcile_once()
+    driver.down.add(web.id)
+    reconciler.reconcile_once()
+    clock.advance(3.0)
+    reconciler.reconcile_once()  # web retired: a crash too
+
+    found = figures(reconciler)
+    assert found[("crashes", "worker")] == 1 and found[("health_replacements", "worker")] == 0
+    assert found[("crashes", "web")] == 1 and found[("health_replacements", "web")] == 1
+    assert {s.series.app for s in reconciler.samples()} == {"shop"}
+
+    clock.advance(300.0)  # crashes count for 5 minutes, replacements for 10
+    found = figures(reconciler)
+    assert found[("crashes", "web")] == 0 and found[("health_replacements", "web")] == 1
+    clock.advance(300.0)
+    assert set(figures(reconciler).values()) == {0}

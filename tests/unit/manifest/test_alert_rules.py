@@ -4,7 +4,7 @@ turns off, request figures of services that get no requests."""
 import pytest
 
 from launchdeck.domain import ServiceSpec
-from launchdeck.domain.alerts import AlertMetric, LogAlert, MetricAlert
+from launchdeck.domain.alerts import AlertMetric, LogAlert, MetricAlert, with_builtins
 from launchdeck.manifest import ManifestError, parse_manifest
 
 SERVICES = (
@@ -85,25 +85,51 @@ def test_a_top_level_alert_that_is_off_can_be_on_in_one_environment() -> None:
 def test_turning_off_an_alert_that_does_not_exist() -> None:
     text = TOP + '[[environments.dev.alerts]]\nname = "slwo"\nenabled = false\n'
     assert issues(text) == [
-        "environments.dev.alerts.0.name: names no top-level [[alerts]] to turn off "
-        "(got 'slwo'); fix: did you mean 'slow'? top-level alerts are: slow, tracebacks"
+        "environments.dev.alerts.0.name: names no top-level [[alerts]] and no built-in alert "
+        "to turn off (got 'slwo'); fix: did you mean 'slow'? the alerts to turn off are: slow, "
+        "tracebacks, backup-failed, crash-loop, failing-health, low-disk"
     ]
 
 
 def test_turning_off_an_alert_when_there_are_none() -> None:
     text = '[[environments.dev.alerts]]\nname = "slow"\nenabled = false\n'
     assert issues(text) == [
-        "environments.dev.alerts.0.name: names no top-level [[alerts]] to turn off "
-        "(got 'slow'); fix: remove this entry; there are no top-level alerts"
+        "environments.dev.alerts.0.name: names no top-level [[alerts]] and no built-in alert "
+        "to turn off (got 'slow'); fix: remove this entry; the alerts to turn off are: "
+        "backup-failed, crash-loop, failing-health, low-disk"
     ]
 
 
 def test_a_top_level_entry_that_only_turns_off() -> None:
     assert issues('[[alerts]]\nname = "slow"\nenabled = false\n') == [
-        "alerts.0.enabled: turns nothing off: this alert has no metric or log (got False); "
-        "fix: remove this entry; to turn an alert off in one environment, add "
-        "[[environments.<env>.alerts]] with its name and enabled = false"
+        "alerts.0.enabled: turns nothing off: this alert has no metric or log, and no "
+        "built-in alert has this name (got False); fix: remove this entry; to turn an alert off "
+        "in one environment, add [[environments.<env>.alerts]] with its name and enabled = "
+        "false; the built-in alerts are backup-failed, crash-loop, failing-health, low-disk"
     ]
+
+
+def test_built_in_alerts_are_turned_off_everywhere_or_in_one_environment() -> None:
+    text = (
+        '[[alerts]]\nname = "low-disk"\nenabled = false\n'
+        '[[environments.dev.alerts]]\nname = "crash-loop"\nenabled = false\n'
+    )
+    manifest = parse_manifest(SERVICES + text)  # no error
+    assert manifest.alerts == () and manifest.alerts_off == {"low-disk"}
+    assert manifest.for_env("dev").alerts_off == {"low-disk", "crash-loop"}
+    rules = with_builtins(manifest.for_env("dev").alerts, manifest.for_env("dev").alerts_off)
+    assert [rule.name for rule in rules] == ["failing-health"]
+    assert [rule.name for rule in with_builtins((), frozenset())] == [
+        "crash-loop", "failing-health", "low-disk"
+    ]  # fmt: skip
+
+
+def test_an_alert_named_like_a_built_in_one_replaces_it() -> None:
+    text = '[[alerts]]\nname = "crash-loop"\nmetric = "crashes"\nabove = 5\n'
+    manifest = parse_manifest(SERVICES + text)
+    rules = with_builtins(manifest.alerts, manifest.alerts_off)
+    assert rules[0] == MetricAlert("crash-loop", AlertMetric.CRASHES, 5.0)
+    assert [rule.name for rule in rules] == ["crash-loop", "failing-health", "low-disk"]
 
 
 def test_an_environment_alert_is_checked_like_a_top_level_one() -> None:

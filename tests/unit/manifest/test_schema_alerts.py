@@ -147,7 +147,8 @@ def test_every_metric_has_an_example_threshold_that_parses() -> None:
 def test_unknown_metric_suggests_the_closest() -> None:
     assert issues('[[alerts]]\nname = "slow"\nmetric = "p95"\nabove = 500\n') == [
         "alerts.0.metric: unknown metric (got 'p95'); fix: did you mean 'p95_ms'? metrics are: "
-        "requests_per_s, error_rate, p50_ms, p95_ms, p99_ms, cpu, memory"
+        "requests_per_s, error_rate, p50_ms, p95_ms, p99_ms, cpu, memory, crashes, "
+        "health_replacements, disk_free"
     ]
 
 
@@ -162,9 +163,25 @@ def test_unknown_metric_names_people_use_point_at_ours(metric: str, meant: str) 
 
 
 def test_unknown_metric_with_nothing_close_lists_them() -> None:
-    assert issues('[[alerts]]\nname = "a"\nmetric = "disk"\nabove = 1\n') == [
-        "alerts.0.metric: unknown metric (got 'disk'); fix: use one of requests_per_s, "
-        "error_rate, p50_ms, p95_ms, p99_ms, cpu, memory"
+    assert issues('[[alerts]]\nname = "a"\nmetric = "bandwidth"\nabove = 1\n') == [
+        "alerts.0.metric: unknown metric (got 'bandwidth'); fix: use one of requests_per_s, "
+        "error_rate, p50_ms, p95_ms, p99_ms, cpu, memory, crashes, health_replacements, disk_free"
+    ]
+
+
+def test_counts_and_free_disk_take_their_own_units() -> None:
+    text = (
+        '[[alerts]]\nname = "a"\nmetric = "crashes"\nabove = "5%"\n'
+        '[[alerts]]\nname = "b"\nmetric = "disk_free"\nbelow = 0.1\n'
+        '[[alerts]]\nname = "c"\nmetric = "health_replacements"\nabove = "2s"\n'
+    )
+    assert issues(text) == [
+        "alerts.0.above: crashes is a number of events, not a percentage (got '5%'); "
+        "fix: use above = 5",
+        "alerts.1.below: disk_free is a percentage: write it with % (got 0.1); "
+        'fix: use below = "10%" (0.1 as a fraction) or "0.1%"',
+        "alerts.2.above: health_replacements is a number of events, not a time (got '2s'); "
+        "fix: use above = 0",
     ]
 
 

@@ -3,7 +3,9 @@ the schedule (databases.scheduler), and an alert to the webhooks when one fails.
 
 A backup belongs to a cluster, and every environment whose database lives in that cluster is
 told when one fails: a Notice (`<app>/<env>: backup failed`, the reason as its detail) to the
-`[notify] webhooks` of the environment's current release, as deploy failures are. One lock per
+`[notify] webhooks` of the environment's current release, as deploy failures are. This is the
+built-in `backup-failed` alert: a release that turns it off is not told, and each notice goes
+into the environment's alert history (`on_failed`). One lock per
 cluster keeps a scheduled backup and `db backup` from running their steps interleaved.
 
 A verified backup is copied to the host's backup target (backup_target: a control-plane setting
@@ -33,6 +35,7 @@ from launchdeck.controlplane.ports import (
     OffHostCopies,
 )
 from launchdeck.controlplane.store import EnvState, Store
+from launchdeck.domain.alerts import BACKUP_FAILED
 from launchdeck.domain.backups import (
     Backup,
     BackupStatus,
@@ -88,6 +91,8 @@ class BackupService:
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._attempts: dict[str, float] = {}  # cluster -> when the scheduler last tried
         self.on_taken: Callable[[], None] = lambda: None  # the scheduler verifies it soon
+        # (app, env, detail) of each failure told: the alert history keeps it
+        self.on_failed: Callable[[str, str, str], None] = lambda app, env, detail: None
 
     # -- what users ask for ------------------------------------------------------------------
 
@@ -255,11 +260,12 @@ class BackupService:
         assert self.notifier is not None
         env = self.store.env(app, env_name)
         release = self.store.release(app, env_name, env.release) if env and env.release else None
-        if env is None or release is None:
+        if env is None or release is None or BACKUP_FAILED in release.alerts_off:
             return
         urls = release.notify.urls("failed", {**release.environ(), **env.config})
         notice = Notice(app, env_name, "failed", "", detail=detail, action="backup")
         self.notifier.send(urls, notice)
+        self.on_failed(app, env_name, detail)
 
 
 def backup_json(backup: Backup, cluster: str, key: str, *, current: bool) -> dict[str, Any]:

@@ -173,6 +173,7 @@ class Deployments:
             defaults=defaults,
             domains=domains,
             alerts=resolved.alerts,
+            alerts_off=resolved.alerts_off,
         )
         self.store.add_release(release)
         return release

@@ -74,6 +74,7 @@ class Promotion:
             defaults=defaults,
             domains=domains,
             alerts=self.manifest.alerts,
+            alerts_off=self.manifest.alerts_off,
         )
 
 

@@ -11,9 +11,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from launchdeck.controlplane.auth import Permission
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs
+from launchdeck.controlplane.metrics.alerting import rules_of
 from launchdeck.controlplane.metrics.views import env_metrics
 from launchdeck.controlplane.plane import ControlPlane
-from launchdeck.domain.alerts import AlertRule, AlertStatus, MetricAlert
+from launchdeck.domain.alerts import BUILTIN_ALERTS, AlertRule, AlertStatus, MetricAlert
 
 ENV = "/v1/apps/{name}/envs/{env}"
 NINETY_DAYS = 90 * 86400.0
@@ -43,14 +44,15 @@ def router(cp: ControlPlane) -> APIRouter:
     def alerts(
         name: str, env: str, history: Annotated[int, Query(ge=0, le=1000)] = 50
     ) -> dict[str, Any]:
-        """Every rule of the running release with its state, and the latest notices."""
+        """Every rule of the running release (the built-in ones too) with its state, and the
+        latest notices."""
         state = env_of(cp, name, env)
         release = cp.store.release(name, env, state.release) if state.release else None
         statuses = cp.alerting.statuses(name, env)
         return {
             "alerts": [
                 alert_json(rule, statuses.get(rule.name, AlertStatus()))
-                for rule in (release.alerts if release else ())
+                for rule in (rules_of(release) if release else ())
             ],
             "history": cp.alerting.history(name, env, history),
         }
@@ -73,6 +75,7 @@ def alert_json(rule: AlertRule, status: AlertStatus) -> dict[str, Any]:
         shown = f"{value:g} lines"
     return {
         "name": rule.name,
+        "builtin": rule in BUILTIN_ALERTS,
         "condition": rule.condition(),
         "state": status.state.value,
         "since": status.since,

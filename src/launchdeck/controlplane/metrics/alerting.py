@@ -3,10 +3,14 @@
 they decide is posted to the `[notify]` webhooks and kept, with the status of every rule, in
 metrics.db, so a control-plane restart neither forgets a firing alert nor fires it again.
 
+Each environment has the built-in alerts too (domain.alerts.BUILTIN_ALERTS: crash loop, instances
+replaced for failing health, add-on disk nearly full) unless its release replaces or turns them off.
+
 A metric rule's datapoint is one 10 s window: requests/s, error rate (5xx / requests), a latency
-percentile of the window's merged buckets, CPU averaged over the service's instances, memory of
-its fullest instance. A window without requests (or samples) is "no data", which never breaches.
-A log rule counts the lines matching its pattern since the last evaluation.
+percentile of the window's merged buckets, CPU averaged over the service's instances; any other
+gauge at its worst over the series watched (the fullest memory, the most crashes, the least free
+disk). A window without requests (or samples) is "no data", which never breaches. A log rule
+counts the lines matching its pattern since the last evaluation.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ from launchdeck.domain.alerts import (
     LogAlert,
     MetricAlert,
     NoticeKind,
+    with_builtins,
 )
 from launchdeck.domain.metrics import merged, quantile
 from launchdeck.planning import evaluate
+from launchdeck.system import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("launchdeck.alerts")
 
@@ -74,6 +80,8 @@ class AlertMessage:
         emoji = ":white_check_mark:" if resolved else EMOJI[self.notice.kind]
         text = f"{emoji} {self.app}/{self.env}: {self.notice.summary()}"
         look = f"launchdeck metrics --app {self.app} --env {self.env} --since 1h"
+        if isinstance(self.notice.rule, MetricAlert) and self.notice.rule.metric.counted:
+            look = f"launchdeck logs --app {self.app} --env {self.env}"
         if isinstance(self.notice.rule, LogAlert):
             pattern = self.notice.rule.pattern.replace("'", "'\\''")
             look = f"launchdeck logs --app {self.app} --env {self.env} --grep '{pattern}'"
@@ -93,9 +101,16 @@ class AlertMessage:
 
 class Alerting:
     def __init__(
-        self, metrics: MetricsStore, state: Store, logs: LogStore, notifier: Notifier
+        self,
+        metrics: MetricsStore,
+        state: Store,
+        logs: LogStore,
+        notifier: Notifier,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.metrics, self.state, self.logs, self.notifier = metrics, state, logs, notifier
+        self.clock = clock
         self._log_offsets: dict[tuple[str, str], int] = {}
         self.metrics.add_schema(SCHEMA)
 
@@ -106,13 +121,14 @@ class Alerting:
                 release = self.state.release(app, env.name, env.release) if env.release else None
                 if release is None:
                     continue
-                lines = self._new_lines(release) if _has_log_rules(release) else []
-                for rule in release.alerts:
+                rules = rules_of(release)
+                lines = self._new_lines(release) if _has_log_rules(rules) else []
+                for rule in rules:
                     try:
                         self._evaluate(release, rule, now, env.config, lines)
                     except Exception:
                         log.exception("alert %s of %s/%s failed", rule.name, app, env.name)
-                self._forget_removed(app, env.name, {r.name for r in release.alerts})
+                self._forget_removed(app, env.name, {r.name for r in rules})
 
     def _evaluate(
         self,
@@ -163,9 +179,9 @@ class Alerting:
         if first > last:
             return []
         app, env = release.app, release.env
-        if rule.metric in (AlertMetric.CPU, AlertMetric.MEMORY):
+        if not rule.metric.per_request:
             gauges = self.metrics.gauges(app, env, since=first, step=WINDOW, service=rule.service)
-            value = _gauge_value(rule.metric, gauges)
+            value = _gauge_value(rule, gauges)
         else:
             requests = self.metrics.requests(
                 app, env, since=first, step=WINDOW, service=rule.service
@@ -174,6 +190,15 @@ class Alerting:
         return [Datapoint(float(t), value(t)) for t in range(first, last + 1, WINDOW)]
 
     # -- statuses and history ----------------------------------------------------------------------
+
+    def note(self, app: str, env: str, name: str, summary: str) -> None:
+        """A notice another part of the control plane sent itself (a failed backup), kept in
+        the environment's history as a firing one."""
+        with self.metrics.transaction() as db:
+            db.execute(
+                "INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)",
+                (app, env, name, self.clock.now(), NoticeKind.FIRE.value, summary),
+            )
 
     def status(self, app: str, env: str, name: str) -> AlertStatus:
         rows = self.metrics.read(
@@ -214,8 +239,13 @@ def _lookback(rule: MetricAlert) -> float:
     return min(LOOKBACK, needed)
 
 
-def _has_log_rules(release: Release) -> bool:
-    return any(isinstance(rule, LogAlert) for rule in release.alerts)
+def rules_of(release: Release) -> tuple[AlertRule, ...]:
+    """The rules evaluated for a release: its `[[alerts]]` and the built-ins it keeps."""
+    return with_builtins(release.alerts, release.alerts_off)
+
+
+def _has_log_rules(rules: Iterable[AlertRule]) -> bool:
+    return any(isinstance(rule, LogAlert) for rule in rules)
 
 
 def _log_points(
@@ -264,19 +294,19 @@ def _request_value(
     return value
 
 
-def _gauge_value(
-    metric: AlertMetric, gauges: Sequence[GaugePoint]
-) -> Callable[[int], float | None]:
-    name = "cpu" if metric == AlertMetric.CPU else "memory"
+def _gauge_value(rule: MetricAlert, gauges: Sequence[GaugePoint]) -> Callable[[int], float | None]:
+    """The metric's gauge (of the same name) per window: CPU averaged, the others at their
+    worst for the rule (the highest when it watches for above, else the lowest)."""
     by_t: dict[int, list[float]] = defaultdict(list)
     for g in gauges:
-        if g.name == name:
+        if g.name == rule.metric.value:
             by_t[g.t].append(g.value)
+    worst = max if rule.above else min
 
     def value(t: int) -> float | None:
         values = by_t.get(t)
         if not values:
             return None
-        return sum(values) / len(values) if metric == AlertMetric.CPU else max(values)
+        return sum(values) / len(values) if rule.metric == AlertMetric.CPU else worst(values)
 
     return value

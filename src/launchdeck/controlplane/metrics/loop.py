@@ -1,6 +1,7 @@
-"""Every 10 s: the router's finished request windows and the collectors' samples into the
-time-series store; every minute, roll-ups and pruning. Runs in its own thread; a failing pass
-is logged and the next one runs as usual."""
+"""Every 10 s: the router's finished request windows, the collectors' samples and the
+platform's own figures (the reconciler's crashes and replacements) into the time-series store;
+every minute, roll-ups and pruning. Runs in its own thread; a failing pass is logged and the
+next one runs as usual."""
 
 from __future__ import annotations
 
@@ -35,10 +36,13 @@ class MetricsLoop:
         *,
         interval: float = INTERVAL,
         clock: Clock = SYSTEM_CLOCK,
+        platform: Callable[[], list[Sample]] | None = None,
         after_pass: Callable[[float], None] | None = None,
     ) -> None:
-        """`after_pass(now)` runs after every pass (alerts are evaluated there)."""
+        """`platform()` gives the control plane's own figures; `after_pass(now)` runs after every
+        pass (alerts are evaluated there)."""
         self.store = store
+        self.platform = platform
         self.after_pass = after_pass
         self.requests, self.resources = requests, resources
         self.instances = instances
@@ -89,9 +93,11 @@ class MetricsLoop:
                 windows = [labelled(w) for w in self.requests.take(everything=everything)]
                 self.store.add_windows(windows)
                 self._totals = _added(self._totals, windows)
-        if self.resources is not None:
-            self.latest = self.resources.collect(self.instances())
-            self.store.add_samples(self.latest)
+        latest = self.resources.collect(self.instances()) if self.resources is not None else []
+        if self.platform is not None:
+            latest += self.platform()
+        self.store.add_samples(latest)
+        self.latest = latest
         now = self.clock.now()
         if now - self._rolled_at >= ROLL_UP_EVERY:
             self.store.roll_up(now)

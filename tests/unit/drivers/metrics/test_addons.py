@@ -91,8 +91,33 @@ def test_known_redis_finds_the_server_addon_host_made(tmp_path: Path) -> None:
 
 
 @needs_redis
-def test_a_redis_server_that_is_down_yields_nothing(tmp_path: Path) -> None:
+def test_a_redis_server_that_is_down_yields_only_its_disk(tmp_path: Path) -> None:
+    root = redis_dir(tmp_path, closed_port())
+    seen: list[Path] = []
+
+    def disk_usage(path: Path) -> tuple[int, int, int]:
+        seen.append(path)
+        return 1000, 950, 50
+
+    collector = AddonCollector(
+        None, KnownRedis(tmp_path), timeout=1.0, clock=ManualClock(), disk_usage=disk_usage
+    )
+
+    assert collector.collect({("shop", "staging")}) == [
+        Sample("disk_free", SERIES, 0.05, ManualClock().now())
+    ]
+    assert seen == [root]
+
+
+@needs_redis
+def test_a_disk_that_cannot_be_read_yields_no_figure(tmp_path: Path) -> None:
     redis_dir(tmp_path, closed_port())
-    collector = AddonCollector(None, KnownRedis(tmp_path), timeout=1.0, clock=ManualClock())
+
+    def disk_usage(path: Path) -> tuple[int, int, int]:
+        raise PermissionError(path)
+
+    collector = AddonCollector(
+        None, KnownRedis(tmp_path), timeout=1.0, clock=ManualClock(), disk_usage=disk_usage
+    )
 
     assert collector.collect({("shop", "staging")}) == []

@@ -9,12 +9,11 @@ from collections import Counter
 from collections.abc import Iterator
 
 from launchdeck.domain import Manifest
-from launchdeck.domain.alerts import AlertRule, LogAlert, MetricAlert
+from launchdeck.domain.alerts import REQUEST_METRICS, AlertRule, LogAlert, MetricAlert
 from launchdeck.drivers.aws.errors import AwsIssue
 from launchdeck.drivers.aws.synth.alert_rules import (
     MAX_WINDOW,
     PERIOD,
-    REQUEST_METRICS,
     evaluation,
     log_period,
     log_services,
@@ -85,6 +84,16 @@ def _path(manifest: Manifest, env: str, rule: AlertRule) -> str:
 
 
 def _metric_issues(rule: MetricAlert, path: str, routed: list[str]) -> Iterator[AwsIssue]:
+    if rule.metric.platform:
+        yield AwsIssue(
+            f"{path}.metric",
+            str(rule.metric),
+            "is measured by launchdeck's one-host runtime: on AWS, ECS replaces failing tasks "
+            "and RDS keeps its own storage, with no such figure in CloudWatch",
+            f"turn it off here: [[environments.<env>.alerts]] name = {rule.name!r} and "
+            "enabled = false; or alert on cpu or memory",
+        )
+        return
     if rule.metric in REQUEST_METRICS and rule.service is not None and rule.service not in routed:
         yield AwsIssue(
             f"{path}.service",

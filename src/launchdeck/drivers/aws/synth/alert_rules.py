@@ -27,8 +27,6 @@ from launchdeck.manifest.units import format_duration
 PERIOD = 60  # seconds: ALB and ECS metrics come a minute at a time
 MAX_WINDOW = 86400  # CloudWatch evaluates an alarm over a day at most
 PERCENTILES = {AlertMetric.P50_MS: "p50", AlertMetric.P95_MS: "p95", AlertMetric.P99_MS: "p99"}
-# Figures the load balancer measures: a service with a port, or the whole load balancer.
-REQUEST_METRICS = frozenset({*PERCENTILES, AlertMetric.ERROR_RATE, AlertMetric.REQUESTS_PER_S})
 _ECS = {AlertMetric.CPU: "CPUUtilization", AlertMetric.MEMORY: "MemoryUtilization"}
 _WORDS = {
     AlertMetric.P50_MS: "median response time",

@@ -1,5 +1,6 @@
 """What each environment's add-ons report about themselves: its PostgreSQL database (connections,
-size, WAL archiving lag) and its Redis server (memory, clients, hit rate).
+size, WAL archiving lag) and its Redis server (memory, clients, hit rate); and the free share of
+the disk their data is on (`disk_free`), which the built-in `low-disk` alert watches.
 
 The control plane asks as itself: PostgreSQL's superuser on the cluster's `postgres` database
 (so its own connection is not one of the environment's), Redis's `default` user. A server that
@@ -14,7 +15,8 @@ a failing one makes it grow, and an idle database, which finishes no segment, is
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import shutil
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,6 +33,7 @@ from launchdeck.system import SYSTEM_CLOCK, Clock
 from launchdeck.system.addon_errors import AddonError
 
 Environment = tuple[str, str]  # (app, env)
+DiskUsage = Callable[[Path], tuple[int, int, int]]  # total, used, free: shutil.disk_usage
 
 DATABASES = """
 SELECT d.datname, pg_database_size(d.oid),
@@ -87,12 +90,14 @@ class AddonCollector:
         *,
         timeout: float = 5.0,
         clock: Clock = SYSTEM_CLOCK,
+        disk_usage: DiskUsage = shutil.disk_usage,
     ) -> None:
         """`timeout` bounds each statement and Redis reply, so a stuck server delays a pass
         by that much at most."""
         self._postgres, self._redis = postgres, redis
         self._timeout = timeout
         self._clock = clock
+        self._disk_usage = disk_usage
 
     def collect(self, environments: Collection[Environment]) -> list[Sample]:
         """The figures of `environments`' add-ons that answer."""
@@ -108,12 +113,14 @@ class AddonCollector:
             uses = self._postgres.clusters_in_use()
         except AddonError:  # a cluster stopped between its check and its query
             return []
-        samples: list[Sample] = []
+        samples: list[Sample | None] = []
         for use in uses:
             envs = [e for e in use.environments if e in wanted]
             if envs:
                 samples.extend(self._cluster(use.cluster, envs))
-        return samples
+                free = self._disk_free(use.cluster.layout.root)
+                samples += [self._free_sample(Series(*e, "postgres"), free) for e in envs]
+        return [s for s in samples if s is not None]
 
     def _cluster(self, cluster: PostgresCluster, envs: list[Environment]) -> list[Sample]:
         names = {environment_key(app, env): (app, env) for app, env in envs}
@@ -139,12 +146,29 @@ class AddonCollector:
     def _redis_samples(self, wanted: set[Environment]) -> list[Sample]:
         if self._redis is None:
             return []
-        samples: list[Sample] = []
+        samples: list[Sample | None] = []
         for app, env in sorted(wanted):
-            info = self._info(self._redis.redis_server(app, env))
+            server = self._redis.redis_server(app, env)
+            info = self._info(server)
             if info is not None:
                 samples.extend(redis_figures(Series(app, env, "redis"), info, self._clock.now()))
-        return samples
+            if server is not None:
+                free = self._disk_free(server.paths.root)
+                samples.append(self._free_sample(Series(app, env, "redis"), free))
+        return [s for s in samples if s is not None]
+
+    # -- disk --------------------------------------------------------------------------------
+
+    def _disk_free(self, path: Path) -> float | None:
+        """The free share of the filesystem `path` is on (None when it cannot be read)."""
+        try:
+            total, _, free = self._disk_usage(path)
+        except OSError:
+            return None
+        return free / total if total else None
+
+    def _free_sample(self, series: Series, free: float | None) -> Sample | None:
+        return None if free is None else Sample("disk_free", series, free, self._clock.now())
 
     def _info(self, server: RedisServer | None) -> dict[str, Any] | None:
         password = server.credentials.get(ADMIN) if server is not None else None
