@@ -22,7 +22,7 @@ from launchdeck.controlplane.logs import LogStore
 from launchdeck.controlplane.metrics.alerting import Alerting
 from launchdeck.controlplane.metrics.loop import MetricsLoop
 from launchdeck.controlplane.metrics.prometheus import Exposition, registry
-from launchdeck.controlplane.metrics.store import MetricsStore
+from launchdeck.controlplane.metrics.store import STEPS, MetricsStore
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
 from launchdeck.controlplane.redaction import Redactors
@@ -105,7 +105,9 @@ class ControlPlane:
             if settings.request_metrics
             else None
         )
-        self.metrics_store = MetricsStore(settings.metrics_db)
+        self.metrics_store = MetricsStore(
+            settings.metrics_db, dict(zip(STEPS, settings.metrics_retention, strict=True))
+        )
         ports = PortAllocator(*settings.port_range)
         self.addons = AddonHost(settings.addons, ports=ports, in_use=self.store.ports_in_use)
         self.driver = LocalDriver(

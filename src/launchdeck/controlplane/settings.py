@@ -9,12 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from launchdeck.manifest.units import BadValue, Durations
+
 
 class SettingsError(ValueError):
     pass
 
 
 DEFAULT_MAX_SCALE = 64
+# how long metrics.db keeps its 10 s, 1 min and 1 h points
+DEFAULT_RETENTION = (24 * 3600.0, 14 * 86400.0, 90 * 86400.0)
+_RETENTION = Durations(("m", "h", "d", "w"), "14d", bare_seconds=False, help="a time like '14d'")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class Settings:
     max_scale: int = DEFAULT_MAX_SCALE  # most instances `scale` (or a manifest) gives a service
     api_docs: bool = False  # serve /docs, /redoc and /openapi.json: the API's shape, no data
     request_metrics: bool = True  # HAProxy logs every request to the control plane
+    metrics_retention: tuple[float, float, float] = DEFAULT_RETENTION  # 10 s, 1 min, 1 h points
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +52,7 @@ class Settings:
             max_scale=_max_scale(env.get("LAUNCHDECK_MAX_SCALE") or str(DEFAULT_MAX_SCALE)),
             api_docs=_switch(env, "LAUNCHDECK_API_DOCS"),
             request_metrics=_switch(env, "LAUNCHDECK_REQUEST_METRICS", default=True),
+            metrics_retention=_retention(env.get("LAUNCHDECK_METRICS_RETENTION") or ""),
         )
 
     @property
@@ -138,6 +145,30 @@ def _max_scale(raw: str) -> int:
             f"LAUNCHDECK_MAX_SCALE: should be a whole number of instances, 1 or more (got {raw!r})"
         )
     return int(raw)
+
+
+def _retention(raw: str) -> tuple[float, float, float]:
+    """`24h,14d,90d`: how long 10 s, 1 min and 1 h points are kept, each at least as long as
+    the one before (a roll-up needs the finer points it is made of)."""
+    if not raw:
+        return DEFAULT_RETENTION
+    name, default = "LAUNCHDECK_METRICS_RETENTION", "24h,14d,90d"
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) != 3:
+        raise SettingsError(
+            f"{name}: should be three times, for the 10s, 1m and 1h points (got {raw!r}); "
+            f"fix: e.g. {default}"
+        )
+    try:
+        first, second, third = (_RETENTION.seconds(part) for part in parts)
+    except BadValue as exc:
+        raise SettingsError(f"{name}: {exc.message} (got {raw!r}); fix: {exc.fix}") from None
+    if not 3600 <= first <= second <= third:
+        raise SettingsError(
+            f"{name}: each should be at least 1h and at least as long as the one before "
+            f"(got {raw!r}); fix: e.g. {default}"
+        )
+    return first, second, third
 
 
 def _switch(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:

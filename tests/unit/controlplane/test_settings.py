@@ -135,3 +135,22 @@ def test_a_superscript_digit_gets_the_port_message(tmp_path: Path) -> None:
 
 def test_settings_error_is_a_value_error() -> None:
     assert issubclass(SettingsError, ValueError)
+
+
+def test_metrics_retention_is_three_times_for_10s_1m_and_1h_points(tmp_path: Path) -> None:
+    def retention(raw: str) -> tuple[float, float, float]:
+        env = {"LAUNCHDECK_HOME": str(tmp_path), "LAUNCHDECK_METRICS_RETENTION": raw}
+        return Settings.from_environ(env).metrics_retention
+
+    assert retention("") == (86400.0, 14 * 86400.0, 90 * 86400.0)
+    assert retention("6h, 2d, 1w") == (6 * 3600.0, 2 * 86400.0, 7 * 86400.0)
+    with pytest.raises(SettingsError) as caught:
+        retention("24h,14d")
+    assert str(caught.value) == (
+        "LAUNCHDECK_METRICS_RETENTION: should be three times, for the 10s, 1m and 1h points "
+        "(got '24h,14d'); fix: e.g. 24h,14d,90d"
+    )
+    with pytest.raises(SettingsError, match=r"should be a time like '14d' \(got '1h,2x,3d'\)"):
+        retention("1h,2x,3d")
+    with pytest.raises(SettingsError, match="at least as long as the one before"):
+        retention("14d,1d,90d")
