@@ -146,6 +146,7 @@ def serve(settings: Settings) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
         signal.signal(signum, request_stop)
+    signal.signal(signal.SIGCHLD, lambda *_: cp.reconciler.wake())  # an instance may have died
     try:
         server.run()
     finally:

@@ -78,9 +78,10 @@ class LogStore:
         key = str(raw.relative_to(self.raw))
         offset = self._offsets.get(key, 0)
         try:
-            size = raw.stat().st_size
+            stat = raw.stat()
+            size = stat.st_size
             if size <= offset:
-                if self.clock.now() - raw.stat().st_mtime > RAW_RETENTION and size == offset:
+                if self.clock.now() - stat.st_mtime > RAW_RETENTION and size == offset:
                     raw.unlink(missing_ok=True)
                 return False
             with raw.open("rb") as fh:

@@ -6,6 +6,10 @@ environment no deployment is working on, reads what runs into a snapshot, asks t
 replaced with exponential backoff, instances that keep failing their health check are replaced,
 running instances the router lost go back in rotation, instances a restart left are adopted.
 
+A pass runs every `interval` and at once when woken (`wake`): the daemon wakes it when a child
+process exits, so a crashed instance is replaced the moment it dies, while a settled host is
+looked at only once a second.
+
 What it repaired is also a figure (`samples`): each service's crashes in the last five minutes
 and its replacements for failing health in the last ten, which the built-in alerts watch."""
 
@@ -45,12 +49,13 @@ from launchdeck.system.errors import LaunchdeckError
 log = logging.getLogger("launchdeck.reconciler")
 
 Key = tuple[str, str]  # (app, env)
+COALESCE = 0.05  # seconds: what wakes the loop within this is seen by one pass
 REPLACED_WINDOW = 600.0  # seconds a replacement for failing health counts in `samples`
 
 
 class Reconciler:
     def __init__(
-        self, deployments: Deployments, *, interval: float = 0.5, clock: Clock = SYSTEM_CLOCK
+        self, deployments: Deployments, *, interval: float = 1.0, clock: Clock = SYSTEM_CLOCK
     ) -> None:
         self.deployments = deployments
         self.store, self.driver = deployments.store, deployments.driver
@@ -60,7 +65,12 @@ class Reconciler:
         self._held: dict[tuple[str, str, str], float] = {}  # the hold last logged per service
         self._replaced: dict[tuple[str, str, str], list[float]] = {}  # monotonic times
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Run a pass now (safe from a signal handler: it only sets an event)."""
+        self._woken.set()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
@@ -68,6 +78,7 @@ class Reconciler:
 
     def stop(self) -> None:
         self._stop.set()
+        self._woken.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -77,7 +88,9 @@ class Reconciler:
                 self.reconcile_once()
             except Exception:
                 log.exception("reconcile pass failed")
-            self._stop.wait(self.interval)
+            self._woken.wait(self.interval)
+            self._woken.clear()
+            self._stop.wait(COALESCE)  # a burst of child exits makes one pass
 
     def reconcile_once(self) -> None:
         self._keep_router_up()

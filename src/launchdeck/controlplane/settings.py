@@ -29,7 +29,7 @@ class Settings:
     http_port: int = 8080
     port_range: tuple[int, int] = (20000, 29999)
     bind: str = "127.0.0.1"
-    reconcile_interval: float = 0.5
+    reconcile_interval: float = 1.0  # and at once when a child process exits
     keep_builds: int = 10
     addons_dir: Path | None = None  # add-on servers' data; default: see `addons`
     apps_dir: Path | None = None  # builds and app accounts' homes; default: see `apps`

@@ -14,6 +14,7 @@ overwrite each other. The schema is versioned (migrations.py): opening a store m
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
@@ -136,6 +137,9 @@ class Store:
         self._reader = _connect(path, busy_timeout)  # reads (under _read_lock)
         self._reader.execute("PRAGMA query_only=ON")
         self._read_lock = threading.Lock()
+        # a release never changes once written: the same stored text reads back the same
+        # release, so the reconciler's twice-a-second read skips the JSON and the decryption
+        self._load_release = functools.lru_cache(maxsize=256)(self._read_release)
         self._deployments_changed = threading.Condition()
         self._deployment_changes = 0  # counts events added and deployments saved
 
@@ -218,7 +222,7 @@ class Store:
         sealed = self._seal(release.config, release.secrets)
         return _dump(_release, replace(release, config=sealed))
 
-    def _load_release(self, data: str) -> Release:
+    def _read_release(self, data: str) -> Release:
         release = _release.validate_json(data)
         return replace(release, config=self._open(release.config, release.secrets))
 

@@ -448,3 +448,21 @@ def test_crashes_and_health_replacements_are_figures_that_age_out(
     assert found[("crashes", "web")] == 0 and found[("health_replacements", "web")] == 1
     clock.advance(300.0)
     assert set(figures(reconciler).values()) == {0}
+
+
+def test_a_wake_runs_a_pass_at_once_however_long_the_interval(
+    deployments: Deployments, store: Store, driver: InMemoryDriver, clock: ManualClock
+) -> None:
+    web = running(store, driver)["web"]
+    loop = Reconciler(deployments, interval=60.0, clock=clock)
+    loop.start()
+    try:
+        time.sleep(0.2)  # the first pass ran; the next is a minute away
+        driver.kill(web.id)
+        loop.wake()  # what the daemon does when a child process exits
+        deadline = time.monotonic() + 5
+        while web.id in ids(store)["web"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert web.id not in ids(store)["web"]
+    finally:
+        loop.stop()

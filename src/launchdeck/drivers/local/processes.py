@@ -57,6 +57,7 @@ class Processes:
         self._runner = runner or Runner()
         self._clock = clock
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._started: dict[int, float] = {}  # pid -> start time, of children
         self._exit_codes: dict[int, int] = {}  # of children we reaped
 
     def start(self, launch: Launch) -> Proc:
@@ -65,12 +66,15 @@ class Processes:
         command = Command(("/bin/sh", "-c", wrapper_script(launch)), env=env, cwd=launch.cwd)
         popen = self._runner.spawn(command, log=launch.log)
         self._children[popen.pid] = popen
-        return Proc(popen.pid, _create_time(popen.pid) or self._clock.now())
+        started = self._started[popen.pid] = _create_time(popen.pid) or self._clock.now()
+        return Proc(popen.pid, started)
 
     def alive(self, proc: Proc) -> bool:
         child = self._children.get(proc.pid)
-        if child is not None and child.poll() is not None:
-            self._exit_codes[proc.pid] = self._children.pop(proc.pid).returncode
+        if child is not None:  # ours: until we reap it, its pid is its own (and cheap to ask)
+            if child.poll() is None:
+                return abs(self._started[proc.pid] - proc.started_at) <= 1.0
+            self._reaped(proc.pid)
             return False
         created = _create_time(proc.pid)
         if created is None or abs(created - proc.started_at) > 1.0:
@@ -126,7 +130,11 @@ class Processes:
         except subprocess.TimeoutExpired:
             return
         if child.returncode is not None:
-            self._exit_codes[pid] = self._children.pop(pid).returncode
+            self._reaped(pid)
+
+    def _reaped(self, pid: int) -> None:
+        self._exit_codes[pid] = self._children.pop(pid).returncode
+        self._started.pop(pid, None)
 
 
 def group_alive(pgid: int) -> bool:

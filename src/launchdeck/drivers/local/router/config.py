@@ -83,7 +83,8 @@ class SlotTable:
         return next((slot for slot, name in self.slots() if name == server), None)
 
     def server_in(self, slot: str) -> str | None:
-        return next((name for s, name in self.slots() if s == slot), None)
+        index = int(slot[1:]) - 1 if slot[:1] == "s" and slot[1:].isdigit() else -1
+        return self.servers[index] if 0 <= index < len(self.servers) else None
 
     def fitted(self, servers: Sequence[str]) -> SlotTable:
         """Slots of servers no longer listed freed; new ones in the first free slots. When none

@@ -124,20 +124,27 @@ def parse_stat(csv_text: str) -> list[ServerStat]:
     lines = [ln for ln in csv_text.splitlines() if ln.strip()]
     if not lines or not lines[0].startswith("# "):
         return []
-    rows = csv.DictReader([lines[0][2:], *lines[1:]])
+    header, *rows = csv.reader([lines[0][2:], *lines[1:]])
+    at = {name: i for i, name in enumerate(header)}  # ~100 columns: read only these
+    px, sv, st, scur, weight = (at[k] for k in ("pxname", "svname", "status", "scur", "weight"))
+    connect, reuse = at.get("connect"), at.get("reuse")
+
+    def number(row: list[str], i: int | None) -> int:
+        return int(row[i] or 0) if i is not None and i < len(row) else 0
+
     return [
         ServerStat(
-            backend=row["pxname"],
-            name=row["svname"],
-            status=normalize_status(row["status"]),
-            sessions=int(row["scur"] or 0),
-            weight=int(row["weight"] or 0),
-            raw_status=row["status"],
-            connects=int(row.get("connect") or 0),
-            reuses=int(row.get("reuse") or 0),
+            backend=row[px],
+            name=row[sv],
+            status=normalize_status(row[st]),
+            sessions=number(row, scur),
+            weight=number(row, weight),
+            raw_status=row[st],
+            connects=number(row, connect),
+            reuses=number(row, reuse),
         )
         for row in rows
-        if row["svname"] not in ("FRONTEND", "BACKEND")
+        if row[sv] not in ("FRONTEND", "BACKEND")
     ]
 
 
