@@ -5,14 +5,17 @@ tagged with app, env, service, instance and release and stamped when it was read
 from __future__ import annotations
 
 import json
-import re
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from launchdeck.controlplane.patterns import Pattern, found_in
 from launchdeck.system import SYSTEM_CLOCK, Clock, atomic_write
+
+log = logging.getLogger("launchdeck.logs")
 
 RAW_RETENTION = 3600.0  # a finished instance's raw file is removed an hour after its last line
 
@@ -20,7 +23,7 @@ RAW_RETENTION = 3600.0  # a finished instance's raw file is removed an hour afte
 @dataclass(frozen=True)
 class LogQuery:
     since: float | None = None
-    grep: re.Pattern[str] | None = None
+    grep: Pattern[str] | None = None  # searched with a time limit: TimeoutError past it
     service: str | None = None
     limit: int = 1000
 
@@ -29,7 +32,7 @@ class LogQuery:
             return False
         if self.service is not None and entry["service"] != self.service:
             return False
-        return self.grep is None or bool(self.grep.search(str(entry["line"])))
+        return self.grep is None or found_in(self.grep, str(entry["line"]))
 
 
 def _keep(_app: str, _env: str) -> Callable[[str], str]:
@@ -138,15 +141,18 @@ class LogStore:
         path = self.path(app, env)
         self.ingest()
         entries, offset = self._read(path, 0)
-        yield from [e for e in entries if q.match(e)][-q.limit :]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.ingest()
-            entries, offset = self._read(path, offset)
-            yield from (e for e in entries if q.match(e))
-            if not entries:
-                yield {}  # a heartbeat: lets the server notice a client that went away
-                self.clock.sleep(0.25)
+        try:
+            yield from [e for e in entries if q.match(e)][-q.limit :]
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                self.ingest()
+                entries, offset = self._read(path, offset)
+                yield from (e for e in entries if q.match(e))
+                if not entries:
+                    yield {}  # a heartbeat: lets the server notice a client that went away
+                    self.clock.sleep(0.25)
+        except TimeoutError:  # the pattern backtracks without end: the stream ends here
+            log.warning("%s/%s: logs --follow stopped: its --grep took too long", app, env)
 
     def _read(self, path: Path, offset: int) -> tuple[list[dict[str, object]], int]:
         try:

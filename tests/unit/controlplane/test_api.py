@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,10 +256,40 @@ def test_a_bad_grep_pattern_is_422(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert response.json() == {
-        "error": "--grep '(' is not a valid regular expression: "
-        "missing ), unterminated subpattern at position 0",
+        "error": "--grep '(' is not a valid regular expression: missing ) at position 1",
         "fix": "escape special characters, e.g. 'GET /health'",
     }
+
+
+def test_a_grep_that_backtracks_without_end_is_refused_not_left_running(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    """A reader's token is enough to ask for logs: `(a+)+$` over a line of a's ending in "b"
+    would hold a worker thread for years with `re`; the search gives up within its limit."""
+    client.post("/v1/apps", json={"name": "shop"}, headers=AUTH)
+    raw = cp.logs.raw / "shop" / "staging" / "web.v1-abcdef.log"
+    raw.parent.mkdir(parents=True)
+    raw.write_text("a" * 3000 + "b\n")
+    started = time.monotonic()
+
+    response = client.get(
+        "/v1/apps/shop/envs/staging/logs", params={"grep": "(a+)+$"}, headers=AUTH
+    )
+
+    assert time.monotonic() - started < 5
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "--grep '(a+)+$' took over 0.05s on one line: it backtracks without end "
+        "(nested repeats like '(a+)+')",
+        "fix": "simplify the pattern, e.g. 'a+' instead of '(a+)+'",
+    }
+    followed = client.get(
+        "/v1/apps/shop/envs/staging/logs",
+        params={"grep": "(a+)+$", "follow": "true"},
+        headers=AUTH,
+    )
+    assert followed.status_code == 200 and followed.text == ""  # the stream just ends
+    assert time.monotonic() - started < 10
 
 
 def test_logs_stream_as_ndjson(client: TestClient, cp: FakeControlPlane) -> None:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
 
 from launchdeck.controlplane.logs import RAW_RETENTION, LogQuery, LogStore
+from launchdeck.controlplane.patterns import compile_pattern
 from tests.clock import ManualClock
 
 WEB = "web.v3-1a2b3c"
@@ -189,7 +189,7 @@ def test_query_since_uses_the_time_a_line_was_read(
 def test_query_grep_searches_anywhere_in_the_line(root: Path, logs: LogStore) -> None:
     append(raw_file(root, WEB), "GET /health 200\nGET /cart 500\nPOST /cart 201\n")
 
-    q = LogQuery(grep=re.compile(r"/cart \d0"))
+    q = LogQuery(grep=compile_pattern(r"/cart \d0"))
 
     assert lines(logs.query("shop", "staging", q)) == ["GET /cart 500", "POST /cart 201"]
 
@@ -205,7 +205,7 @@ def test_query_service_keeps_one_service(root: Path, logs: LogStore) -> None:
 def test_query_limit_keeps_the_newest_matches(root: Path, logs: LogStore) -> None:
     append(raw_file(root, WEB), "".join(f"line {i}\n" for i in range(10)))
 
-    q = LogQuery(grep=re.compile(r"[02468]$"), limit=2)
+    q = LogQuery(grep=compile_pattern(r"[02468]$"), limit=2)
 
     assert lines(logs.query("shop", "staging", q)) == ["line 6", "line 8"]
 
@@ -217,7 +217,7 @@ def test_query_filters_combine(root: Path, logs: LogStore, clock: ManualClock) -
     append(raw_file(root, WEB), "web error late\nweb ok late\n")
     append(raw_file(root, WORKER), "worker error late\n")
 
-    q = LogQuery(since=1050.0, grep=re.compile("error"), service="web")
+    q = LogQuery(since=1050.0, grep=compile_pattern("error"), service="web")
 
     assert lines(logs.query("shop", "staging", q)) == ["web error late"]
 
@@ -257,7 +257,9 @@ def test_follow_applies_the_query_to_new_entries(root: Path) -> None:
     logs = LogStore(root, clock=clock)
 
     seen: list[object] = []
-    for item in logs.follow("shop", "staging", LogQuery(grep=re.compile(r"[24]$")), timeout=5.0):
+    for item in logs.follow(
+        "shop", "staging", LogQuery(grep=compile_pattern(r"[24]$")), timeout=5.0
+    ):
         if item:
             seen.append(item["line"])
         if len(seen) == 2:
@@ -322,7 +324,7 @@ def test_query_matches_entries_by_their_fields() -> None:
     assert LogQuery().match(entry)
     assert not LogQuery(since=10.5).match(entry)
     assert not LogQuery(service="worker").match(entry)
-    assert not LogQuery(grep=re.compile("POST")).match(entry)
+    assert not LogQuery(grep=compile_pattern("POST")).match(entry)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +16,7 @@ from launchdeck.controlplane.http.deploys import ndjson
 from launchdeck.controlplane.http.lookup import check_deployable, env_of
 from launchdeck.controlplane.http.security import needs
 from launchdeck.controlplane.logs import LogQuery
+from launchdeck.controlplane.patterns import MATCH_TIMEOUT, PatternError, compile_pattern
 from launchdeck.controlplane.plane import ControlPlane, deployment_json
 from launchdeck.planning import render
 
@@ -114,8 +114,8 @@ def router(cp: ControlPlane) -> APIRouter:
         """One log line per NDJSON line, secrets redacted; `follow` keeps the stream open."""
         env_of(cp, name, env)
         try:
-            pattern = re.compile(grep) if grep else None
-        except re.error as exc:
+            pattern = compile_pattern(grep) if grep else None
+        except PatternError as exc:
             raise Invalid(
                 f"--grep {grep!r} is not a valid regular expression: {exc}",
                 "escape special characters, e.g. 'GET /health'",
@@ -123,6 +123,13 @@ def router(cp: ControlPlane) -> APIRouter:
         q = LogQuery(since=since, grep=pattern, service=service, limit=limit)
         if follow:
             return ndjson(cp.logs.follow(name, env, q))
-        return ndjson(iter(cp.logs.query(name, env, q)))
+        try:
+            return ndjson(iter(cp.logs.query(name, env, q)))
+        except TimeoutError:
+            raise Invalid(
+                f"--grep {grep!r} took over {MATCH_TIMEOUT:g}s on one line: it backtracks "
+                "without end (nested repeats like '(a+)+')",
+                "simplify the pattern, e.g. 'a+' instead of '(a+)+'",
+            ) from None
 
     return api

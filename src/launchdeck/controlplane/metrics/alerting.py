@@ -22,11 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import regex
-
 from launchdeck.controlplane.logs import LogStore
 from launchdeck.controlplane.metrics.store import STEPS, GaugePoint, MetricsStore, RequestPoint
 from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.patterns import MATCH_TIMEOUT, compile_pattern, found_in
 from launchdeck.controlplane.store import Store
 from launchdeck.domain import Release
 from launchdeck.domain.alerts import (
@@ -49,8 +48,6 @@ log = logging.getLogger("launchdeck.alerts")
 WINDOW = STEPS[0]
 LOOKBACK = 600.0  # seconds of windows a first evaluation (or one after a pause) looks at
 EMOJI = {NoticeKind.FIRE: ":rotating_light:", NoticeKind.REPEAT: ":rotating_light:"}
-MAX_LINE = 4096  # characters of a log line a log alert's pattern is searched in
-MATCH_TIMEOUT = 0.05  # seconds one search may take
 QUANTILES = {AlertMetric.P50_MS: 0.50, AlertMetric.P95_MS: 0.95, AlertMetric.P99_MS: 0.99}
 
 SCHEMA = """
@@ -252,10 +249,9 @@ def _log_points(
     rule: LogAlert, status: AlertStatus, lines: Iterable[dict[str, object]]
 ) -> list[Datapoint]:
     """A datapoint per moment with matching lines (of the rule's service), newer than the last
-    one evaluated. The pattern and the lines both come from the app: each search has a time
-    limit (the `regex` module's), so a pattern that backtracks without end, say `(a+)+$`, stops
-    its own rule and never the control plane; lines are cut to MAX_LINE first."""
-    pattern = regex.compile(rule.pattern)
+    one evaluated. The pattern and the lines both come from the app: a search past its time
+    limit (controlplane.patterns) stops its own rule for this pass, never the control plane."""
+    pattern = compile_pattern(rule.pattern)
     after = status.last_point_at or 0.0
     counts: dict[float, int] = defaultdict(int)
     for entry in lines:
@@ -263,7 +259,7 @@ def _log_points(
         if at <= after or (rule.service and entry.get("service") != rule.service):
             continue
         try:
-            found = pattern.search(str(entry.get("line", ""))[:MAX_LINE], timeout=MATCH_TIMEOUT)
+            found = found_in(pattern, str(entry.get("line", "")))
         except TimeoutError:
             log.error("alert %s: its log pattern took over %gs on one line: skipped this pass "
                       "(simplify the pattern)", rule.name, MATCH_TIMEOUT)  # fmt: skip
