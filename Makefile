@@ -14,7 +14,7 @@ lint: setup
 	.venv/bin/python -m launchdeck.manifest.docs --check docs/manifest.md
 
 test: lint
-	.venv/bin/pytest -q
+	.venv/bin/pytest -q -n 2 --dist loadfile
 
 bench: setup
 	@.venv/bin/python bench/run.py
