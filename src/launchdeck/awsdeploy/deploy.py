@@ -15,7 +15,7 @@ from launchdeck.awsdeploy.model import (
     Phase,
     Waits,
 )
-from launchdeck.awsdeploy.ports import AwsApis, RegistryApi, ServiceApi
+from launchdeck.awsdeploy.ports import AwsApis, RegistryApi, ServiceApi, StackApi
 from launchdeck.awsdeploy.record import clear_record, read_record
 from launchdeck.awsdeploy.rollout import RolloutWatcher
 from launchdeck.awsdeploy.stack_changes import StackChange, StackChanger, template_parameters
@@ -29,6 +29,7 @@ from launchdeck.drivers.aws.errors import (
 from launchdeck.drivers.aws.images import ImageRef, parse_image
 from launchdeck.drivers.aws.names import (
     IMAGE_PARAMETER,
+    TEMPLATE_BUCKET_OUTPUT,
     env_stack,
     repository_name,
     shared_stack,
@@ -60,7 +61,13 @@ def deploy(
     ref = image if isinstance(image, ImageRef) else parse_image(image)
     check_request(services, shared_template, env_template)
     changer = StackChanger(
-        aws.stacks, confirm=confirm, on_event=on_event, clock=clock, waits=waits, yes=yes
+        aws.stacks,
+        templates=aws.templates,
+        confirm=confirm,
+        on_event=on_event,
+        clock=clock,
+        waits=waits,
+        yes=yes,
     )
     result = DeployResult(app, env, ref.digest, Outcome.DECLINED, Outcome.DECLINED)
     on_event(Phase(f"deploying {ref.digest} to {app} {env}"))
@@ -69,8 +76,9 @@ def deploy(
         return result
     check_pushed(aws.registry, app, services, ref.digest)
     name = env_stack(app, env)
+    bucket = template_bucket(aws.stacks, app)
     outcome = changer.apply(
-        StackChange(name, env_template, {IMAGE_PARAMETER: ref.digest}, tags(app, env))
+        StackChange(name, env_template, {IMAGE_PARAMETER: ref.digest}, tags(app, env), bucket)
     )
     result = replace(result, outcome=outcome, shared=shared)
     if outcome is Outcome.DECLINED:
@@ -98,6 +106,12 @@ def check_request(services: Sequence[str], shared_template: str, env_template: s
             "run an image by digest",
             "synthesize it again with this launchdeck (launchdeck aws synth)",
         )
+
+
+def template_bucket(stacks: StackApi, app: str) -> str:
+    """The shared stack's bucket for templates too big to send inline ("" before it has one)."""
+    shared = stacks.describe(shared_stack(app))
+    return shared.outputs.get(TEMPLATE_BUCKET_OUTPUT, "") if shared is not None else ""
 
 
 def check_pushed(registry: RegistryApi, app: str, services: Sequence[str], digest: str) -> None:

@@ -31,6 +31,10 @@ class StackApi(Protocol):
     def latest_event_id(self, stack: str) -> str | None: ...
 
 
+class TemplateApi(Protocol):
+    def put(self, bucket: str, stack: str, template: str) -> str: ...  # its https URL
+
+
 class ServiceApi(Protocol):
     def describe(self, cluster: str, names: Sequence[str]) -> dict[str, ServiceState]: ...
 
@@ -63,6 +67,7 @@ class AwsApis:
     logs: LogApi
     registry: RegistryApi
     parameters: ParameterApi
+    templates: TemplateApi
 
 
 def open_aws(session: AwsSession, *, endpoint_url: str | None = None) -> AwsApis:
@@ -75,4 +80,5 @@ def open_aws(session: AwsSession, *, endpoint_url: str | None = None) -> AwsApis
         logs=clients.logs,
         registry=clients.registry,
         parameters=clients.parameters,
+        templates=clients.templates,
     )

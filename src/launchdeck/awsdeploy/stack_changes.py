@@ -1,7 +1,9 @@
 """Change one stack through a change set: create it, show it, ask, execute, follow its events.
 
-An empty change set is a no-op; a declined one is deleted; a failed update raises with the
-resource that caused it, not the cancellations that followed.
+A template over CloudFormation's inline limit goes to the app's template bucket first (the
+shared stack makes it) and the change set reads it from there. An empty change set is a no-op;
+a declined one is deleted; a failed update raises with the resource that caused it, not the
+cancellations that followed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from launchdeck.awsdeploy.model import (
     Waits,
 )
 from launchdeck.awsdeploy.polling import watch
-from launchdeck.awsdeploy.ports import StackApi
+from launchdeck.awsdeploy.ports import StackApi, TemplateApi
 from launchdeck.drivers.aws.clients import (
     ChangeSet,
     ChangeSetRequest,
@@ -29,7 +31,7 @@ from launchdeck.drivers.aws.clients import (
     first_failure,
     is_terminal,
 )
-from launchdeck.drivers.aws.clients.stacks import SUCCEEDED
+from launchdeck.drivers.aws.clients.stacks import MAX_TEMPLATE_BODY, SUCCEEDED
 from launchdeck.drivers.aws.errors import (
     ChangeSetFailed,
     InvalidTemplate,
@@ -81,6 +83,7 @@ class StackChange:
     template: str
     parameters: Mapping[str, str]
     tags: Mapping[str, str]
+    template_bucket: str = ""  # where a template too big to send inline goes
 
 
 class StackChanger:
@@ -88,6 +91,7 @@ class StackChanger:
         self,
         stacks: StackApi,
         *,
+        templates: TemplateApi | None = None,
         confirm: Confirm,
         on_event: OnEvent,
         clock: Clock,
@@ -95,6 +99,7 @@ class StackChanger:
         yes: bool = False,
     ) -> None:
         self._stacks = stacks
+        self._templates = templates
         self._confirm = confirm
         self._on_event = on_event
         self._clock = clock
@@ -147,6 +152,7 @@ class StackChanger:
                 name,
                 change.template,
                 create=creating,
+                template_url=self._uploaded(change),
                 parameters=change.parameters,
                 keep=keep,
                 tags=change.tags,
@@ -165,6 +171,16 @@ class StackChanger:
             what = f"change set {name} of {change.stack}"
             raise TimedOut(what, self._waits.change_set, found.status)
         return found
+
+    def _uploaded(self, change: StackChange) -> str:
+        """The template's URL in the template bucket, when it is too big to send inline ("":
+        sent inline; without a bucket, the stack client refuses it with the limit)."""
+        size = len(change.template.encode())
+        if size <= MAX_TEMPLATE_BODY or not change.template_bucket or self._templates is None:
+            return ""
+        url = self._templates.put(change.template_bucket, change.stack, change.template)
+        self._on_event(Phase(f"stack {change.stack}: template ({size} bytes) read from {url}"))
+        return url
 
     def _execute(self, stack: str, change_set_id: str) -> None:
         since = self._stacks.latest_event_id(stack)

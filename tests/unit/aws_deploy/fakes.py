@@ -178,6 +178,20 @@ class InMemoryParameters:
         self.values.pop(name, None)
 
 
+class InMemoryTemplates:
+    """The template bucket: objects by the https URL `put` returns."""
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+        self.objects: dict[str, str] = {}
+
+    def put(self, bucket: str, stack: str, template: str) -> str:
+        self.calls.append(("put_object", (bucket, stack)))
+        url = f"https://{bucket}.s3.us-east-1.amazonaws.com/{stack}/{len(self.objects)}.json"
+        self.objects[url] = template
+        return url
+
+
 class InMemoryLogs:
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
@@ -202,12 +216,15 @@ class World:
         self.service_names = tuple(services)
         self.calls: Calls = []
         self.clock = ManualClock(1_700_000_000.0, min_sleep=0.001)
-        self.stacks = InMemoryStacks(self.calls, self._applied)
+        self.templates = InMemoryTemplates(self.calls)
+        self.stacks = InMemoryStacks(self.calls, self._applied, self.templates.objects)
         self.services = InMemoryServices(self.calls)
         self.registry = InMemoryRegistry(self.calls)
         self.parameters = InMemoryParameters(self.calls)
         self.logs = InMemoryLogs(self.calls)
-        self.aws = AwsApis(self.stacks, self.services, self.logs, self.registry, self.parameters)
+        self.aws = AwsApis(
+            self.stacks, self.services, self.logs, self.registry, self.parameters, self.templates
+        )
 
     def push(self, digest: str, services: Sequence[str] | None = None) -> None:
         for service in self.service_names if services is None else services:

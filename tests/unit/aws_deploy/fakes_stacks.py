@@ -14,6 +14,7 @@ from launchdeck.drivers.aws.clients import (
     Stack,
     StackEvent,
 )
+from launchdeck.drivers.aws.clients.stacks import MAX_TEMPLATE_BODY
 
 Calls = list[tuple[str, tuple[object, ...]]]
 NO_CHANGES = (
@@ -55,8 +56,14 @@ class ScriptedFailure:
 
 
 class InMemoryStacks:
-    def __init__(self, calls: Calls, on_applied: Callable[[str, Mapping[str, str]], None]) -> None:
+    def __init__(
+        self,
+        calls: Calls,
+        on_applied: Callable[[str, Mapping[str, str]], None],
+        bucket: Mapping[str, str] | None = None,
+    ) -> None:
         self.calls = calls
+        self.bucket = bucket if bucket is not None else {}  # template URL -> template
         self.on_applied = on_applied
         self.stacks: dict[str, _Stack] = {}
         self.change_sets: dict[str, _ChangeSet] = {}
@@ -80,6 +87,10 @@ class InMemoryStacks:
 
     def create_change_set(self, request: ChangeSetRequest) -> str:
         stack, template, create = request.stack, request.template, request.create
+        if request.template_url:  # CloudFormation reads it from S3
+            template = self.bucket[request.template_url]
+        else:  # as CloudFormation refuses a bigger TemplateBody
+            assert len(template.encode()) <= MAX_TEMPLATE_BODY, "too big to send inline"
         parameters, keep = request.parameters, request.keep
         self.calls.append(("create_change_set", (stack, create, dict(parameters), tuple(keep))))
         current = self.stacks.get(stack)

@@ -17,7 +17,8 @@ def shared_template(app: str = "shop", services: Sequence[str] = ("web", "worker
         for s in services
     }
     resources["DeployRole"] = {"Type": "AWS::IAM::Role", "Properties": {}}
-    return json.dumps({"Resources": resources, "Outputs": {"DeployRoleArn": {"Value": "arn"}}})
+    outputs = {"DeployRoleArn": {"Value": "arn"}, "TemplateBucket": {"Value": f"{app}-templates"}}
+    return json.dumps({"Resources": resources, "Outputs": outputs})
 
 
 def env_template(

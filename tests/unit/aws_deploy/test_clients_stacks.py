@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
 
-from launchdeck.drivers.aws.clients import ChangeSetRequest, Stacks, first_failure
+from launchdeck.drivers.aws.clients import ChangeSetRequest, Stacks, Templates, first_failure
 from launchdeck.drivers.aws.clients.stacks import StackEvent
 from launchdeck.drivers.aws.errors import AwsCallFailed, InvalidTemplate
 
@@ -343,3 +344,54 @@ def test_a_change_set_refused_at_once_for_having_no_changes_is_none(stubbed) -> 
         )
         is None
     )
+
+
+def test_a_template_in_s3_is_read_from_its_url_whatever_its_size(stubbed) -> None:
+    client, stub = stubbed("cloudformation")
+    url = "https://shop-templates.s3.us-east-1.amazonaws.com/launchdeck-shop-staging/ab.json"
+    stub.add_response(
+        "create_change_set",
+        {"Id": "arn:cs", "StackId": "arn:stack"},
+        {
+            "StackName": "launchdeck-shop-staging",
+            "ChangeSetName": "cs",
+            "TemplateURL": url,
+            "ChangeSetType": "UPDATE",
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            "Parameters": [],
+            "Tags": [],
+        },
+    )
+
+    found = Stacks(client).create_change_set(
+        ChangeSetRequest(
+            "launchdeck-shop-staging", "cs", "x" * 60_000, create=False, template_url=url
+        )
+    )
+
+    assert found == "arn:cs"
+    stub.assert_no_pending_responses()
+
+
+def test_templates_go_to_the_bucket_under_their_stack_and_digest(stubbed) -> None:
+    client, stub = stubbed("s3")
+    template = '{"Resources": {}}'
+    digest = hashlib.sha256(template.encode()).hexdigest()
+    stub.add_response(
+        "put_object",
+        {"ETag": '"e"'},
+        {
+            "Bucket": "shop-templates",
+            "Key": f"launchdeck-shop-staging/{digest}.json",
+            "Body": template.encode(),
+            "ContentType": "application/json",
+        },
+    )
+
+    url = Templates(client).put("shop-templates", "launchdeck-shop-staging", template)
+
+    assert url == (
+        f"https://shop-templates.s3.{client.meta.region_name}.amazonaws.com/"
+        f"launchdeck-shop-staging/{digest}.json"
+    )
+    stub.assert_no_pending_responses()

@@ -368,3 +368,34 @@ def test_a_missing_rollout_state_is_an_error_unless_explicitly_allowed() -> None
     world.services.drop_rollout_state = True
     result = run(world, waits=Waits(allow_missing_rollout_state=True))
     assert result.outcome is Outcome.CHANGED
+
+
+def big(template: str, size: int = 60_000) -> str:
+    """`template` past CloudFormation's inline limit (many alerts do that), its meaning kept."""
+    body = json.loads(template)
+    body["Description"] = "x" * size
+    return json.dumps(body)
+
+
+def test_a_template_too_big_to_send_inline_goes_through_the_template_bucket() -> None:
+    world = World()
+    world.push(DIGEST_A)
+    recorder = Recorder()
+    template = big(env_template())
+
+    result = run(world, recorder=recorder, env_template=template)
+
+    assert result.outcome is Outcome.CHANGED
+    assert [args for name, args in world.calls if name == "put_object"] == [
+        ("shop-templates", "launchdeck-shop-staging")
+    ]
+    [(url, stored)] = world.templates.objects.items()
+    assert (
+        stored == template and world.stacks.stacks["launchdeck-shop-staging"].template == template
+    )
+    size = len(template.encode())
+    assert f"stack launchdeck-shop-staging: template ({size} bytes) read from {url}" in [
+        str(e) for e in recorder.events
+    ]
+    run(world, recorder=Recorder())  # a small one is sent inline again
+    assert len(world.templates.objects) == 1

@@ -9,8 +9,8 @@ import pytest
 
 from launchdeck.domain import Manifest
 from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
-from launchdeck.drivers.aws.clients.stacks import MAX_TEMPLATE_BODY
-from launchdeck.drivers.aws.synth import synth_env, to_json
+from launchdeck.drivers.aws.clients.stacks import MAX_TEMPLATE_BODY, MAX_TEMPLATE_URL_BODY
+from launchdeck.drivers.aws.synth import synth_env, synth_shared, to_json
 from launchdeck.manifest import parse_manifest
 from tests.unit.aws_synth.test_synth import of_type
 from tests.unit.aws_synth.variants import ENVS, VARIANTS, manifest
@@ -269,7 +269,17 @@ def test_without_alerts_nothing_is_added() -> None:
 
 
 @pytest.mark.parametrize("name", VARIANTS)
-def test_the_variants_with_alerts_still_deploy_inline(name: str) -> None:
-    # CloudFormation takes 51,200 bytes inline; alarms are about 600 bytes each.
+def test_the_variants_with_alerts_fit_what_cloudformation_reads(name: str) -> None:
+    # 51,200 bytes inline, 1 MB through the template bucket; alarms are about 600 bytes each
+    assert len(to_json(synth_shared(manifest(name)), compact=True)) <= MAX_TEMPLATE_BODY
     for env in ENVS:
-        assert len(to_json(synth_env(manifest(name), env), compact=True)) <= MAX_TEMPLATE_BODY
+        assert len(to_json(synth_env(manifest(name), env), compact=True)) <= MAX_TEMPLATE_URL_BODY
+
+
+def test_a_hundred_alerts_fit_through_the_template_bucket() -> None:
+    many = tuple(
+        MetricAlert(f"slow-{i}", AlertMetric.P95_MS, 500 + i, for_s=300, service="web")
+        for i in range(100)
+    )
+    size = len(to_json(synth_env(with_alerts("full", *many), "production"), compact=True))
+    assert MAX_TEMPLATE_BODY < size <= MAX_TEMPLATE_URL_BODY

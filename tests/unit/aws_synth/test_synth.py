@@ -292,6 +292,29 @@ def test_shared_stack_repositories_and_deploy_role() -> None:
         "token.actions.githubusercontent.com:sub": "repo:shop-inc/shop:*"
     }
     assert "DeployRoleArn" in template["Outputs"]
+    statements = template["Resources"]["DeployRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    [templates] = [s for s in statements if s.get("Sid") == "StackTemplates"]
+    assert templates["Action"] == ["s3:GetObject", "s3:PutObject"]
+    assert templates["Resource"] == {"Fn::Sub": "${TemplateBucket.Arn}/*"}
+
+
+def test_the_shared_stack_keeps_big_templates_private_and_briefly() -> None:
+    template = synth_shared(manifest("web")).to_dict()
+    bucket = template["Resources"]["TemplateBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 30
+    [deny] = template["Resources"]["TemplateBucketPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    assert template["Outputs"]["TemplateBucket"] == {"Value": {"Ref": "TemplateBucket"}}
 
 
 def test_no_deploy_role_without_github() -> None:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 IMAGE_PARAMETER = "ImageDigest"
+TEMPLATE_BUCKET_OUTPUT = "TemplateBucket"  # the shared stack's bucket for big stack templates
 CLUSTER_OUTPUT = "ClusterName"
 URL_OUTPUT = "Url"
 

@@ -27,6 +27,7 @@ from launchdeck.drivers.aws.clients.stacks import (
     first_failure,
     is_terminal,
 )
+from launchdeck.drivers.aws.clients.templates import Templates
 
 __all__ = [
     "AwsClients",
@@ -48,6 +49,7 @@ __all__ = [
     "StackEvent",
     "Stacks",
     "TaskDefinitionArn",
+    "Templates",
     "connect",
     "first_failure",
     "is_terminal",

@@ -13,6 +13,7 @@ from launchdeck.drivers.aws.clients.parameters import Parameters
 from launchdeck.drivers.aws.clients.registry import Registry
 from launchdeck.drivers.aws.clients.services import Services
 from launchdeck.drivers.aws.clients.stacks import Stacks
+from launchdeck.drivers.aws.clients.templates import Templates
 from launchdeck.drivers.aws.credentials import AwsSession
 
 # Adaptive retries ride out the throttling a deploy's polling can meet.
@@ -27,6 +28,7 @@ class AwsClients:
     registry: Registry
     parameters: Parameters
     identity: Identity
+    templates: Templates
 
 
 def connect(session: AwsSession, *, endpoint_url: str | None = None) -> AwsClients:
@@ -39,4 +41,5 @@ def connect(session: AwsSession, *, endpoint_url: str | None = None) -> AwsClien
         registry=Registry(boto.client("ecr", endpoint_url=endpoint_url, config=RETRIES)),
         parameters=Parameters(boto.client("ssm", endpoint_url=endpoint_url, config=RETRIES)),
         identity=Identity(boto.client("sts", endpoint_url=endpoint_url, config=RETRIES)),
+        templates=Templates(boto.client("s3", endpoint_url=endpoint_url, config=RETRIES)),
     )

@@ -21,6 +21,7 @@ CAPABILITIES: tuple[Literal["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], ...] = (
     "CAPABILITY_NAMED_IAM",
 )
 MAX_TEMPLATE_BODY = 51_200  # bytes CloudFormation takes inline; larger ones must go through S3
+MAX_TEMPLATE_URL_BODY = 1_000_000  # bytes it reads from S3
 SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # Cascades of the real failure, never its cause.
 CANCELLED = ("Resource creation cancelled", "Resource update cancelled")
@@ -75,12 +76,14 @@ class ResourceChange:
 @dataclass(frozen=True)
 class ChangeSetRequest:
     """A change set to make: `create` for a stack that does not exist yet; `keep` names
-    parameters that keep their current value."""
+    parameters that keep their current value; `template_url`, where `template` was put in S3
+    when it is too big to send inline (see Templates)."""
 
     stack: str
     name: str
     template: str
     create: bool
+    template_url: str = ""
     parameters: Mapping[str, str] = field(default_factory=dict)
     keep: Collection[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -139,7 +142,7 @@ class Stacks:
         """The new change set's id, or None when CloudFormation says at once that nothing would
         change (it may also say so later, as a FAILED change set: see ChangeSet.empty)."""
         size = len(request.template.encode())
-        if size > MAX_TEMPLATE_BODY:
+        if size > MAX_TEMPLATE_BODY and not request.template_url:
             raise InvalidTemplate(
                 f"the template for {request.stack} is {size} bytes; CloudFormation takes at most "
                 f"{MAX_TEMPLATE_BODY} inline",
@@ -151,10 +154,15 @@ class Stacks:
         values += [{"ParameterKey": k, "UsePreviousValue": True} for k in request.keep]
         with calling(SERVICE, "CreateChangeSet"):
             try:
+                source: dict[str, str] = (
+                    {"TemplateURL": request.template_url}
+                    if request.template_url
+                    else {"TemplateBody": request.template}
+                )
                 created = self._cf.create_change_set(
                     StackName=request.stack,
                     ChangeSetName=request.name,
-                    TemplateBody=request.template,
+                    **source,  # type: ignore[arg-type]
                     ChangeSetType="CREATE" if request.create else "UPDATE",
                     Capabilities=list(CAPABILITIES),
                     Parameters=values,

@@ -1,5 +1,7 @@
-"""The shared stack `launchdeck-<app>`: one ECR repository per service and, with `aws.github`,
-the role GitHub Actions deploys with (OIDC; no stored keys).
+"""The shared stack `launchdeck-<app>`: one ECR repository per service, the bucket environment
+templates too big to send inline go through (CloudFormation takes 51,200 bytes in a request; an
+environment with many alerts passes that) and, with `aws.github`, the role GitHub Actions
+deploys with (OIDC; no stored keys).
 
 The deploy role can push images to the app's repositories and update its stacks, ECS services
 and task definitions; changes to anything else in a stack (VPC, database...) need a person's
@@ -11,13 +13,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from troposphere import Equals, GetAtt, If, Output, Parameter, Ref, Sub, Template, ecr, iam
+from troposphere import Equals, GetAtt, If, Output, Parameter, Ref, Sub, Template, ecr, iam, s3
 
 from launchdeck.domain import Manifest
-from launchdeck.drivers.aws.names import repository_name, role_path, title
+from launchdeck.drivers.aws.names import (
+    TEMPLATE_BUCKET_OUTPUT,
+    repository_name,
+    role_path,
+    title,
+)
 from launchdeck.drivers.aws.synth.iam import policy, statement
 
 KEEP_IMAGES = 30
+KEEP_TEMPLATES_DAYS = 30  # a change set reads its template once; older ones are history only
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 GITHUB_THUMBPRINTS = [
     "6938fd4d98bab03faadb97b34396831e3780aea1",
@@ -41,9 +49,68 @@ def shared_template(manifest: Manifest, app: str) -> Template:
             )
         )
         t.add_output(Output(f"{title(service)}RepositoryUri", Value=GetAtt(repo, "RepositoryUri")))
+    _template_bucket(t)
     if manifest.aws.github:
         _deploy_role(t, app, manifest.aws.github)
     return t
+
+
+def _template_bucket(t: Template) -> None:
+    bucket = t.add_resource(
+        s3.Bucket(
+            "TemplateBucket",
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                            SSEAlgorithm="AES256"
+                        )
+                    )
+                ]
+            ),
+            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True,
+                BlockPublicPolicy=True,
+                IgnorePublicAcls=True,
+                RestrictPublicBuckets=True,
+            ),
+            OwnershipControls=s3.OwnershipControls(
+                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+            ),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    s3.LifecycleRule(
+                        Id="expire-templates",
+                        Status="Enabled",
+                        ExpirationInDays=KEEP_TEMPLATES_DAYS,
+                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                            NoncurrentDays=1
+                        ),
+                    )
+                ]
+            ),
+        )
+    )
+    t.add_resource(
+        s3.BucketPolicy(
+            "TemplateBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=policy(
+                [
+                    statement(
+                        "s3:*",
+                        [GetAtt(bucket, "Arn"), Sub("${TemplateBucket.Arn}/*")],
+                        principal="*",
+                        condition={"Bool": {"aws:SecureTransport": "false"}},
+                        effect="Deny",
+                        sid="TlsOnly",
+                    )
+                ]
+            ),
+        )
+    )
+    t.add_output(Output(TEMPLATE_BUCKET_OUTPUT, Value=Ref(bucket)))
 
 
 def _lifecycle() -> str:
@@ -109,7 +176,16 @@ def _arn(service: str, resource: str) -> Any:
 
 
 def _deploy_statements(app: str) -> list[dict[str, Any]]:
-    return [*_registry_statements(app), *_stack_statements(app), *_ecs_statements(app)]
+    return [
+        *_registry_statements(app),
+        *_stack_statements(app),
+        *_ecs_statements(app),
+        statement(  # a change set reads its template with the caller's rights
+            ["s3:GetObject", "s3:PutObject"],
+            Sub("${TemplateBucket.Arn}/*"),
+            sid="StackTemplates",
+        ),
+    ]
 
 
 def _registry_statements(app: str) -> list[dict[str, Any]]:
