@@ -6,6 +6,7 @@ from typing import Any
 
 from troposphere import GetAtt, Join, Ref, Sub, Template, kms, s3
 
+from launchdeck.drivers.aws.synth.buckets import private_bucket
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.iam import account_root, policy, statement
 
@@ -51,45 +52,20 @@ def key(t: Template, env: Env) -> Any:
 
 def log_bucket(t: Template, env: Env) -> Any:
     acls = "BucketOwnerPreferred" if env.aws.cloudfront else "BucketOwnerEnforced"
+    expire = s3.LifecycleRule(
+        Id="expire-logs",
+        Status="Enabled",
+        ExpirationInDays=env.aws.log_retention_days,
+        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=7),
+        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
+    )
     bucket = t.add_resource(
-        s3.Bucket(
+        private_bucket(
             "LogBucket",
+            ownership=acls,
+            expire=expire,
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",
-            BucketEncryption=s3.BucketEncryption(
-                ServerSideEncryptionConfiguration=[
-                    s3.ServerSideEncryptionRule(
-                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                            SSEAlgorithm="AES256"  # ALB access logs support only SSE-S3
-                        )
-                    )
-                ]
-            ),
-            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
-            OwnershipControls=s3.OwnershipControls(
-                Rules=[s3.OwnershipControlsRule(ObjectOwnership=acls)]
-            ),
-            LifecycleConfiguration=s3.LifecycleConfiguration(
-                Rules=[
-                    s3.LifecycleRule(
-                        Id="expire-logs",
-                        Status="Enabled",
-                        ExpirationInDays=env.aws.log_retention_days,
-                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
-                            NoncurrentDays=7
-                        ),
-                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-                            DaysAfterInitiation=7
-                        ),
-                    )
-                ]
-            ),
         )
     )
     t.add_resource(

@@ -22,6 +22,7 @@ from launchdeck.drivers.aws.names import (
     role_path,
     title,
 )
+from launchdeck.drivers.aws.synth.buckets import private_bucket
 from launchdeck.drivers.aws.synth.iam import policy, statement
 
 KEEP_IMAGES = 30
@@ -56,41 +57,14 @@ def shared_template(manifest: Manifest, app: str) -> Template:
 
 
 def _template_bucket(t: Template) -> None:
+    expire = s3.LifecycleRule(
+        Id="expire-templates",
+        Status="Enabled",
+        ExpirationInDays=KEEP_TEMPLATES_DAYS,
+        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=1),
+    )
     bucket = t.add_resource(
-        s3.Bucket(
-            "TemplateBucket",
-            BucketEncryption=s3.BucketEncryption(
-                ServerSideEncryptionConfiguration=[
-                    s3.ServerSideEncryptionRule(
-                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                            SSEAlgorithm="AES256"
-                        )
-                    )
-                ]
-            ),
-            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
-            OwnershipControls=s3.OwnershipControls(
-                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-            ),
-            LifecycleConfiguration=s3.LifecycleConfiguration(
-                Rules=[
-                    s3.LifecycleRule(
-                        Id="expire-templates",
-                        Status="Enabled",
-                        ExpirationInDays=KEEP_TEMPLATES_DAYS,
-                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
-                            NoncurrentDays=1
-                        ),
-                    )
-                ]
-            ),
-        )
+        private_bucket("TemplateBucket", ownership="BucketOwnerEnforced", expire=expire)
     )
     t.add_resource(
         s3.BucketPolicy(
