@@ -89,9 +89,21 @@ def counted_total(cp: ControlPlane) -> float:
     )
 
 
+def settled_total(cp: ControlPlane, quiet: float = 0.5, timeout: float = 15.0) -> float:
+    """The count once it stops moving for `quiet` seconds."""
+    deadline, last = time.monotonic() + timeout, counted_total(cp)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = counted_total(cp)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def lost_requests(cp: ControlPlane, host: str, seconds: float = 3.0) -> tuple[int, int]:
     """Requests wrk sent through the router, and how many of them the metrics missed."""
-    before = counted_total(cp)
+    before = settled_total(cp)  # the load before this one has been counted to its last line
     out = subprocess.run(
         ["wrk", "-t1", "-c32", f"-d{seconds:g}s", "-H", f"Host: {host}",
          f"http://127.0.0.1:{cp.http_port}/"],

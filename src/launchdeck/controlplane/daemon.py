@@ -3,6 +3,7 @@ runs in its own session), and the helpers `server start|stop|status` use to find
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -27,11 +28,32 @@ log = logging.getLogger("launchdeck")
 
 class _Server(uvicorn.Server):
     """uvicorn re-raises the signal it caught after shutting down, which would kill us before
-    our own cleanup; we handle the signals ourselves instead."""
+    our own cleanup; we handle the signals ourselves instead. Its main loop wakes ten times a
+    second to refresh the Date header and look for `should_exit`; ours once a second (the
+    header has second precision) and at once when `exit_soon` asks: an idle control plane
+    stays idle."""
+
+    TICK = 1.0  # seconds
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def main_loop(self) -> None:
+        self._exiting = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        counter = 0  # on_tick refreshes the Date header when counter % 10 == 0: every tick here
+        while not await self.on_tick(counter):
+            counter = (counter + 10) % 864_000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exiting.wait(), self.TICK)
+
+    def exit_soon(self) -> None:
+        """Shut down now (safe from a signal handler)."""
+        self.should_exit = True
+        loop = getattr(self, "_loop", None)
+        if loop is not None:
+            loop.call_soon_threadsafe(self._exiting.set)
 
 
 def load_or_create_token(path: Path) -> str:
@@ -142,7 +164,7 @@ def serve(settings: Settings) -> int:
     def request_stop(signum: int, _frame: object) -> None:
         nonlocal everything
         everything = everything or signum == signal.SIGUSR1  # `server stop --all`
-        server.should_exit = True
+        server.exit_soon()
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
         signal.signal(signum, request_stop)

@@ -94,6 +94,7 @@ class RequestLog:
         self._stopping = False
         self._selector = selectors.DefaultSelector()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._wake, self._woken = socket.socketpair()  # stop() wakes the idle reader at once
 
     # -- the socket ---------------------------------------------------------------------------
 
@@ -106,11 +107,14 @@ class RequestLog:
         listener.listen(8)
         listener.setblocking(False)
         self._selector.register(listener, selectors.EVENT_READ)
+        self._selector.register(self._woken, selectors.EVENT_READ)
         self._thread = threading.Thread(target=self._serve, name="request-log", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stopping = True
+        with contextlib.suppress(OSError):
+            self._wake.send(b"x")
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -123,9 +127,13 @@ class RequestLog:
         pending: dict[socket.socket, bytes] = {}
         try:
             while not self._stopping:
+                if not selector.select():  # idle: asleep until a line (or stop) comes
+                    continue
                 time.sleep(BATCH)  # lines wait in the socket: one read takes many, cheaply
-                for key, _ in selector.select(timeout=0.2):
+                for key, _ in selector.select(timeout=0):
                     conn = cast(socket.socket, key.fileobj)
+                    if conn is self._woken:
+                        continue
                     if conn is listener:
                         with contextlib.suppress(BlockingIOError):
                             accepted, _ = listener.accept()
@@ -143,7 +151,7 @@ class RequestLog:
                         continue
                     pending[conn] = self._frames(pending[conn] + data)
         finally:
-            for conn in [*pending, listener]:
+            for conn in [*pending, listener, self._wake, self._woken]:
                 conn.close()
             selector.close()
 
