@@ -101,8 +101,10 @@ def settled_total(cp: ControlPlane, quiet: float = 0.5, timeout: float = 15.0) -
     return last
 
 
-def lost_requests(cp: ControlPlane, host: str, seconds: float = 3.0) -> tuple[int, int]:
-    """Requests wrk sent through the router, and how many of them the metrics missed."""
+def lost_requests(cp: ControlPlane, host: str, seconds: float = 3.0) -> tuple[int, int, int]:
+    """Requests wrk completed through the router, how many of them the metrics missed, and how
+    many more they counted: requests still in flight when wrk stops (up to one per connection)
+    are cut off, which wrk does not count and HAProxy logs."""
     before = settled_total(cp)  # the load before this one has been counted to its last line
     out = subprocess.run(
         ["wrk", "-t1", "-c32", f"-d{seconds:g}s", "-H", f"Host: {host}",
@@ -115,4 +117,5 @@ def lost_requests(cp: ControlPlane, host: str, seconds: float = 3.0) -> tuple[in
     deadline = time.monotonic() + 15
     while counted_total(cp) - before < sent and time.monotonic() < deadline:
         time.sleep(0.2)
-    return sent, sent - int(counted_total(cp) - before)
+    counted = int(settled_total(cp) - before)
+    return sent, max(sent - counted, 0), max(counted - sent, 0)

@@ -184,9 +184,10 @@ def main() -> None:
         figure("metrics_ingest_rps", rps)
         figure("metrics_ingest_cpu_pct_at_rps", cpu_pct)
         figure("metrics_ingest_cpu_pct", cpu_pct * 2000 / rps)  # scaled to 2,000 req/s
-        sent, lost = metrics.lost_requests(cp, HOST)
+        sent, lost, cut_off = metrics.lost_requests(cp, HOST)
         figure("metrics_requests_sent", sent)  # by wrk, flat out: far above 2,000 req/s
         figure("metrics_lost_requests", lost)  # sent but not counted
+        figure("metrics_cut_off_requests_counted", cut_off)  # in flight as wrk stopped (<= 32)
         figure("metrics_idle_cpu_pct", metrics.idle_cpu(cp, "bench"))
     finally:
         cp.stop_everything()
