@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from launchdeck.drivers.aws.synth.log_filters import FilterPattern, Untranslatable, filter_pattern
+from launchdeck.drivers.aws.synth.alerting.log_filters import (
+    FilterPattern,
+    Untranslatable,
+    filter_pattern,
+)
 
 
 @pytest.mark.parametrize(

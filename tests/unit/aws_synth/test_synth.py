@@ -250,7 +250,7 @@ def test_alarms_reach_slack_through_an_encrypted_topic() -> None:
 
 
 def test_slack_notifier_code_compiles() -> None:
-    from launchdeck.drivers.aws.synth.lambda_code import RESTRICT_DEFAULT_SG, SLACK_NOTIFIER
+    from launchdeck.drivers.aws.synth.lambdas.code import RESTRICT_DEFAULT_SG, SLACK_NOTIFIER
 
     compile(SLACK_NOTIFIER, "notifier", "exec")
     compile(RESTRICT_DEFAULT_SG, "restrictor", "exec")

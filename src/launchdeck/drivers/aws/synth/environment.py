@@ -13,7 +13,7 @@ from launchdeck.drivers.aws.names import (
     URL_OUTPUT,
     service_outputs,
 )
-from launchdeck.drivers.aws.synth.alerts import alerts
+from launchdeck.drivers.aws.synth.alerting.topic import alerts
 from launchdeck.drivers.aws.synth.cdn import distribution
 from launchdeck.drivers.aws.synth.compute import Compute, compute
 from launchdeck.drivers.aws.synth.context import Env

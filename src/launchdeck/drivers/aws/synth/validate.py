@@ -13,7 +13,7 @@ from launchdeck.drivers.aws.errors import AwsIssue
 from launchdeck.drivers.aws.fargate import BadSize, size, task_size
 from launchdeck.drivers.aws.names import title
 from launchdeck.drivers.aws.regions import REGIONS
-from launchdeck.drivers.aws.synth.alert_checks import alert_issues
+from launchdeck.drivers.aws.synth.alerting.checks import alert_issues
 from launchdeck.drivers.aws.synth.naming import env_domain
 from launchdeck.drivers.aws.synth.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 from launchdeck.manifest.errors import MISSING

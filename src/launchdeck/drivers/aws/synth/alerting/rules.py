@@ -18,10 +18,10 @@ from troposphere import GetAtt, Ref, Template, cloudwatch, logs
 
 from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
 from launchdeck.drivers.aws.names import cluster_name, title
+from launchdeck.drivers.aws.synth.alerting.log_filters import filter_pattern
 from launchdeck.drivers.aws.synth.compute import Compute
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.edge import Edge
-from launchdeck.drivers.aws.synth.log_filters import filter_pattern
 from launchdeck.manifest.units import format_duration
 
 PERIOD = 60  # seconds: ALB and ECS metrics come a minute at a time

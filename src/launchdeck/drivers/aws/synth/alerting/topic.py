@@ -3,7 +3,7 @@
 Built in (docs/aws.md): 5xx above 5% of requests, p95 response time above 2s, any unhealthy
 target, service CPU or memory above 85%, database CPU above 80% or free storage below 10%; each
 over 3 of 5 one-minute periods (RDS: 5-minute periods). The manifest's `[[alerts]]` join them on
-the same topic (alert_rules.py).
+the same topic (rules.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudwatch, sns
 
 from launchdeck.drivers.aws.names import cluster_name, title
-from launchdeck.drivers.aws.synth.alert_rules import dimensions, rule_alarms, stat_query
+from launchdeck.drivers.aws.synth.alerting.rules import dimensions, rule_alarms, stat_query
 from launchdeck.drivers.aws.synth.compute import Compute
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.edge import Edge

@@ -9,7 +9,7 @@ from troposphere import GetAtt, Ref, Template, awslambda, logs, sqs
 
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.iam import role, statement
-from launchdeck.drivers.aws.synth.lambda_code import RESTRICT_DEFAULT_SG, SLACK_NOTIFIER
+from launchdeck.drivers.aws.synth.lambdas.code import RESTRICT_DEFAULT_SG, SLACK_NOTIFIER
 
 RUNTIME = "python3.12"
 DEAD_LETTERS = "LambdaDeadLetters"

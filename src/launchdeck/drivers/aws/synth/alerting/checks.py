@@ -11,18 +11,18 @@ from collections.abc import Iterator
 from launchdeck.domain import Manifest
 from launchdeck.domain.alerts import REQUEST_METRICS, AlertRule, LogAlert, MetricAlert
 from launchdeck.drivers.aws.errors import AwsIssue
-from launchdeck.drivers.aws.synth.alert_rules import (
+from launchdeck.drivers.aws.synth.alerting.log_filters import (
+    REGEX_FILTERS_PER_LOG_GROUP,
+    Untranslatable,
+    filter_pattern,
+)
+from launchdeck.drivers.aws.synth.alerting.rules import (
     MAX_WINDOW,
     PERIOD,
     evaluation,
     log_period,
     log_services,
     logical_ids,
-)
-from launchdeck.drivers.aws.synth.log_filters import (
-    REGEX_FILTERS_PER_LOG_GROUP,
-    Untranslatable,
-    filter_pattern,
 )
 from launchdeck.manifest.units import format_duration
 
