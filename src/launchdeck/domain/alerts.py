@@ -29,7 +29,7 @@ class AlertMetric(StrEnum):
     P95_MS = "p95_ms"
     P99_MS = "p99_ms"
     CPU = "cpu"  # of the instance's CPU limit (or one core), a fraction (written "80%")
-    MEMORY = "memory"  # of the instance's memory limit, a fraction (written "90%")
+    MEMORY = "memory"  # of the instance's memory limit (or the host's), a fraction ("90%")
     # what the platform itself sees (the built-in alerts watch these; on one host only)
     CRASHES = "crashes"  # of one service in the last 5 minutes, health replacements included
     HEALTH_REPLACEMENTS = "health_replacements"  # of one service, for failing health, last 10m

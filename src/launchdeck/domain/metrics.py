@@ -40,7 +40,7 @@ GAUGES: dict[str, str] = {
     "memory_bytes": "resident memory: the cgroup's working set (usage less inactive file cache), "
     "else the RSS of the instance's processes",
     "memory_limit_bytes": "the memory limit (0: none)",
-    "memory": "fraction of the memory limit in use (0 without a limit)",
+    "memory": "fraction of the memory limit in use (of the host's memory without a limit)",
     "open_fds": "open file descriptors",
     "postgres_connections": "connections to the environment's database",
     "postgres_database_bytes": "size of the environment's database",

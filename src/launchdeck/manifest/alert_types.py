@@ -29,7 +29,8 @@ METRIC_HELP = {
     AlertMetric.P95_MS: "95th percentile response time, in milliseconds",
     AlertMetric.P99_MS: "99th percentile response time, in milliseconds",
     AlertMetric.CPU: "CPU use, a percentage of `resources.cpu` (of one core without it)",
-    AlertMetric.MEMORY: "memory use, a percentage of the instance's memory limit",
+    AlertMetric.MEMORY: "memory use, a percentage of the instance's memory limit (of the host's "
+    "memory without one)",
     AlertMetric.CRASHES: "crashes of a service in the last 5 minutes (instances that exited, "
     "or were replaced for failing their health check)",
     AlertMetric.HEALTH_REPLACEMENTS: "instances of a service replaced for failing their health "

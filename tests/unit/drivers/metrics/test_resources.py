@@ -33,14 +33,16 @@ def test_first_reading_has_everything_but_cpu(fake: FakeProc) -> None:
     fake.add(10, rss_pages=1000, fds=5)  # /bin/sh -c '...'
     fake.add(11, pgrp=10, parent=10, rss_pages=3000, fds=9)  # the app it runs
     clock = ManualClock()
-    collector = ResourceCollector(proc=ProcFS(fake.root), clock=clock)
+    collector = ResourceCollector(
+        proc=ProcFS(fake.root), clock=clock, host_memory=40_000 * PAGE_SIZE
+    )
 
     samples = collector.collect([instance(10, fake.started_at())])
 
     assert figures(samples) == {
         "memory_bytes": 4000 * PAGE_SIZE,
         "memory_limit_bytes": 0.0,
-        "memory": 0.0,
+        "memory": 0.1,  # of the host's memory, without a limit
         "open_fds": 14.0,
     }
     assert {s.at for s in samples} == {clock.now()}

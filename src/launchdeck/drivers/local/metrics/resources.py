@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import psutil
+
 from launchdeck.domain import Instance
 from launchdeck.domain.metrics import Sample, Series
 from launchdeck.drivers.local.cgroups import Cgroups
@@ -56,7 +58,11 @@ class ResourceCollector:
         *,
         proc: ProcFS | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        host_memory: int | None = None,
     ) -> None:
+        """`host_memory`: bytes `memory` is a share of without a limit (default: this host's,
+        as `docker stats` does)."""
+        self._host_memory = host_memory or psutil.virtual_memory().total
         self._cgroups = CgroupFiles(cgroups) if cgroups is not None else None
         self._proc = proc or ProcFS()
         self._clock = clock
@@ -77,7 +83,7 @@ class ResourceCollector:
             self._previous[inst.id] = _Previous(
                 inst.pid, usage.cpu_from_cgroup, usage.cpu_seconds, now
             )
-            samples.extend(_samples(inst, usage, cpu, at))
+            samples.extend(_samples(inst, usage, cpu, at, self._host_memory))
         return samples
 
     def read(self, inst: Instance, groups: ProcessGroups | None = None) -> Usage | None:
@@ -153,14 +159,16 @@ def _cpu(before: _Previous | None, pid: int, usage: Usage, now: float) -> float 
     return used / elapsed / usage.cpu_cores
 
 
-def _samples(inst: Instance, usage: Usage, cpu: float | None, at: float) -> list[Sample]:
+def _samples(
+    inst: Instance, usage: Usage, cpu: float | None, at: float, host_memory: int
+) -> list[Sample]:
     series = Series(inst.app, inst.env, inst.service, inst.id, f"v{inst.release}")
     limit = usage.memory_limit
     figures: dict[str, float | None] = {
         "cpu": cpu,
         "memory_bytes": usage.memory_bytes,
         "memory_limit_bytes": limit,
-        "memory": usage.memory_bytes / limit if limit else 0.0,
+        "memory": usage.memory_bytes / (limit or host_memory),
         "open_fds": usage.open_fds,
     }
     return [Sample(name, series, float(v), at) for name, v in figures.items() if v is not None]
