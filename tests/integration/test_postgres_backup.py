@@ -155,9 +155,9 @@ def test_a_verified_backup_and_the_wal_archive_are_copied_to_the_admin_s_bucket(
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
 
+    from launchdeck.controlplane.access.secrets import Keyring
     from launchdeck.controlplane.databases.backups import copier_to
     from launchdeck.controlplane.databases.target import BackupTargetFile, parse_target
-    from launchdeck.controlplane.secrets import Keyring
     from launchdeck.drivers.local.postgres.copies import s3_copies
 
     # the daemon has no AWS credentials at all: only the target's access key can sign

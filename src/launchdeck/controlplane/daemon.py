@@ -17,8 +17,8 @@ from pathlib import Path
 
 import uvicorn
 
+from launchdeck.controlplane.access.owner import Credentials, OwnerToken
 from launchdeck.controlplane.http import create_api
-from launchdeck.controlplane.owner import Credentials, OwnerToken
 from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.settings import Settings
 from launchdeck.system import FileLock, LaunchdeckError, atomic_write

@@ -14,19 +14,19 @@ from typing import Any
 
 from launchdeck.build import Builder
 from launchdeck.controlplane import uploads
+from launchdeck.controlplane.access.redaction import Redactors
+from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.databases.wiring import Databases
 from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import NotFound
 from launchdeck.controlplane.git import GitRepos
-from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.logs.store import LogStore
 from launchdeck.controlplane.metrics.alerting import Alerting
 from launchdeck.controlplane.metrics.loop import MetricsLoop
 from launchdeck.controlplane.metrics.prometheus import Exposition, registry
 from launchdeck.controlplane.metrics.store import STEPS, MetricsStore
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
-from launchdeck.controlplane.redaction import Redactors
-from launchdeck.controlplane.secrets import Keyring
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Event, Instance, app_host

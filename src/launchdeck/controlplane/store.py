@@ -27,9 +27,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.errors import NotFound, Unavailable
 from launchdeck.controlplane.migrations import MIGRATIONS, Migration, migrate, schema_version
-from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import Deployment, DeploymentState, Event, Instance, Release
 
 BUSY_TIMEOUT = 1.0  # seconds SQLite waits for another process's lock, per attempt

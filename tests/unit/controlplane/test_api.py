@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from launchdeck.controlplane.http import create_api
-from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.logs.store import LogStore
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Manifest

@@ -16,9 +16,9 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
+from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.databases.target import BackupTargetFile
 from launchdeck.controlplane.http import create_api
-from launchdeck.controlplane.secrets import Keyring
 from tests.unit.controlplane.test_api import AUTH, TOKEN, FakeControlPlane, leftovers, tarball
 from tests.unit.controlplane.test_api_roles import token
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from launchdeck.controlplane.auth import (
+from launchdeck.controlplane.access.auth import (
     Permission,
     Principal,
     Role,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.databases.target import (
     BackupTarget,
     BackupTargetFile,
@@ -17,7 +18,6 @@ from launchdeck.controlplane.databases.target import (
     parse_target,
 )
 from launchdeck.controlplane.errors import Invalid
-from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import BackupCopy
 from launchdeck.domain.backups import S3Credentials
 

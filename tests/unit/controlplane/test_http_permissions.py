@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.http.security import api_routes, check_declared, declared, needs
 from tests.unit.controlplane.test_api import TOKEN, FakeControlPlane

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from launchdeck.controlplane.access.redaction import Redactors
 from launchdeck.controlplane.deploys.journal import Journal
-from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import DeploymentKind, DeploymentState, EventKind
 from tests.unit.controlplane.store_fixtures import put_env

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.controlplane.logs import RAW_RETENTION, LogQuery, LogStore
-from launchdeck.controlplane.patterns import compile_pattern
+from launchdeck.controlplane.logs.patterns import compile_pattern
+from launchdeck.controlplane.logs.store import RAW_RETENTION, LogQuery, LogStore
 from tests.clock import ManualClock
 
 WEB = "web.v3-1a2b3c"

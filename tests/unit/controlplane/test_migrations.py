@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.migrations import LATEST, MIGRATIONS, StoreTooNew, initial_schema
-from launchdeck.controlplane.secrets import Keyring
 from launchdeck.controlplane.store import AuditEntry, EnvState, Store, TokenRecord
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Event, Instance, Release
 from tests.unit.controlplane.test_store import deployment, instance, release

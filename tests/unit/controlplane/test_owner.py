@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from launchdeck.controlplane.access.owner import Credentials, OwnerToken
 from launchdeck.controlplane.daemon import load_or_create_token
 from launchdeck.controlplane.http import create_api
-from launchdeck.controlplane.owner import Credentials, OwnerToken
 from tests.unit.controlplane.test_api import FakeControlPlane
 
 OLD = "owner-token-before"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from launchdeck.controlplane.redaction import Redactors
+from launchdeck.controlplane.access.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
 from tests.unit.controlplane.store_fixtures import put_env
 from tests.unit.controlplane.test_store import release

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from launchdeck.controlplane.access.secrets import KEY_FILE, Keyring, Redactor
 from launchdeck.controlplane.errors import Invalid
-from launchdeck.controlplane.secrets import KEY_FILE, Keyring, Redactor
 
 
 def test_the_key_file_is_created_0600_once_and_reused(tmp_path: Path) -> None:

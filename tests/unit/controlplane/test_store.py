@@ -471,8 +471,8 @@ def test_secret_values_are_sealed_in_the_file_and_open_on_read(store: Store, db:
 
 
 def test_a_secret_stored_with_another_key_cannot_be_opened(tmp_path: Path) -> None:
+    from launchdeck.controlplane.access.secrets import Keyring
     from launchdeck.controlplane.errors import Invalid
-    from launchdeck.controlplane.secrets import Keyring
 
     first = Store(tmp_path / "a" / "launchdeck.db")
     first.create_app("shop", ["staging"], now=1.0)

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from launchdeck.controlplane.access.redaction import Redactors
 from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.controlplane.deploys.workers import EnvWorker
 from launchdeck.controlplane.http import create_api
-from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store, StoreUnavailable
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, EventKind, Release
 from tests.unit.controlplane.deployment_fakes import InlineWorkers

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from launchdeck.build import Builder
-from launchdeck.controlplane.auth import PROTECTED_ENVS
+from launchdeck.controlplane.access.auth import PROTECTED_ENVS
 from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.ports import DatabaseCopyJob, DatabasePulls, LocalRuntime

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
+from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.errors import Invalid
-from launchdeck.controlplane.secrets import Keyring
 from launchdeck.domain import BackupCopy
 from launchdeck.domain.backups import S3Credentials
 from launchdeck.manifest.fieldtypes import BucketName, KeyPrefix, Region, S3Endpoint

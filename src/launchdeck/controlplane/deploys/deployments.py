@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from launchdeck.build import Artifact, Builder, BuildError
+from launchdeck.controlplane.access.redaction import Redactors
 from launchdeck.controlplane.deploys.attach import Attacher, changes
 from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.controlplane.deploys.ledger import StoreLedger
@@ -27,7 +28,6 @@ from launchdeck.controlplane.deploys.workers import Workers
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound, Unavailable, addon_errors
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.ports import AddonServers, LocalRuntime
-from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.settings import DEFAULT_MAX_SCALE
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import (

@@ -10,9 +10,9 @@ import contextlib
 import logging
 from dataclasses import replace
 
+from launchdeck.controlplane.access.redaction import Redactors
 from launchdeck.controlplane.errors import Unavailable
 from launchdeck.controlplane.notify import Notice, Notifier
-from launchdeck.controlplane.redaction import Redactors
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import (
     Deployment,

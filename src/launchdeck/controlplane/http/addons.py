@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs

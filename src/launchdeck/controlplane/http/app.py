@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from launchdeck.controlplane.access.owner import OwnerToken
 from launchdeck.controlplane.errors import ApiError, Unavailable
 from launchdeck.controlplane.http import (
     addons,
@@ -26,7 +27,6 @@ from launchdeck.controlplane.http import (
     tokens,
 )
 from launchdeck.controlplane.http.security import Authenticate, check_declared
-from launchdeck.controlplane.owner import OwnerToken
 from launchdeck.controlplane.plane import ControlPlane
 
 INVALID_REQUEST_FIX = (

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.domains import check_generated_free
 from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.http import models

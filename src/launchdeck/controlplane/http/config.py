@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from launchdeck.controlplane.auth import Permission, authorize
+from launchdeck.controlplane.access.auth import Permission, authorize
+from launchdeck.controlplane.access.secrets import MASK
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs, principal_of
 from launchdeck.controlplane.plane import ControlPlane, deployment_json
-from launchdeck.controlplane.secrets import MASK
 from launchdeck.controlplane.store import EnvState
 
 CONFIG = "/v1/apps/{name}/envs/{env}/config"

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from launchdeck.controlplane.auth import Permission, authorize
+from launchdeck.controlplane.access.auth import Permission, authorize
 from launchdeck.controlplane.databases.wiring import Databases
 from launchdeck.controlplane.errors import addon_errors
 from launchdeck.controlplane.http import models

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from launchdeck.build import BuildError, detect_kind
-from launchdeck.controlplane.auth import Permission, authorize
+from launchdeck.controlplane.access.auth import Permission, authorize
 from launchdeck.controlplane.errors import ApiError, Invalid
 from launchdeck.controlplane.git import environment_for
 from launchdeck.controlplane.http import models

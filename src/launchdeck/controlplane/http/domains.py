@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.domains import add_domain, domains_json, remove_domain
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.lookup import env_of

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.deploys.promotion import promotion_json
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.deploys import ndjson
 from launchdeck.controlplane.http.lookup import check_deployable, env_of
 from launchdeck.controlplane.http.security import needs
-from launchdeck.controlplane.logs import LogQuery
-from launchdeck.controlplane.patterns import MATCH_TIMEOUT, PatternError, compile_pattern
+from launchdeck.controlplane.logs.patterns import MATCH_TIMEOUT, PatternError, compile_pattern
+from launchdeck.controlplane.logs.store import LogQuery
 from launchdeck.controlplane.plane import ControlPlane, deployment_json
 from launchdeck.planning import render
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.http.lookup import env_of
 from launchdeck.controlplane.http.security import needs
 from launchdeck.controlplane.metrics.alerting import rules_of

@@ -15,9 +15,9 @@ from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from launchdeck.controlplane.auth import Permission, Principal, Role, authorize, token_hash
+from launchdeck.controlplane.access.auth import Permission, Principal, Role, authorize, token_hash
+from launchdeck.controlplane.access.owner import OwnerToken
 from launchdeck.controlplane.errors import Unauthorized
-from launchdeck.controlplane.owner import OwnerToken
 from launchdeck.controlplane.store import Store
 
 OWNER = Principal("owner", Role.ADMIN)  # whoever holds the token in $LAUNCHDECK_HOME/api.json

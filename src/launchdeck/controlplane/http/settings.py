@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from launchdeck.controlplane.auth import Permission
+from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.databases.target import (
     NO_TARGET,
     BackupTargetFile,

@@ -11,11 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from launchdeck.controlplane.auth import Permission, Role, new_token, token_hash
+from launchdeck.controlplane.access.auth import Permission, Role, new_token, token_hash
+from launchdeck.controlplane.access.owner import OwnerToken
 from launchdeck.controlplane.errors import Invalid, NotFound
 from launchdeck.controlplane.http import models
 from launchdeck.controlplane.http.security import needs
-from launchdeck.controlplane.owner import OwnerToken
 from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.store import TokenRecord
 

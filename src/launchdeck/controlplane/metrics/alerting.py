@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from launchdeck.controlplane.logs import LogStore
+from launchdeck.controlplane.logs.patterns import MATCH_TIMEOUT, compile_pattern, found_in
+from launchdeck.controlplane.logs.store import LogStore
 from launchdeck.controlplane.metrics.store import STEPS, GaugePoint, MetricsStore, RequestPoint
 from launchdeck.controlplane.notify import Notifier
-from launchdeck.controlplane.patterns import MATCH_TIMEOUT, compile_pattern, found_in
 from launchdeck.controlplane.store import Store
 from launchdeck.domain import Release
 from launchdeck.domain.alerts import (

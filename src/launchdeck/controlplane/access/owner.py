@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from launchdeck.controlplane.auth import new_token, same_token
+from launchdeck.controlplane.access.auth import new_token, same_token
 from launchdeck.system import atomic_write
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from launchdeck.controlplane.patterns import Pattern, found_in
+from launchdeck.controlplane.logs.patterns import Pattern, found_in
 from launchdeck.system import SYSTEM_CLOCK, Clock, atomic_write
 
 log = logging.getLogger("launchdeck.logs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from launchdeck.controlplane.secrets import Redactor
+from launchdeck.controlplane.access.secrets import Redactor
 from launchdeck.controlplane.store import Store
 
 RECENT_RELEASES = 20
