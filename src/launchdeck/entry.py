@@ -11,9 +11,14 @@ import sys
 import threading
 from typing import Any
 
-import typer
+# httpx imports its own command line (click, pygments, rich.syntax, rich.progress) as it is
+# imported, though nothing here runs it: 30-50 ms of every CLI start. An empty entry makes that
+# import fail the way httpx handles when its CLI extras are missing (it defines a stub `main`).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-from launchdeck.cli import main as cli
+import typer  # noqa: E402
+
+from launchdeck.cli import main as cli  # noqa: E402
 
 
 def with_aws() -> typer.Typer:
