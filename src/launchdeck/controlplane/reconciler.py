@@ -83,18 +83,28 @@ class Reconciler:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        servers_at = float("-inf")
         while not self._stop.is_set():
+            # HAProxy and the add-on servers are no children of ours (no wake when they die):
+            # they are looked at once an interval, never at a wake's pace, so a server that
+            # keeps failing to start (and wakes us as its start command exits) is not retried
+            # in a tight loop
+            now = self.clock.monotonic()
+            servers = now - servers_at >= self.interval
+            servers_at = now if servers else servers_at
             try:
-                self.reconcile_once()
+                self.reconcile_once(servers=servers)
             except Exception:
                 log.exception("reconcile pass failed")
             self._woken.wait(self.interval)
             self._woken.clear()
             self._stop.wait(COALESCE)  # a burst of child exits makes one pass
 
-    def reconcile_once(self) -> None:
-        self._keep_router_up()
-        self._keep_addons_up()
+    def reconcile_once(self, *, servers: bool = True) -> None:
+        """One pass: the servers (HAProxy, add-ons) when `servers`, then every environment."""
+        if servers:
+            self._keep_router_up()
+            self._keep_addons_up()
         for env in self.store.envs():
             worker = self.deployments.workers[(env.app, env.name)]
             if worker.busy or not worker.lock.acquire(blocking=False):

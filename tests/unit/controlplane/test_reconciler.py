@@ -466,3 +466,35 @@ def test_a_wake_runs_a_pass_at_once_however_long_the_interval(
         assert web.id not in ids(store)["web"]
     finally:
         loop.stop()
+
+
+def test_wakes_repair_instances_and_leave_the_servers_to_the_interval(
+    deployments: Deployments, store: Store, driver: InMemoryDriver, clock: ManualClock
+) -> None:
+    """A server that keeps failing to start wakes the loop as its start command exits: it is
+    still looked at once an interval, not once a wake."""
+    running(store, driver)
+    looks: list[float] = []
+
+    class Watched(FakeRouter):
+        def is_running(self) -> bool:
+            looks.append(clock.t)
+            return True
+
+    driver.router = Watched()
+    loop = Reconciler(deployments, interval=60.0, clock=clock)
+    loop.start()
+    try:
+        time.sleep(0.2)
+        for _ in range(5):
+            loop.wake()
+            time.sleep(0.1)
+        assert len(looks) == 1  # the first pass only
+        clock.advance(60.0)
+        loop.wake()
+        deadline = time.monotonic() + 5
+        while len(looks) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(looks) == 2
+    finally:
+        loop.stop()
