@@ -65,7 +65,7 @@ class _NoHardLinks(dict[tuple[int, int], str]):
 def parse_since(text: str) -> float:
     """`--since 10m`: the manifest's duration grammar, in the units a log search takes."""
     # imported here: the manifest package (pydantic) would slow every command's start
-    from launchdeck.manifest.units import BadValue, Durations
+    from launchdeck.manifest.values.units import BadValue, Durations
 
     since = Durations(("s", "m", "h", "d"), "1h", bare_seconds=False, help="30s, 10m, 1h or 2d")
     try:

@@ -23,7 +23,7 @@ from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import Conflict, Invalid, NotFound
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Manifest, app_host, service_hosts
-from launchdeck.manifest.fieldtypes import HOSTNAME_RE
+from launchdeck.manifest.values.fieldtypes import HOSTNAME_RE
 
 GENERATED_ZONE = ".localhost"  # launchdeck's own names: <app>-<env>[-<service>].localhost
 Owner = tuple[str, str]  # (app, environment)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from launchdeck.manifest.units import BadValue, Durations
+from launchdeck.manifest.values.units import BadValue, Durations
 
 
 class SettingsError(ValueError):

@@ -30,8 +30,8 @@ from launchdeck.domain import (
     TestSpec,
 )
 from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
+from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
-from launchdeck.manifest.schema_alerts import AlertTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, BackupsTable
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from launchdeck.manifest.alert_types import METRIC_HELP
+from launchdeck.manifest.alerts.types import METRIC_HELP
 from launchdeck.manifest.introspect import (
     doc_of,
     field_type,
@@ -27,7 +27,7 @@ from launchdeck.manifest.introspect import (
     toml_value,
 )
 from launchdeck.manifest.schema import ManifestFile
-from launchdeck.manifest.units import DURATION_HELP, SIZE_HELP
+from launchdeck.manifest.values.units import DURATION_HELP, SIZE_HELP
 
 EXAMPLE = """\
 app = "shop"

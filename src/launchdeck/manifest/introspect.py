@@ -15,7 +15,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from launchdeck.manifest.fieldtypes import Doc
+from launchdeck.manifest.values.fieldtypes import Doc
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 

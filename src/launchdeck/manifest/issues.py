@@ -21,7 +21,7 @@ from launchdeck.manifest.introspect import (
     toml_key,
     toml_value,
 )
-from launchdeck.manifest.suggest import closest
+from launchdeck.manifest.values.suggest import closest
 
 _EXPECTED = {
     "string_type": "a string",

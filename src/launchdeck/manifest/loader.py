@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from launchdeck.domain import Manifest, ServiceSpec
-from launchdeck.manifest.alert_rules import check_alerts
+from launchdeck.manifest.alerts.rules import check_alerts
 from launchdeck.manifest.convert import to_manifest
 from launchdeck.manifest.errors import MISSING, Issue, ManifestError
 from launchdeck.manifest.issues import issues_from

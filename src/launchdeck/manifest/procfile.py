@@ -10,7 +10,7 @@ import re
 from launchdeck.domain import HealthCheck, ServiceSpec
 from launchdeck.domain.models import NAME_RE
 from launchdeck.manifest.errors import MISSING, Issue, ManifestError
-from launchdeck.manifest.suggest import to_name
+from launchdeck.manifest.values.suggest import to_name
 
 WEB = "web"
 _LINE = re.compile(r"^([^\s:#]+)\s*:(.*)$")

@@ -1,8 +1,8 @@
 """The launchdeck.toml schema: the one source of truth for what a manifest may say.
 
 docs/manifest.md is generated from these models (`python -m launchdeck.manifest.docs`), so every
-field carries a description and an example. Value types live in fieldtypes.py; rules that need
-more than one table at once (scale ordering, health on a portless service) run on the domain
+field carries a description and an example. Value types live in values/fieldtypes.py; rules that
+need more than one table at once (scale ordering, health on a portless service) run on the domain
 objects in rules.py. Defaults come from the domain dataclasses so the two cannot drift.
 """
 
@@ -22,7 +22,10 @@ from launchdeck.domain import (
     ServiceSpec,
     TestSpec,
 )
-from launchdeck.manifest.fieldtypes import (
+from launchdeck.manifest.alerts.schema import AlertTable
+from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
+from launchdeck.manifest.table import Table
+from launchdeck.manifest.values.fieldtypes import (
     BranchName,
     Command,
     ConfigKey,
@@ -36,9 +39,6 @@ from launchdeck.manifest.fieldtypes import (
     ServiceRef,
     Webhook,
 )
-from launchdeck.manifest.schema_alerts import AlertTable
-from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
-from launchdeck.manifest.table import Table
 
 _HEALTH, _SCALE, _ROLLOUT = HealthCheck(), Scale(), Rollout()
 _SERVICE, _RELEASE = ServiceSpec(name="", command=""), ReleaseSpec(command="")

@@ -15,7 +15,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from launchdeck.domain import AwsSettings, BackupPolicy, PostgresAddon, RedisAddon
-from launchdeck.manifest.fieldtypes import (
+from launchdeck.manifest.table import Table
+from launchdeck.manifest.values.fieldtypes import (
     CacheNodeType,
     CertificateArn,
     Command,
@@ -32,8 +33,7 @@ from launchdeck.manifest.fieldtypes import (
     SecretName,
     UsEast1CertificateArn,
 )
-from launchdeck.manifest.periods import Period, format_period
-from launchdeck.manifest.table import Table
+from launchdeck.manifest.values.periods import Period, format_period
 
 _AWS = AwsSettings()
 _BACKUPS = BackupPolicy()

@@ -22,7 +22,7 @@ from launchdeck.drivers.local.addon_errors import (
 from launchdeck.drivers.local.isolation import IsolationError
 from launchdeck.drivers.local.router.errors import RouterError
 from launchdeck.manifest import ManifestError
-from launchdeck.manifest.units import BadValue
+from launchdeck.manifest.values.units import BadValue
 from launchdeck.system import CommandFailed, LaunchdeckError
 from launchdeck.system.addon_errors import AddonError, UnknownBackup
 

@@ -5,7 +5,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from launchdeck.domain.alerts import AlertMetric
 from launchdeck.manifest import ManifestError, parse_manifest
-from launchdeck.manifest.alert_types import (
+from launchdeck.manifest.alerts.types import (
     METRIC_HELP,
     DatapointsValue,
     Threshold,

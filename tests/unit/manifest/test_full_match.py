@@ -7,7 +7,7 @@ import pytest
 
 from launchdeck.domain import NAME_RE
 from launchdeck.manifest import ManifestError, parse_manifest
-from launchdeck.manifest.fieldtypes import CONFIG_KEY_RE, HOSTNAME_RE
+from launchdeck.manifest.values.fieldtypes import CONFIG_KEY_RE, HOSTNAME_RE
 
 WEB = '[services.web]\ncommand = "serve"\nport = "$PORT"\n'
 NAME_RULE = "should be at most 30 lowercase letters, digits or '-', starting with a letter"

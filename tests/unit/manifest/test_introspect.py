@@ -2,7 +2,7 @@ from typing import Annotated
 
 import pytest
 
-from launchdeck.manifest.fieldtypes import Doc
+from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.introspect import locate, split, toml_fields, toml_value
 from launchdeck.manifest.schema import (
     EnvironmentTable,
@@ -11,7 +11,7 @@ from launchdeck.manifest.schema import (
     ScaleTable,
     ServiceTable,
 )
-from launchdeck.manifest.schema_alerts import AlertTable
+from launchdeck.manifest.values.fieldtypes import Doc
 
 MARK = Doc("thing")
 

@@ -7,8 +7,8 @@ import pytest
 
 from launchdeck.domain import BackupPolicy, PostgresAddon
 from launchdeck.manifest import ManifestError, parse_manifest
-from launchdeck.manifest.periods import format_period, parse_period
-from launchdeck.manifest.units import BadValue
+from launchdeck.manifest.values.periods import format_period, parse_period
+from launchdeck.manifest.values.units import BadValue
 
 SERVICES = '[services.web]\ncommand = "serve"\nport = true\n'
 

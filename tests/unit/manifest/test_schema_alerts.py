@@ -6,7 +6,7 @@ import pytest
 
 from launchdeck.domain.alerts import DEFAULT_REPEAT, AlertMetric, LogAlert, MetricAlert
 from launchdeck.manifest import ManifestError, load_manifest, parse_manifest
-from launchdeck.manifest.schema_alerts import EXAMPLE_THRESHOLDS, AlertTable
+from launchdeck.manifest.alerts.schema import EXAMPLE_THRESHOLDS, AlertTable
 
 SERVICES = (
     '[services.web]\ncommand = "serve"\nport = "$PORT"\n[services.worker]\ncommand = "work"\n'

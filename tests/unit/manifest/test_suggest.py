@@ -1,6 +1,6 @@
 import pytest
 
-from launchdeck.manifest.suggest import closest, to_name
+from launchdeck.manifest.values.suggest import closest, to_name
 
 
 @pytest.mark.parametrize(

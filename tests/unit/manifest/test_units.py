@@ -1,7 +1,7 @@
 import pytest
 
 from launchdeck.domain import Amount
-from launchdeck.manifest.units import (
+from launchdeck.manifest.values.units import (
     BadValue,
     format_duration,
     format_size,

@@ -22,7 +22,7 @@ from launchdeck.controlplane.errors import Conflict, Invalid
 from launchdeck.controlplane.ports import DatabaseCopyJob, DatabasePulls, LocalRuntime
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Instance, InstanceState, Release
-from launchdeck.manifest.units import format_duration
+from launchdeck.manifest.values.units import format_duration
 from launchdeck.system import Command, Runner
 
 SCRUB_TIMEOUT = 1800.0

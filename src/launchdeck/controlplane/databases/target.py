@@ -25,7 +25,7 @@ from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.domain import BackupCopy
 from launchdeck.domain.backups import S3Credentials
-from launchdeck.manifest.fieldtypes import BucketName, KeyPrefix, Region, S3Endpoint
+from launchdeck.manifest.values.fieldtypes import BucketName, KeyPrefix, Region, S3Endpoint
 from launchdeck.system import LaunchdeckError, atomic_write
 
 FILE = "backup-target.json"

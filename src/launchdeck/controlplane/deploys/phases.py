@@ -18,7 +18,7 @@ from launchdeck.domain import (
     Release,
     TestSpec,
 )
-from launchdeck.manifest.units import format_duration
+from launchdeck.manifest.values.units import format_duration
 from launchdeck.system import Command, Result, Runner
 from launchdeck.system.errors import LaunchdeckError
 

@@ -17,8 +17,8 @@ from launchdeck.drivers.aws.synth.alerting.checks import alert_issues
 from launchdeck.drivers.aws.synth.naming import env_domain
 from launchdeck.drivers.aws.synth.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 from launchdeck.manifest.errors import MISSING
-from launchdeck.manifest.suggest import closest
-from launchdeck.manifest.units import format_duration
+from launchdeck.manifest.values.suggest import closest
+from launchdeck.manifest.values.units import format_duration
 
 MAX_DRAIN = 3600  # the ALB's longest deregistration delay
 MAX_STOP_TIMEOUT = 120  # Fargate's longest stopTimeout

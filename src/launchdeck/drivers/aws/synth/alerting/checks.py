@@ -24,7 +24,7 @@ from launchdeck.drivers.aws.synth.alerting.rules import (
     log_services,
     logical_ids,
 )
-from launchdeck.manifest.units import format_duration
+from launchdeck.manifest.values.units import format_duration
 
 
 def alert_issues(manifest: Manifest, env: str) -> list[AwsIssue]:

@@ -22,7 +22,7 @@ from launchdeck.drivers.aws.synth.alerting.log_filters import filter_pattern
 from launchdeck.drivers.aws.synth.compute import Compute
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.edge import Edge
-from launchdeck.manifest.units import format_duration
+from launchdeck.manifest.values.units import format_duration
 
 PERIOD = 60  # seconds: ALB and ECS metrics come a minute at a time
 MAX_WINDOW = 86400  # CloudWatch evaluates an alarm over a day at most

@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 
 from launchdeck.domain import ServiceSpec
 from launchdeck.domain.alerts import BUILTIN_NAMES, AlertMetric
+from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.errors import Issue
 from launchdeck.manifest.schema import ManifestFile
-from launchdeck.manifest.schema_alerts import AlertTable
-from launchdeck.manifest.suggest import closest
+from launchdeck.manifest.values.suggest import closest
 
 
 def check_alerts(file: ManifestFile, services: Mapping[str, ServiceSpec]) -> list[Issue]:

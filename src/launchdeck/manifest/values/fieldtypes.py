@@ -17,8 +17,8 @@ from pydantic_core import PydanticCustomError
 
 from launchdeck.domain import Amount
 from launchdeck.domain.models import NAME_RE
-from launchdeck.manifest.suggest import closest, to_name
-from launchdeck.manifest.units import (
+from launchdeck.manifest.values.suggest import closest, to_name
+from launchdeck.manifest.values.units import (
     BadValue,
     format_duration,
     format_size,

@@ -1,9 +1,9 @@
 """`[[alerts]]` and `[[environments.<env>.alerts]]`: the alert rules of launchdeck.toml.
 
-Part of the schema (schema.py includes this table). Each value is checked by its type
-(alert_types.py); what needs several keys of one alert at once (metric or log, above or below,
+Part of the schema (manifest/schema.py includes this table). Each value is checked by its type
+(types.py); what needs several keys of one alert at once (metric or log, above or below,
 a threshold's unit against its metric) is checked here, each problem at the key it is about.
-Rules across alerts (unique names, what an environment turns off) are in alert_rules.py.
+Rules across alerts (unique names, what an environment turns off) are in rules.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from launchdeck.domain.alerts import DEFAULT_REPEAT, EVALUATION_INTERVAL, AlertMetric, LogAlert
-from launchdeck.manifest.alert_types import (
+from launchdeck.manifest.alerts.types import (
     DatapointsValue,
     For,
     LogPattern,
@@ -23,9 +23,9 @@ from launchdeck.manifest.alert_types import (
     ThresholdValue,
     Within,
 )
-from launchdeck.manifest.fieldtypes import Duration, Name, ServiceRef
 from launchdeck.manifest.table import Table
-from launchdeck.manifest.units import format_duration
+from launchdeck.manifest.values.fieldtypes import Duration, Name, ServiceRef
+from launchdeck.manifest.values.units import format_duration
 
 _LOG = LogAlert(name="", pattern="")
 _EVERY = format_duration(EVALUATION_INTERVAL)

@@ -1,8 +1,8 @@
 """The value types of `[[alerts]]`: metric names, thresholds, "M of N", patterns, windows.
 
-Like fieldtypes.py: each validator raises a PydanticCustomError carrying its fix, and a Doc
+Like values/fieldtypes.py: each validator raises a PydanticCustomError carrying its fix, and a Doc
 marker names the type in the docs. Whether a threshold's unit suits its metric needs both keys,
-so schema_alerts.py checks that.
+so schema.py checks that.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, PlainValidator
 
 from launchdeck.domain.alerts import EVALUATION_INTERVAL, MAX_DATAPOINTS, AlertMetric
-from launchdeck.manifest.fieldtypes import Doc, Duration, field_error
-from launchdeck.manifest.suggest import closest
-from launchdeck.manifest.units import Durations, format_duration
+from launchdeck.manifest.values.fieldtypes import Doc, Duration, field_error
+from launchdeck.manifest.values.suggest import closest
+from launchdeck.manifest.values.units import Durations, format_duration
 
 _LATENCY = Durations(("ms", "s"), "500ms", bare_seconds=False, help="a time like '500ms'")
 METRICS = ", ".join(metric.value for metric in AlertMetric)

@@ -12,8 +12,8 @@ from typing import Annotated
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from launchdeck.manifest.fieldtypes import Doc
-from launchdeck.manifest.units import UNIT_SECONDS, BadValue, Durations
+from launchdeck.manifest.values.fieldtypes import Doc
+from launchdeck.manifest.values.units import UNIT_SECONDS, BadValue, Durations
 
 PERIOD_HELP = "a period like '1h', '12h', '24h', '7d' or '2w'"
 PERIODS = Durations(("m", "h", "d", "w"), "7d", bare_seconds=False, help=PERIOD_HELP)
