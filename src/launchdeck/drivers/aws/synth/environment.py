@@ -14,15 +14,15 @@ from launchdeck.drivers.aws.names import (
     service_outputs,
 )
 from launchdeck.drivers.aws.synth.alerting.topic import alerts
-from launchdeck.drivers.aws.synth.cdn import distribution
 from launchdeck.drivers.aws.synth.compute import Compute, compute
+from launchdeck.drivers.aws.synth.compute.scaling import autoscaling
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.data import data
 from launchdeck.drivers.aws.synth.edge import Edge, dns_records, edge
+from launchdeck.drivers.aws.synth.edge.cdn import distribution
 from launchdeck.drivers.aws.synth.foundation import key, log_bucket
 from launchdeck.drivers.aws.synth.network import Network, network
-from launchdeck.drivers.aws.synth.scaling import autoscaling
-from launchdeck.drivers.aws.synth.security import bastion, groups, restrict_default_group
+from launchdeck.drivers.aws.synth.network.security import bastion, groups, restrict_default_group
 
 DIGEST_PATTERN = "^sha256:[0-9a-f]{64}$"
 

@@ -14,8 +14,8 @@ from launchdeck.drivers.aws.fargate import BadSize, size, task_size
 from launchdeck.drivers.aws.names import title
 from launchdeck.drivers.aws.regions import REGIONS
 from launchdeck.drivers.aws.synth.alerting.checks import alert_issues
+from launchdeck.drivers.aws.synth.data.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 from launchdeck.drivers.aws.synth.naming import env_domain
-from launchdeck.drivers.aws.synth.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 from launchdeck.manifest.errors import MISSING
 from launchdeck.manifest.values.suggest import closest
 from launchdeck.manifest.values.units import format_duration

@@ -1,5 +1,6 @@
 """The VPC: public and private subnets over `azs` AZs, NAT per AZ or one, an S3 gateway endpoint
-and flow logs to the log bucket. The default security group is emptied by security.py."""
+and flow logs to the log bucket. The security groups, and the default one emptied, are in
+security.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The add-ons on AWS: RDS PostgreSQL and ElastiCache Redis, in private subnets, encrypted, and
 what reaches the app: `DATABASE_URL` without the password plus `PGPASSWORD` from the managed
-secret (libpq-based drivers combine them), and `REDIS_URL` whole from a secret."""
+secret (libpq-based drivers combine them), and `REDIS_URL` whole from a secret. Engine versions
+are in versions.py."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from typing import Any
 from troposphere import GetAtt, Join, Ref, Sub, Template, elasticache, rds, secretsmanager
 
 from launchdeck.drivers.aws.synth.context import Env
+from launchdeck.drivers.aws.synth.data.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 from launchdeck.drivers.aws.synth.iam import managed_policy, role
 from launchdeck.drivers.aws.synth.naming import database_name
 from launchdeck.drivers.aws.synth.network import Network
-from launchdeck.drivers.aws.synth.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 
 DB_USER = "launchdeck"
 

@@ -2,7 +2,7 @@
 execution role (reads only this environment's secrets) and a task role per service.
 
 Every service runs the one build image (pushed to each service's repository) by digest; its
-manifest command runs through `sh -c`, as on the local driver.
+manifest command runs through `sh -c`, as on the local driver. Autoscaling is scaling.py.
 """
 
 from __future__ import annotations

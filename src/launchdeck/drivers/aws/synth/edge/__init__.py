@@ -1,5 +1,6 @@
 """The public edge: a TLS certificate, the ALB (HTTP redirects to HTTPS), one target group per
 routed service. The default service (`web`) takes every host; others answer on `<service>.<domain>`.
+CloudFront in front of it, when asked for, is cdn.py.
 """
 
 from __future__ import annotations
