@@ -10,18 +10,18 @@ from typing import Annotated, Any
 
 import typer
 
-from launchdeck.cli import server
-from launchdeck.cli.addons import addons_cmd, db_cmd, redis_cli
 from launchdeck.cli.client import CliError
+from launchdeck.cli.commands import server
+from launchdeck.cli.commands.addons import addons_cmd, db_cmd, redis_cli
+from launchdeck.cli.commands.config import config_cmd
+from launchdeck.cli.commands.domains import domains_cmd
+from launchdeck.cli.commands.git import git_cmd
+from launchdeck.cli.commands.metrics import alerts, metrics, top
+from launchdeck.cli.commands.tokens import audit, tokens_cmd
 from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
-from launchdeck.cli.config import config_cmd
 from launchdeck.cli.deployments import follow as follow_deployment
-from launchdeck.cli.domains import domains_cmd
-from launchdeck.cli.git import git_cmd
-from launchdeck.cli.metrics import alerts, metrics, top
 from launchdeck.cli.output import ago, console, err, log_style, print_json, table
 from launchdeck.cli.source import default_app, git_sha, pack, parse_since
-from launchdeck.cli.tokens import audit, tokens_cmd
 
 app = typer.Typer(
     help="Push-to-deploy on infrastructure you own.",

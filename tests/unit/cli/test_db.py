@@ -11,9 +11,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from launchdeck.cli import db
 from launchdeck.cli.client import Client, CliError, Endpoint
-from launchdeck.cli.db import copy_text
+from launchdeck.cli.commands import db
+from launchdeck.cli.commands.db import copy_text
 from launchdeck.cli.main import app
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from launchdeck.cli import git as git_cli
 from launchdeck.cli.client import CliError
-from launchdeck.cli.git import Git, RefUpdate, parse_updates
+from launchdeck.cli.commands import git as git_cli
+from launchdeck.cli.commands.git import Git, RefUpdate, parse_updates
 from launchdeck.system import Command, Result, Runner
 
 OLD, NEW, ZERO = "a" * 40, "b" * 40, "0" * 40

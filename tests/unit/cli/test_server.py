@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from launchdeck.cli import server
 from launchdeck.cli.client import CliError
+from launchdeck.cli.commands import server
 from tests.unit.cli.listener import Listener
 
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from launchdeck.cli import tokens
 from launchdeck.cli.client import Client, Endpoint
+from launchdeck.cli.commands import tokens
 from launchdeck.cli.main import app
 
 NEW = "ldt_new-owner-token"

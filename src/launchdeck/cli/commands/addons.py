@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from launchdeck.cli.client import CliError
+from launchdeck.cli.commands.db import db_cmd
 from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
-from launchdeck.cli.db import db_cmd
 from launchdeck.cli.deployments import follow
 from launchdeck.cli.output import console, print_json, table
 
