@@ -50,7 +50,8 @@ def test_zero_failed_requests_through_every_kind_of_change(cp, tmp_path):
         switches.append((time.monotonic(), current_release(cp)))
         load.wait_for(load.total + 200)
 
-        web = [i for i in cp.cli("ps", "--app", "hello", "--json").json() if i["service"] == "web"]
+        ps = cp.cli("ps", "--app", "hello", "--json").json()
+        web = [i for i in ps if i["service"] == "web" and i["state"] == "running"]
         os.killpg(web[0]["pid"], signal.SIGKILL)
         load.wait_for(max(load.total + 400, 2100))
         load.stop()
@@ -148,7 +149,7 @@ def test_sigkill_of_the_control_plane_mid_deploy(cp, tmp_path):
     assert last["state"] == "succeeded", last["reason"]
     assert status["release"] == "v2"
     assert load.failures == []
-    ps = cp.cli("ps", "--app", "hello", "--json").json()
+    ps = [i for i in cp.cli("ps", "--app", "hello", "--json").json() if i["state"] != "draining"]
     assert {i["release"] for i in ps} == {"v2"} and len(ps) == 3
 
 
@@ -171,3 +172,37 @@ def test_a_worker_failing_its_gate_leaves_the_old_web_serving(cp, tmp_path):
     assert load.failures == []
     assert load.releases_since(0) == {"v1"}
     assert cp.cli("ps", "--app", "hello", "--json").json() == before
+
+
+def test_a_deploy_is_done_once_traffic_moved_and_the_old_instances_stop_after(cp, tmp_path):
+    """The old instances are drained before the deploy reports; their stop (up to their
+    stop_timeout) comes after, and the environment's next change waits for it."""
+    cp.cli("apps", "create", "hello")
+    slow = copy_example(tmp_path, "slow-stop")
+    source = slow / "app.py"
+    source.write_text(
+        source.read_text().replace(
+            "signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown)",
+            "signal.signal(signal.SIGTERM, lambda *_: threading.Timer(5, server.shutdown)",
+        )
+    )
+    manifest = slow / "launchdeck.toml"
+    manifest.write_text(
+        manifest.read_text().replace('stop_timeout = "10s"', 'stop_timeout = "30s"')
+    )
+    assert cp.cli("deploy", str(slow), "--app", "hello").code == 0
+    with Load(cp.http_port, HOST, clients=2, max_requests=10000) as load:
+        load.wait_for(100)
+        assert deploy_version(cp, tmp_path, "two", "v2").code == 0
+        since, count = time.monotonic(), load.total
+        ps = cp.cli("ps", "--app", "hello", "--json").json()
+        old = [i for i in ps if i["release"] == "v1" and i["service"] == "web"]
+        assert [i["state"] for i in old] == ["draining", "draining"]  # still finishing their stop
+        load.wait_for(count + 200)
+        assert load.releases_since(since) == {"v2"}  # drained: none of it reached v1
+
+        cp.cli("scale", "web=3", "--app", "hello")  # waits for the stop, then runs
+        ps = cp.cli("ps", "--app", "hello", "--json").json()
+        assert {i["release"] for i in ps} == {"v2"}
+        assert [i["service"] for i in ps].count("web") == 3
+    assert load.failures == []

@@ -29,7 +29,7 @@ from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.domain import Deployment, Event, Instance, app_host
+from launchdeck.domain import Deployment, Event, Instance, InstanceState, app_host
 from launchdeck.domain.alerts import BACKUP_FAILED
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, backend_labels
@@ -224,7 +224,9 @@ class ControlPlane:
         return {"name": name, "envs": {e.name: self.env_summary(e) for e in envs}}
 
     def env_summary(self, env: EnvState) -> dict[str, Any]:
-        insts = self.store.instances(env.app, env.name)
+        # a drained instance on its way out (stopped just after a deploy) is no longer counted
+        draining = InstanceState.DRAINING
+        insts = [i for i in self.store.instances(env.app, env.name) if i.state != draining]
         release = self.store.release(env.app, env.name, env.release) if env.release else None
         deps = self.store.deployments(env.app, env.name, 1)
         return {

@@ -51,15 +51,28 @@ class Executor:
         self._failure: BaseException | None = None
 
     def run(self, plan: Plan) -> None:
+        self.go_live(plan)
+        self.retire(plan)
+
+    def go_live(self, plan: Plan) -> None:
+        """Everything up to the old instances drained: traffic has moved to the new ones."""
         try:
             self._run_tracks(plan.tracks)
             for action in plan.then:
-                self._do(action)
+                if not isinstance(action, Stop):
+                    self._do(action)
         except GateFailed as failed:
             tail = self.runtime.log_tail(failed.instance, 10)
             self.ledger.event(EventKind.GATE_FAILED, failed.reason)
             self._break_circuit()
             raise RolloutFailed(failed.reason, tail) from None
+
+    def retire(self, plan: Plan) -> None:
+        """Stop the drained instances: no request reaches them any more, so nothing that
+        reports the rollout needs to wait for this."""
+        for action in plan.then:
+            if isinstance(action, Stop):
+                self._do(action)
 
     def _run_tracks(self, tracks: tuple[tuple[Action, ...], ...]) -> None:
         """One track runs in this thread; more run side by side. The first to fail stops the

@@ -56,6 +56,12 @@ class Done:
     def run(self, plan: object) -> None:
         """The plan's instances started, healthy and routed, at once."""
 
+    def go_live(self, plan: object) -> None:
+        """The new instances serving, the old ones drained, at once."""
+
+    def retire(self, plan: object) -> None:
+        """The old instances stopped, at once."""
+
 
 class InstantDeployments(Deployments):
     """The real deployments; what a rollout does to processes and the router takes no time."""

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import ClientDisconnect, Request
 
-import launchdeck.controlplane.http.deploys as api_module
+import launchdeck.controlplane.http.routes.deploys as api_module
 from launchdeck.controlplane.errors import ApiError, Invalid, TooLarge
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.uploads import (

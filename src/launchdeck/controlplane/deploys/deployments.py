@@ -393,7 +393,7 @@ class Deployments:
         )
         executor = self.executor(env, dep, actual)
         try:
-            executor.run(plan)
+            executor.go_live(plan)
         except RolloutFailed as failed:
             reason = failed.reason + (
                 f"\nlast log lines:\n{failed.log_tail}" if failed.log_tail else ""
@@ -404,6 +404,9 @@ class Deployments:
             env.app, env.name, lambda state: replace(state, release=release.version)
         )
         self.journal.finish(dep, DeploymentState.SUCCEEDED)
+        # the old instances are drained: stopping them (up to their stop_timeout each) is done
+        # once the deploy is reported, before this environment's next job starts
+        executor.retire(plan)
         if dep.kind == DeploymentKind.DEPLOY:
             self._prune_builds()
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from launchdeck.controlplane.access.owner import OwnerToken
 from launchdeck.controlplane.errors import ApiError, Unavailable
-from launchdeck.controlplane.http import (
+from launchdeck.controlplane.http.routes import (
     addons,
     apps,
     config,

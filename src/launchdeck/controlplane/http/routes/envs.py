@@ -12,8 +12,8 @@ from launchdeck.controlplane.access.auth import Permission
 from launchdeck.controlplane.deploys.promotion import promotion_json
 from launchdeck.controlplane.errors import Invalid
 from launchdeck.controlplane.http import models
-from launchdeck.controlplane.http.deploys import ndjson
 from launchdeck.controlplane.http.lookup import check_deployable, env_of
+from launchdeck.controlplane.http.routes.deploys import ndjson
 from launchdeck.controlplane.http.security import needs
 from launchdeck.controlplane.logs.patterns import MATCH_TIMEOUT, PatternError, compile_pattern
 from launchdeck.controlplane.logs.store import LogQuery
