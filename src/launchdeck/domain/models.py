@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from launchdeck.domain.alerts import AlertRule
+from launchdeck.domain.autoscale import Autoscale
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}\Z")  # \Z: "$" would let a trailing newline in
 NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
@@ -75,6 +76,7 @@ class ServiceSpec:
     rollout: Rollout = Rollout()
     drain: float = 10.0
     stop_timeout: float = 30.0
+    autoscale: Autoscale | None = None
 
     @property
     def routed(self) -> bool:
@@ -243,6 +245,7 @@ class EnvOverride:
     addons: Addons = Addons()  # each add-on given replaces the top-level one
     alerts: tuple[AlertRule, ...] = ()  # one named as a top-level alert replaces it
     alerts_off: frozenset[str] = frozenset()  # top-level alerts this environment turns off
+    autoscale: Mapping[str, Autoscale | None] = field(default_factory=dict)  # merged per service
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,7 @@ class Manifest:
                 scale=override.scale.get(name, spec.scale),
                 health=override.health.get(name, spec.health),
                 resources=override.resources.get(name, spec.resources),
+                autoscale=override.autoscale.get(name, spec.autoscale),
             )
             for name, spec in self.services.items()
         }

@@ -30,8 +30,16 @@ from launchdeck.domain import (
     TestSpec,
 )
 from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
+from launchdeck.domain.autoscale import Autoscale, ScaleMetric, Target
 from launchdeck.manifest.alerts.schema import AlertTable
-from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
+from launchdeck.manifest.schema import (
+    AutoscaleOverride,
+    EnvironmentTable,
+    ManifestFile,
+    ScaleTable,
+    ServiceTable,
+    TargetTable,
+)
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, BackupsTable
 
 
@@ -132,7 +140,67 @@ def to_service(name: str, table: ServiceTable) -> ServiceSpec:
         rollout=Rollout(**_all_fields(table.rollout)),
         drain=table.drain,
         stop_timeout=table.stop_timeout,
+        autoscale=to_autoscale(table.autoscale, table.scale),
     )
+
+
+def to_autoscale(table: AutoscaleOverride | None, scale: ScaleTable) -> Autoscale | None:
+    """`[autoscale]`, or its shorthand in `scale` (`min`, `max` and `cpu` or
+    `requests_per_instance`); rules.py refuses a service that writes both."""
+    if table is None:
+        return _shorthand(scale)
+    assert table.min is not None and table.max is not None and table.target is not None
+    return Autoscale(
+        min=table.min,
+        max=table.max,
+        targets=_targets(table.target),
+        scale_out_cooldown=_given(table.scale_out_cooldown, Autoscale.scale_out_cooldown),
+        scale_in_stabilization=_given(
+            table.scale_in_stabilization, Autoscale.scale_in_stabilization
+        ),
+        max_step=table.max_step,
+    )
+
+
+def _shorthand(scale: ScaleTable) -> Autoscale | None:
+    targets = tuple(
+        Target(ScaleMetric(key), float(value))
+        for key in ("cpu", "requests_per_instance")
+        if (value := getattr(scale, key)) is not None
+    )
+    if not targets:
+        return None
+    low = scale.min if scale.min is not None else max(1, scale.count)
+    high = scale.max if scale.max is not None else max(low, scale.count)
+    return Autoscale(min=low, max=high, targets=targets)
+
+
+def _targets(table: TargetTable) -> tuple[Target, ...]:
+    return tuple(
+        Target(ScaleMetric(name), float(value))
+        for name in type(table).model_fields
+        if (value := getattr(table, name)) is not None
+    )
+
+
+def _given(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _autoscale_for(
+    service: ServiceSpec, patch: AutoscaleOverride | None, scale: ScaleTable | None
+) -> Autoscale | None:
+    """A service's autoscaling in one environment: its own, with the environment's
+    `autoscale.<service>` keys and `scale.<service>` bounds (`min`, `max`) over it."""
+    own = service.autoscale
+    given = _given_fields(patch) if patch is not None else {}
+    if scale is not None:
+        given = {**{k: v for k, v in _given_fields(scale).items() if k in ("min", "max")}, **given}
+    if own is None:
+        return to_autoscale(patch, scale or ScaleTable()) if patch is not None else None
+    if "target" in given:
+        given["targets"] = _targets(given.pop("target"))
+    return replace(own, **{k: v for k, v in given.items() if v is not None})
 
 
 def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) -> EnvOverride:
@@ -156,6 +224,10 @@ def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) ->
         addons=to_addons(table.addons),
         alerts=to_alerts(table.alerts),
         alerts_off=frozenset(alert.name for alert in table.alerts if not alert.enabled),
+        autoscale={
+            name: _autoscale_for(services[name], table.autoscale.get(name), table.scale.get(name))
+            for name in sorted(set(table.autoscale) | set(table.scale))
+        },
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from launchdeck.domain import Manifest, Rollout, Scale, ServiceSpec
+from launchdeck.domain.autoscale import Autoscale
 from launchdeck.manifest.errors import MISSING, Issue
 
 NO_SERVICES_FIX = (
@@ -28,6 +29,11 @@ def check(manifest: Manifest) -> list[Issue]:
         prefix = f"environments.{env}"
         for name, scale in override.scale.items():
             issues += _scale_issues(f"{prefix}.scale.{name}", scale)
+        for name, autoscale in override.autoscale.items():
+            if autoscale is not None and autoscale != manifest.services[name].autoscale:
+                spec = manifest.services[name]
+                where = f"{prefix}.autoscale.{name}"
+                issues += _autoscale_issues(where, spec, autoscale, f"{where}.target")
         for name in override.health:
             if not manifest.services[name].port:
                 issues.append(_portless_health(f"{prefix}.health.{name}", name))
@@ -42,6 +48,8 @@ def scale_cap_issues(manifest: Manifest, cap: int) -> list[Issue]:
     issues: list[Issue] = []
     for name, spec in manifest.services.items():
         issues += _over_cap(f"services.{name}.scale", spec.scale, cap)
+        if spec.autoscale is not None and spec.autoscale.max > cap:
+            issues += _over_cap(f"services.{name}.autoscale", spec.autoscale, cap)
     for env, override in manifest.environments.items():
         for name, scale in override.scale.items():
             own = manifest.services[name].scale if name in manifest.services else None
@@ -49,7 +57,9 @@ def scale_cap_issues(manifest: Manifest, cap: int) -> list[Issue]:
     return issues
 
 
-def _over_cap(path: str, scale: Scale, cap: int, inherited: Scale | None = None) -> list[Issue]:
+def _over_cap(
+    path: str, scale: Scale | Autoscale, cap: int, inherited: Scale | None = None
+) -> list[Issue]:
     fix = "use {key} = {cap} or less, or ask an admin to raise LAUNCHDECK_MAX_SCALE on the server"
     return [
         Issue(
@@ -59,7 +69,7 @@ def _over_cap(path: str, scale: Scale, cap: int, inherited: Scale | None = None)
             fix.format(key=key, cap=cap),
         )
         for key in ("count", "min", "max")
-        if (value := getattr(scale, key)) is not None
+        if (value := getattr(scale, key, None)) is not None
         and value > cap
         and (inherited is None or getattr(inherited, key) != value)
     ]
@@ -98,7 +108,46 @@ def _service_issues(path: str, spec: ServiceSpec) -> list[Issue]:
     issues = _scale_issues(f"{path}.scale", spec.scale) + _rollout_issues(path, spec.rollout)
     if spec.health is not None and not spec.port:
         issues.insert(0, _portless_health(f"{path}.health", spec.name))
+    if spec.autoscale is not None:
+        shorthand = spec.scale.cpu is not None or spec.scale.requests_per_instance is not None
+        where = f"{path}.scale" if shorthand else f"{path}.autoscale"
+        target = f"{where}.{{metric}}" if shorthand else f"{where}.target"
+        issues += _autoscale_issues(where, spec, spec.autoscale, target)
     return issues
+
+
+def _autoscale_issues(
+    path: str, spec: ServiceSpec, autoscale: Autoscale, target_path: str
+) -> list[Issue]:
+    if path.endswith(".scale") and spec.scale.max is None:  # the shorthand in `scale`
+        return [
+            Issue(
+                f"{path}.max",
+                MISSING,
+                "is required with an autoscaling target (cpu or requests_per_instance)",
+                f"add max = {max(spec.scale.count, spec.scale.min or 0) * 4 or 4} "
+                "(the most instances to run)",
+            )
+        ]
+    if autoscale.min > autoscale.max:
+        return [
+            Issue(
+                f"{path}.min",
+                autoscale.min,
+                f"should be at most max ({autoscale.max})",
+                f"use min = {autoscale.max} or less, or raise max",
+            )
+        ]
+    return [
+        Issue(
+            target_path.format(metric=target.metric.value),
+            _number(target.value) if "{metric}" in target_path else target.metric.value,
+            f"{spec.name} has no port, so the router measures no {target.metric.value} for it",
+            'scale it on cpu: target = { cpu = "60%" }, or add port = "$PORT"',
+        )
+        for target in autoscale.targets
+        if target.metric.routed_only and not spec.port
+    ]
 
 
 def _portless_health(path: str, service: str) -> Issue:
@@ -149,3 +198,7 @@ def _rollout_issues(path: str, rollout: Rollout) -> list[Issue]:
             'set max_surge = "100%" (start new instances first) or max_unavailable = 1',
         )
     ]
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value == int(value) else value

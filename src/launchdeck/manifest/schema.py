@@ -8,9 +8,10 @@ objects in rules.py. Defaults come from the domain dataclasses so the two cannot
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal, Self, cast
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from launchdeck.domain import (
     GitSpec,
@@ -22,6 +23,7 @@ from launchdeck.domain import (
     ServiceSpec,
     TestSpec,
 )
+from launchdeck.domain.autoscale import DEFAULT_SCALE_IN_STABILIZATION, DEFAULT_SCALE_OUT_COOLDOWN
 from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
 from launchdeck.manifest.table import Table
@@ -35,6 +37,7 @@ from launchdeck.manifest.values.fieldtypes import (
     InstanceAmount,
     Memory,
     Name,
+    Percent,
     Port,
     ServiceRef,
     Webhook,
@@ -44,6 +47,7 @@ _HEALTH, _SCALE, _ROLLOUT = HealthCheck(), Scale(), Rollout()
 _SERVICE, _RELEASE = ServiceSpec(name="", command=""), ReleaseSpec(command="")
 _TEST, _GIT = TestSpec(command=""), GitSpec()
 _NOTIFY = NotifySpec()
+_SHORTHAND = ("min", "max", "cpu", "requests_per_instance")  # of [autoscale], in `scale`
 
 
 class BuildTable(Table):
@@ -189,6 +193,94 @@ class ScaleTable(Table):
     )
 
 
+class TargetTable(Table):
+    """The figure autoscaling holds each instance at; with several, each recommends a count
+    and the largest wins."""
+
+    cpu: Percent | None = Field(
+        default=None,
+        examples=["60%"],
+        description="CPU use per instance, a percentage of `resources.cpu` (of one core without "
+        "it).",
+    )
+    requests_per_instance: float | None = Field(
+        default=None, gt=0, examples=[50], description="Requests per second per instance."
+    )
+    p95_ms: float | None = Field(
+        default=None,
+        gt=0,
+        examples=[300],
+        description="The service's 95th percentile response time, in milliseconds.",
+    )
+
+    @model_validator(mode="after")
+    def _a_figure(self) -> Self:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise PydanticCustomError(
+                "target",
+                "should name a figure",
+                {
+                    "fix": 'use one of: target = { cpu = "60%" }, '
+                    "{ requests_per_instance = 50 } or { p95_ms = 300 }",
+                },
+            )
+        return self
+
+
+class AutoscaleOverride(Table):
+    """An environment's autoscaling: the keys given replace the service's own."""
+
+    min: int | None = Field(default=None, ge=1, examples=[2], description="Fewest instances.")
+    max: int | None = Field(default=None, ge=1, examples=[8], description="Most instances.")
+    target: TargetTable | None = Field(
+        default=None, examples=[{"cpu": "60%"}], description="The figure to hold per instance."
+    )
+    scale_out_cooldown: Duration | None = Field(
+        default=None,
+        ge=0,
+        examples=["15s"],
+        description="After scaling out, how long before the next scale-out.",
+    )
+    scale_in_stabilization: Duration | None = Field(
+        default=None,
+        ge=0,
+        examples=["5m"],
+        description="Scaling in goes to the largest count recommended over this window.",
+    )
+    max_step: int | None = Field(
+        default=None,
+        ge=1,
+        examples=[4],
+        description="Most instances one decision adds or removes (no limit when absent).",
+    )
+
+
+class AutoscaleTable(AutoscaleOverride):
+    """Autoscaling: the count follows a figure per instance, between `min` and `max`. Evaluated
+    every few seconds on the metrics; out at once, in after `scale_in_stabilization`."""
+
+    min: int | None = Field(default=1, ge=1, examples=[2], description="Fewest instances.")
+    max: int | None = Field(examples=[8], ge=1, description="Most instances.")
+    target: TargetTable | None = Field(
+        examples=[{"cpu": "60%"}],
+        description='The figure to hold per instance: `cpu` ("60%"), `requests_per_instance` '
+        "(req/s) or `p95_ms`.",
+    )
+    scale_out_cooldown: Duration | None = Field(
+        default=DEFAULT_SCALE_OUT_COOLDOWN,
+        ge=0,
+        examples=["15s"],
+        description="After scaling out, how long before the next scale-out.",
+    )
+    scale_in_stabilization: Duration | None = Field(
+        default=DEFAULT_SCALE_IN_STABILIZATION,
+        ge=0,
+        examples=["5m"],
+        description="Scaling in goes to the largest count recommended over this window (as "
+        "Kubernetes' HPA), so a dip does not remove instances a peak needs again.",
+    )
+
+
 class ResourcesTable(Table):
     """Limits for each instance of the service."""
 
@@ -244,6 +336,11 @@ class ServiceTable(Table):
         examples=[{"max_unavailable": 1}],
         description="Rolling deploy pace.",
     )
+    autoscale: AutoscaleTable | None = Field(
+        default=None,
+        examples=[{"min": 2, "max": 8, "target": {"cpu": "60%"}}],
+        description="Autoscaling; `scale.count` is then the count a first deploy starts with.",
+    )
     drain: Duration = Field(
         default=_SERVICE.drain,
         ge=0,
@@ -256,6 +353,25 @@ class ServiceTable(Table):
         examples=["30s"],
         description="Time between SIGTERM and SIGKILL when an instance stops.",
     )
+
+    @model_validator(mode="after")
+    def _autoscale_in_one_place(self) -> Self:
+        """`scale`'s autoscaling keys are a shorthand of `[autoscale]`: not both."""
+        given = [k for k in _SHORTHAND if k in self.scale.model_fields_set]
+        if self.autoscale is not None and given:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    _problem(
+                        ("scale", key),
+                        "autoscaling is set in this service's [autoscale] table",
+                        f"remove scale.{key}; give it in autoscale"
+                        + ("" if key in ("min", "max") else f" as target = {{ {key} = ... }}"),
+                    )
+                    for key in given
+                ],
+            )
+        return self
 
 
 class EnvironmentTable(Table):
@@ -276,6 +392,11 @@ class EnvironmentTable(Table):
         default_factory=dict,
         examples=[{"web": {"memory": "1GiB"}}],
         description="Resources per service.",
+    )
+    autoscale: dict[ServiceRef, AutoscaleOverride] = Field(
+        default_factory=dict,
+        examples=[{"web": {"min": 3, "max": 20}}],
+        description="Autoscaling per service; a service without its own needs `max` and `target`.",
     )
     config: dict[ConfigKey, str] = Field(
         default_factory=dict,
@@ -358,4 +479,39 @@ class ManifestFile(Table):
         default_factory=AwsTable,
         examples=[{"region": "eu-west-1"}],
         description="Settings for `launchdeck aws`.",
+    )
+
+    @model_validator(mode="after")
+    def _env_autoscale_complete(self) -> Self:
+        """An environment that autoscales a service the top level does not must say how."""
+        problems = [
+            _problem(
+                ("environments", env, "autoscale", name, key),
+                f"is required: {name} does not autoscale outside this environment",
+                "add " + ("max = 8" if key == "max" else 'target = { cpu = "60%" }'),
+                missing=True,
+            )
+            for env, table in self.environments.items()
+            for name, patch in table.autoscale.items()
+            if name in self.services and not _autoscales(self.services[name])
+            for key in ("max", "target")
+            if getattr(patch, key) is None
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+
+def _autoscales(service: ServiceTable) -> bool:
+    scale = service.scale
+    return service.autoscale is not None or (scale.cpu or scale.requests_per_instance) is not None
+
+
+def _problem(
+    loc: tuple[str, ...], message: str, fix: str, *, missing: bool = False
+) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("autoscale", message, {"fix": fix, "hide_value": missing}),
+        loc=loc,
+        input=None,
     )

@@ -24,6 +24,7 @@ from launchdeck.manifest.values.units import (
     format_size,
     parse_amount,
     parse_duration,
+    parse_percent,
     parse_size,
 )
 
@@ -351,6 +352,11 @@ InstanceAmount = Annotated[
     Amount,
     PlainValidator(from_units("amount", parse_amount)),
     Doc('integer or "N%"', lambda amount: f'"{amount}"' if amount.percent else str(amount)),
+]
+Percent = Annotated[
+    float,
+    PlainValidator(from_units("percent", parse_percent)),
+    Doc('"N%"', lambda number: f'"{number:g}%"'),
 ]
 Memory = Annotated[Size, AfterValidator(_min_memory)]
 HealthPath = Annotated[str, AfterValidator(_health_path), Doc("string")]

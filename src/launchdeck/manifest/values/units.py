@@ -124,6 +124,18 @@ def parse_amount(value: object) -> Amount:
     raise BadValue("should be a number of instances (>= 0) or a percentage like '25%'", fix)
 
 
+def parse_percent(value: object) -> float:
+    """A percentage from 1 to 100: `"60%"`, or the bare number 60."""
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and (match := _PERCENT.match(value.strip())):
+        number = float(match[1])
+    if number is None or not 0 < number <= 100:
+        raise BadValue("should be a percentage from 1% to 100%", "use a percentage like '60%'")
+    return number
+
+
 def format_duration(seconds: float) -> str:
     """The shortest spelling parse_duration reads back as `seconds`."""
     if seconds == 0:
