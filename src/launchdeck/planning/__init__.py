@@ -1,6 +1,7 @@
 """Pure planning: desired state (release + scale) vs actual instances -> a Plan of actions.
 
-Owns: rollout ordering (max surge / max unavailable), drift repair decisions, alert evaluation.
+Owns: rollout ordering (max surge / max unavailable), drift repair decisions, alert evaluation,
+the autoscaler's desired count (planning.autoscale).
 Must not import: drivers, build, system, or anything that does I/O.
 """
 
