@@ -13,6 +13,7 @@ import typer
 from launchdeck.cli.client import CliError
 from launchdeck.cli.commands import server
 from launchdeck.cli.commands.addons import addons_cmd, db_cmd, redis_cli
+from launchdeck.cli.commands.autoscale import autoscale_cmd
 from launchdeck.cli.commands.config import config_cmd
 from launchdeck.cli.commands.domains import domains_cmd
 from launchdeck.cli.commands.git import git_cmd
@@ -39,6 +40,7 @@ app.add_typer(git_cmd, name="git")
 app.add_typer(addons_cmd, name="addons")
 app.add_typer(db_cmd, name="db")
 app.add_typer(domains_cmd, name="domains")
+app.add_typer(autoscale_cmd, name="autoscale")
 
 
 def follow(deployment: dict[str, Any]) -> None:

@@ -16,6 +16,8 @@ from launchdeck.build import Builder
 from launchdeck.controlplane import uploads
 from launchdeck.controlplane.access.redaction import Redactors
 from launchdeck.controlplane.access.secrets import Keyring
+from launchdeck.controlplane.autoscaling import Autoscaler
+from launchdeck.controlplane.autoscaling.figures import Figures
 from launchdeck.controlplane.databases.wiring import Databases
 from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import NotFound
@@ -34,7 +36,7 @@ from launchdeck.domain.alerts import BACKUP_FAILED
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, backend_labels
 from launchdeck.drivers.local.isolation import Isolation
-from launchdeck.drivers.local.metrics import Collector
+from launchdeck.drivers.local.metrics import Collector, host_memory
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres.copies import s3_copies
 from launchdeck.drivers.local.router.haproxy import Router
@@ -144,8 +146,15 @@ class ControlPlane:
             self.request_log,
             Collector.local(self.driver.cgroups, self.addons),
             lambda: self.store.instances(),
-            platform=self.reconciler.samples,
+            platform=lambda: self.reconciler.samples() + self.autoscaler.samples(),
             after_pass=self.alerting.evaluate_all,
+        )
+        self.autoscaler = Autoscaler(
+            self.store,
+            self.deployments,
+            self.metrics_store,
+            Figures(self.metrics),
+            memory=host_memory,
         )
         self.prometheus = registry(
             Exposition(self.metrics.totals, lambda: self.metrics.latest, self.store.instances)
@@ -167,10 +176,12 @@ class ControlPlane:
         self.reconciler.start()
         self.databases.start()
         self.metrics.start()
+        self.autoscaler.start()
         threading.Thread(target=self._pump_logs, name="logs", daemon=True).start()
 
     def shutdown(self, *, everything: bool = False) -> None:
         self._stop.set()
+        self.autoscaler.stop()
         self.reconciler.stop()
         self.databases.stop()
         if everything:

@@ -100,10 +100,13 @@ class EnvState:
     app: str
     name: str
     release: int | None = None
-    formation: dict[str, int] = field(default_factory=dict)  # service -> count set by `scale`
+    formation: dict[str, int] = field(
+        default_factory=dict
+    )  # service -> count (`scale`, autoscaler)
     config: dict[str, str] = field(default_factory=dict)  # applied to the next release
     secrets: frozenset[str] = frozenset()  # config keys whose values are secret
     domains: tuple[str, ...] = ()  # custom domains added with `domains add`
+    manual: frozenset[str] = frozenset()  # autoscaled services `scale` paused (`autoscale resume`)
 
 
 _release = TypeAdapter(Release)

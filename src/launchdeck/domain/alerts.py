@@ -34,6 +34,7 @@ class AlertMetric(StrEnum):
     CRASHES = "crashes"  # of one service in the last 5 minutes, health replacements included
     HEALTH_REPLACEMENTS = "health_replacements"  # of one service, for failing health, last 10m
     DISK_FREE = "disk_free"  # of the filesystem an add-on's data is on, a fraction ("10%")
+    AUTOSCALE_CAPPED = "autoscale_capped"  # instances autoscaling wants but the host cannot take
 
     @property
     def percent(self) -> bool:
@@ -52,7 +53,11 @@ class AlertMetric(StrEnum):
     @property
     def counted(self) -> bool:
         """Whether it is a count of events (no unit)."""
-        return self in (AlertMetric.CRASHES, AlertMetric.HEALTH_REPLACEMENTS)
+        return self in (
+            AlertMetric.CRASHES,
+            AlertMetric.HEALTH_REPLACEMENTS,
+            AlertMetric.AUTOSCALE_CAPPED,
+        )
 
     @property
     def platform(self) -> bool:
@@ -144,6 +149,7 @@ BUILTIN_ALERTS: tuple[MetricAlert, ...] = (
     MetricAlert("crash-loop", AlertMetric.CRASHES, 2),  # a 3rd crash within 5 minutes
     MetricAlert("failing-health", AlertMetric.HEALTH_REPLACEMENTS, 0),
     MetricAlert("low-disk", AlertMetric.DISK_FREE, 0.10, above=False, for_s=60.0),
+    MetricAlert("autoscale-capped", AlertMetric.AUTOSCALE_CAPPED, 0),
 )
 BACKUP_FAILED = "backup-failed"  # the backups themselves post it, with the reason, at once
 BUILTIN_NAMES = frozenset({*(rule.name for rule in BUILTIN_ALERTS), BACKUP_FAILED})

@@ -347,6 +347,7 @@ class DeploymentKind(enum.StrEnum):
     RESTART = "restart"
     SCALE = "scale"
     PROMOTE = "promote"
+    AUTOSCALE = "autoscale"  # a scale the autoscaler decided
 
 
 class DeploymentState(enum.StrEnum):
@@ -390,6 +391,7 @@ class EventKind(enum.StrEnum):
     RELEASE_PHASE = "release_phase"
     RELEASE_OUTPUT = "release_output"
     RESUMED = "resumed"  # a control-plane restart interrupted the rollout
+    AUTOSCALED = "autoscaled"  # the autoscaler's decision, with the figure that drove it
     INSTANCE_STARTED = "instance_started"
     INSTANCE_HEALTHY = "instance_healthy"
     INSTANCE_ROUTED = "instance_routed"

@@ -146,20 +146,22 @@ found and a fix, all problems at once. A `Procfile` alone is enough for a simple
 - **days**: a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, ... 365, ... 3653).
 - **path pattern**: a CloudFront path pattern starting with `/`, such as `/_next/static/*`.
 - **metric**: what an alert watches. Request figures come from the router, so only services
-  with a port have them; `crashes`, `health_replacements` and `disk_free` are measured on one
-  host only (`launchdeck aws` refuses them).
+  with a port have them; `crashes`, `health_replacements`, `disk_free` and
+  `autoscale_capped` are measured on one host only (`launchdeck aws` refuses them).
 {metrics}
 - **threshold**: a number in the metric's unit: a percentage for `error_rate`, `cpu`,
   `memory` and `disk_free` (`"2%"`); milliseconds for `p50_ms`, `p95_ms` and `p99_ms` (`500`,
   or a time like `"500ms"` or `"1.5s"`); a number for `requests_per_s`, `crashes` and
-  `health_replacements`.
+  `health_replacements`, `autoscale_capped`.
 - **built-in alerts**: every environment has these without a word of config: `crash-loop`
   (`crashes` above 2: a third crash of a service within 5 minutes), `failing-health`
   (`health_replacements` above 0: an instance replaced for failing its health check),
-  `low-disk` (`disk_free` below 10% for 1m: the disk of the add-ons' data) and
-  `backup-failed` (posted at once, with the reason, when a database backup fails or fails
-  its verification). An `[[alerts]]` of the same name replaces one; `name = "low-disk"` with
-  `enabled = false` turns one off (at the top level: everywhere).
+  `low-disk` (`disk_free` below 10% for 1m: the disk of the add-ons' data),
+  `autoscale-capped` (`autoscale_capped` above 0: autoscaling wants instances the host's free
+  memory, by `resources.memory`, cannot take) and `backup-failed` (posted at once, with the
+  reason, when a database backup fails or fails its verification). An `[[alerts]]` of the
+  same name replaces one; `name = "low-disk"` with `enabled = false` turns one off (at the
+  top level: everywhere).
 - **"M of N"**: M of the last N datapoints, such as `"3 of 5"`; datapoints are 10s apart and
   N is at most 360 (an hour).
 - **regular expression**: Python's `re` syntax, searched for in each line; in single quotes

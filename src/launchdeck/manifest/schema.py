@@ -256,8 +256,12 @@ class AutoscaleOverride(Table):
 
 
 class AutoscaleTable(AutoscaleOverride):
-    """Autoscaling: the count follows a figure per instance, between `min` and `max`. Evaluated
-    every few seconds on the metrics; out at once, in after `scale_in_stabilization`."""
+    """Autoscaling: the count follows a figure per instance, between `min` and `max`, through
+    the same health-gated path as `launchdeck scale`. Evaluated every 2 seconds on the metrics
+    (requests and p95 over the last 10 seconds, CPU from the last 10-second sample): out at once,
+    in after `scale_in_stabilization`. A service with `resources.memory` never grows past what
+    the host's free memory takes (the `autoscale-capped` alert says so). A manual `launchdeck
+    scale` holds the count until `launchdeck autoscale resume`."""
 
     min: int | None = Field(default=1, ge=1, examples=[2], description="Fewest instances.")
     max: int | None = Field(examples=[8], ge=1, description="Most instances.")

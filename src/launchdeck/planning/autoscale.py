@@ -36,6 +36,7 @@ class Verdict:
     memory: Memory
     decision: Decision | None  # None: the count stays, and nothing worth recording happened
     wanted: int  # what the figures asked for, before the cooldown, step and memory limits
+    capped: int = 0  # instances wanted beyond what the host's room allows
 
 
 def recommend(
@@ -98,18 +99,20 @@ def _out(
     room: int | None,
     why: str,
 ) -> Verdict:
+    capped = max(0, wanted - count - room) if room is not None else 0
     if memory.last_out is not None and now - memory.last_out < policy.scale_out_cooldown:
-        return Verdict(count, memory, None, wanted)
+        return Verdict(count, memory, None, wanted, capped)
     desired = _stepped(policy, count, wanted)
     if room is not None and desired - count > room:
         desired = count + max(room, 0)
         if desired == count:
             reason = f"{why}; the host's free memory has room for no more instances"
             decision = Decision(service, DecisionKind.CAPPED, now, count, wanted, value, reason)
-            return Verdict(count, memory, decision, wanted)
+            return Verdict(count, memory, decision, wanted, capped)
         why += f"; capped at {desired}: the host's free memory has room for {room} more"
     memory = replace(memory, last_out=now)
-    return _verdict(service, count, desired, value, memory, now, why, wanted)
+    verdict = _verdict(service, count, desired, value, memory, now, why, wanted)
+    return replace(verdict, capped=capped)
 
 
 def _stepped(policy: Autoscale, count: int, wanted: int) -> int:

@@ -14,6 +14,7 @@ from launchdeck.drivers.aws.synth import (
     to_json,
     write,
 )
+from launchdeck.manifest import parse_manifest
 from tests.unit.aws_synth.variants import manifest
 
 DIGEST = "^sha256:[0-9a-f]{64}$"
@@ -194,16 +195,161 @@ def test_health_check_is_held_within_the_albs_limits() -> None:
     assert (group["HealthCheckIntervalSeconds"], group["HealthCheckTimeoutSeconds"]) == (5, 2)
 
 
+def scaling(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Policy title -> its TargetTrackingScalingPolicyConfiguration."""
+    policies = of_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    return {key: p["TargetTrackingScalingPolicyConfiguration"] for key, p in policies.items()}
+
+
+def synth_text(text: str, env: str = "production") -> dict[str, Any]:
+    template: dict[str, Any] = synth_env(parse_manifest(text), env).to_dict()
+    return template
+
+
+WEB = 'app = "shop"\n[services.web]\ncommand = "serve"\nport = true\n'
+ALB_DIMENSIONS = (
+    {"Fn::GetAtt": ["LoadBalancer", "LoadBalancerFullName"]},
+    {"Fn::GetAtt": ["WebTargets", "TargetGroupFullName"]},
+)
+
+
 def test_autoscaling_from_scale() -> None:
     template = env_stack("full")
     target = template["Resources"]["WebScaling"]["Properties"]
     assert (target["MinCapacity"], target["MaxCapacity"]) == (3, 20)
-    policies = of_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
-    config = {key: p["TargetTrackingScalingPolicyConfiguration"] for key, p in policies.items()}
+    config = scaling(template)
     assert config["WebCpuScaling"]["TargetValue"] == 60.0
     assert config["WebRequestScaling"]["TargetValue"] == 50.0 * 60
     assert "DesiredCount" not in template["Resources"]["WebService"]["Properties"]
     assert template["Resources"]["WorkerService"]["Properties"]["DesiredCount"] == 1
+
+
+def test_the_shorthand_in_scale_makes_the_template_it_made() -> None:
+    # As before autoscale, but for the scale-out cooldown: the policy's default (15s), was 60s.
+    template = env_stack("full", "staging")
+    assert template["Resources"]["WebScaling"]["Properties"] == {
+        "ServiceNamespace": "ecs",
+        "ScalableDimension": "ecs:service:DesiredCount",
+        "ResourceId": {
+            "Fn::Join": [
+                "/",
+                ["service", "launchdeck-shop-staging", {"Fn::GetAtt": ["WebService", "Name"]}],
+            ]
+        },
+        "MinCapacity": 2,
+        "MaxCapacity": 8,
+    }
+    assert scaling(template) == {
+        "WebCpuScaling": {
+            "TargetValue": 60.0,
+            "ScaleOutCooldown": 15,
+            "ScaleInCooldown": 300,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+            },
+        },
+        "WebRequestScaling": {
+            "TargetValue": 3000.0,
+            "ScaleOutCooldown": 15,
+            "ScaleInCooldown": 300,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ALBRequestCountPerTarget",
+                "ResourceLabel": {"Fn::Join": ["/", list(ALB_DIMENSIONS)]},
+            },
+        },
+    }
+    workers = env_stack("workers")
+    assert workers["Resources"]["WorkerScaling"]["Properties"]["MinCapacity"] == 2
+    assert workers["Resources"]["WorkerScaling"]["Properties"]["MaxCapacity"] == 6
+    assert set(scaling(workers)) == {"WorkerCpuScaling"}
+
+
+def capacity(template: dict[str, Any], target: str) -> tuple[int, int]:
+    props = template["Resources"][target]["Properties"]
+    return props["MinCapacity"], props["MaxCapacity"]
+
+
+def test_autoscale_table_sets_bounds_cooldowns_and_targets_per_environment() -> None:
+    production, staging = env_stack("cdn"), env_stack("cdn", "staging")
+    assert capacity(production, "ApiV2Scaling") == (2, 10)
+    assert capacity(staging, "ApiV2Scaling") == (2, 4)
+    config = scaling(production)
+    assert set(config) == {"ApiV2CpuScaling", "ApiV2P95Scaling"}
+    cpu = config["ApiV2CpuScaling"]
+    assert (cpu["TargetValue"], cpu["ScaleOutCooldown"], cpu["ScaleInCooldown"]) == (70.0, 30, 600)
+    assert "DesiredCount" not in production["Resources"]["ApiV2Service"]["Properties"]
+    assert production["Resources"]["WebService"]["Properties"]["DesiredCount"] == 2
+
+
+def test_max_step_is_left_out_target_tracking_has_no_steps() -> None:
+    policies = of_type(env_stack("cdn"), "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert {p["PolicyType"] for p in policies.values()} == {"TargetTrackingScaling"}
+    for policy in policies.values():
+        assert "StepScalingPolicyConfiguration" not in policy
+        assert set(policy["TargetTrackingScalingPolicyConfiguration"]) - {
+            "PredefinedMetricSpecification",
+            "CustomizedMetricSpecification",
+        } == {"TargetValue", "ScaleOutCooldown", "ScaleInCooldown"}
+
+
+def test_requests_per_instance_are_counted_per_minute() -> None:
+    table = "[services.web.autoscale]\nmin = 1\nmax = 4\ntarget = { requests_per_instance = 40 }\n"
+    config = scaling(synth_text(WEB + table))
+    assert config == {
+        "WebRequestScaling": {
+            "TargetValue": 2400.0,
+            "ScaleOutCooldown": 15,
+            "ScaleInCooldown": 300,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ALBRequestCountPerTarget",
+                "ResourceLabel": {"Fn::Join": ["/", list(ALB_DIMENSIONS)]},
+            },
+        }
+    }
+
+
+def test_p95_ms_tracks_the_target_groups_response_time_in_seconds() -> None:
+    table = "[services.web.autoscale]\nmin = 1\nmax = 4\ntarget = { p95_ms = 300 }\n"
+    config = scaling(synth_text(WEB + table))["WebP95Scaling"]
+    assert config["TargetValue"] == 0.3
+    balancer, group = ALB_DIMENSIONS
+    # A percentile only in the Metrics form: the older Statistic field takes no "p95".
+    assert config["CustomizedMetricSpecification"] == {
+        "Metrics": [
+            {
+                "Id": "p95",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/ApplicationELB",
+                        "MetricName": "TargetResponseTime",
+                        "Dimensions": [
+                            {"Name": "LoadBalancer", "Value": balancer},
+                            {"Name": "TargetGroup", "Value": group},
+                        ],
+                    },
+                    "Stat": "p95",
+                },
+                "ReturnData": True,
+            }
+        ]
+    }
+
+
+def test_each_target_is_a_policy_on_the_one_scalable_target() -> None:
+    table = (
+        "[services.web.autoscale]\nmin = 2\nmax = 8\n"
+        'target = { cpu = "55%", requests_per_instance = 20, p95_ms = 180 }\n'
+    )
+    template = synth_text(WEB + table)
+    assert list(of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget")) == ["WebScaling"]
+    policies = of_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert {key: p["ScalingTargetId"] for key, p in policies.items()} == {
+        "WebCpuScaling": {"Ref": "WebScaling"},
+        "WebRequestScaling": {"Ref": "WebScaling"},
+        "WebP95Scaling": {"Ref": "WebScaling"},
+    }
+    values = {key: c["TargetValue"] for key, c in scaling(template).items()}
+    assert values == {"WebCpuScaling": 55.0, "WebRequestScaling": 1200.0, "WebP95Scaling": 0.18}
 
 
 def test_other_routed_services_answer_on_their_host() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from launchdeck.drivers.aws.synth import AwsSynthError, synth_env, validate
-from launchdeck.manifest import parse_manifest
+from launchdeck.manifest import ManifestError, parse_manifest
 
 WEB = 'app = "shop"\n[services.web]\ncommand = "serve"\nport = true\n'
 
@@ -114,21 +114,32 @@ def test_a_second_routed_service_needs_a_domain() -> None:
     ]
 
 
-def test_autoscaling_needs_max() -> None:
-    assert lines(WEB + "scale = { count = 2, cpu = 50 }\n") == [
-        "services.web.scale.max: is required with an autoscaling target (cpu or "
-        "requests_per_instance); fix: add max = 8 (the most instances to run)"
+def refused_by_the_manifest(text: str) -> list[str]:
+    """The paths the loader names: its refusals reach `aws synth` before validate() runs."""
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(text)
+    assert not isinstance(caught.value, AwsSynthError)
+    return [issue.path for issue in caught.value.issues]
+
+
+def test_autoscaling_without_max_is_refused_by_the_manifest() -> None:
+    assert refused_by_the_manifest(WEB + "scale = { count = 2, cpu = 50 }\n") == [
+        "services.web.scale.max"
     ]
 
 
-def test_a_worker_cannot_scale_on_requests() -> None:
-    text = (
-        WEB + '[services.worker]\ncommand = "w"\nscale = { max = 3, requests_per_instance = 9 }\n'
+def test_a_worker_scaling_on_requests_is_refused_by_the_manifest() -> None:
+    worker = '[services.worker]\ncommand = "w"\nscale = { max = 3, requests_per_instance = 9 }\n'
+    assert refused_by_the_manifest(WEB + worker) == ["services.worker.scale.requests_per_instance"]
+
+
+def test_autoscaling_the_manifest_accepts_is_valid_on_aws() -> None:
+    table = (
+        "[services.web.autoscale]\nmin = 2\nmax = 8\n"
+        'target = { cpu = "60%", requests_per_instance = 50, p95_ms = 250 }\nmax_step = 2\n'
     )
-    assert lines(text) == [
-        "services.worker.scale.requests_per_instance: worker has no port, so it gets no requests "
-        'to scale on (got 9); fix: scale it on cpu instead, or add port = "$PORT"'
-    ]
+    assert lines(WEB + table) == []
+    assert lines(WEB + "scale = { count = 2, max = 8, cpu = 50 }\n") == []
 
 
 def test_drain_and_stop_timeout_within_aws_limits() -> None:

@@ -134,7 +134,7 @@ def test_built_in_alerts_need_no_rule_a_crash_loop_fires_and_points_at_the_logs(
     )
     assert "launchdeck logs --app shop --env staging" in str(payload)
     assert set(watching.statuses("shop", "staging")) == {
-        "errors", "crash-loop", "failing-health", "low-disk"
+        "errors", "crash-loop", "failing-health", "low-disk", "autoscale-capped"
     }  # fmt: skip
 
 

@@ -48,6 +48,8 @@ EXPECTED = {
     ("GET", f"{ENV}/domains"): (P.READ, "env"),
     ("POST", f"{ENV}/domains"): (P.CHANGE_ENV, "env"),
     ("DELETE", f"{ENV}/domains/{{domain}}"): (P.CHANGE_ENV, "env"),
+    ("GET", f"{ENV}/autoscale"): (P.READ, "env"),
+    ("POST", f"{ENV}/autoscale/resume"): (P.CHANGE_ENV, "env"),
     ("GET", f"{ENV}/db/backups"): (P.MANAGE_DATABASE, "env"),
     ("POST", f"{ENV}/db/backups"): (P.MANAGE_DATABASE, "env"),
     ("POST", f"{ENV}/db/backups/{{backup_id}}/verify"): (P.MANAGE_DATABASE, "env"),

@@ -87,7 +87,7 @@ def test_turning_off_an_alert_that_does_not_exist() -> None:
     assert issues(text) == [
         "environments.dev.alerts.0.name: names no top-level [[alerts]] and no built-in alert "
         "to turn off (got 'slwo'); fix: did you mean 'slow'? the alerts to turn off are: slow, "
-        "tracebacks, backup-failed, crash-loop, failing-health, low-disk"
+        "tracebacks, autoscale-capped, backup-failed, crash-loop, failing-health, low-disk"
     ]
 
 
@@ -96,7 +96,7 @@ def test_turning_off_an_alert_when_there_are_none() -> None:
     assert issues(text) == [
         "environments.dev.alerts.0.name: names no top-level [[alerts]] and no built-in alert "
         "to turn off (got 'slow'); fix: remove this entry; the alerts to turn off are: "
-        "backup-failed, crash-loop, failing-health, low-disk"
+        "autoscale-capped, backup-failed, crash-loop, failing-health, low-disk"
     ]
 
 
@@ -105,7 +105,7 @@ def test_a_top_level_entry_that_only_turns_off() -> None:
         "alerts.0.enabled: turns nothing off: this alert has no metric or log, and no "
         "built-in alert has this name (got False); fix: remove this entry; to turn an alert off "
         "in one environment, add [[environments.<env>.alerts]] with its name and enabled = "
-        "false; the built-in alerts are backup-failed, crash-loop, failing-health, low-disk"
+        "false; the built-in alerts are autoscale-capped, backup-failed, crash-loop, failing-health, low-disk"
     ]
 
 
@@ -118,9 +118,9 @@ def test_built_in_alerts_are_turned_off_everywhere_or_in_one_environment() -> No
     assert manifest.alerts == () and manifest.alerts_off == {"low-disk"}
     assert manifest.for_env("dev").alerts_off == {"low-disk", "crash-loop"}
     rules = with_builtins(manifest.for_env("dev").alerts, manifest.for_env("dev").alerts_off)
-    assert [rule.name for rule in rules] == ["failing-health"]
+    assert [rule.name for rule in rules] == ["failing-health", "autoscale-capped"]
     assert [rule.name for rule in with_builtins((), frozenset())] == [
-        "crash-loop", "failing-health", "low-disk"
+        "crash-loop", "failing-health", "low-disk", "autoscale-capped"
     ]  # fmt: skip
 
 
@@ -129,7 +129,9 @@ def test_an_alert_named_like_a_built_in_one_replaces_it() -> None:
     manifest = parse_manifest(SERVICES + text)
     rules = with_builtins(manifest.alerts, manifest.alerts_off)
     assert rules[0] == MetricAlert("crash-loop", AlertMetric.CRASHES, 5.0)
-    assert [rule.name for rule in rules] == ["crash-loop", "failing-health", "low-disk"]
+    assert [rule.name for rule in rules] == [
+        "crash-loop", "failing-health", "low-disk", "autoscale-capped"
+    ]  # fmt: skip
 
 
 def test_an_environment_alert_is_checked_like_a_top_level_one() -> None:

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from launchdeck.domain import (
     ServiceSpec,
     TestSpec,
 )
+from launchdeck.domain.autoscale import Autoscale, ScaleMetric, Target
 from launchdeck.manifest import ManifestError, load_manifest, parse_manifest
+
+RPS = ScaleMetric.REQUESTS_PER_INSTANCE
 
 MiB = 1024**2
 
@@ -59,6 +63,7 @@ WEB = ServiceSpec(
     rollout=Rollout(max_surge=Amount(100, percent=True), max_unavailable=Amount(0)),
     drain=10.0,
     stop_timeout=30.0,
+    autoscale=Autoscale(min=2, max=8, targets=(Target(ScaleMetric.CPU, 60.0), Target(RPS, 200.0))),
 )
 WORKER = ServiceSpec(name="worker", command="python -m shop.worker")
 
@@ -82,6 +87,7 @@ def test_full_example_parses_to_domain_objects() -> None:
                 resources={"web": Resources(cpu=0.5, memory=1024 * MiB)},
                 config={"LOG_LEVEL": "info"},
                 domains=("api.example.com",),
+                autoscale={"web": replace(WEB.autoscale, min=3, max=20)},  # type: ignore[type-var]
             )
         },
     )
@@ -95,6 +101,7 @@ def test_full_example_for_production_applies_the_merged_overrides() -> None:
         HealthCheck(path="/ready"),
         1024 * MiB,
     )
+    assert web.autoscale is not None and (web.autoscale.min, web.autoscale.max) == (3, 20)
 
 
 def test_minimal_manifest_gets_domain_defaults() -> None:

@@ -41,6 +41,7 @@ from launchdeck.domain import (
     Release,
     ServiceSpec,
 )
+from launchdeck.domain.autoscale import Decision
 from launchdeck.execution import Executor, RolloutFailed
 from launchdeck.planning import Desired, Plan, plan_rollout
 from launchdeck.system import SYSTEM_CLOCK, Clock, Runner
@@ -320,10 +321,42 @@ class Deployments:
     ) -> Deployment:
         """`max_scale`: the server's cap on instances per service (LAUNCHDECK_MAX_SCALE)."""
         current = self._checked_scale(env, counts, max_scale)
-        env = self.store.update_env(
-            env.app, env.name, lambda state: replace(state, formation={**state.formation, **counts})
-        )
+        # a manual count for an autoscaled service holds until `autoscale resume`
+        paused = {name for name in counts if current.services[name].autoscale is not None}
+
+        def change(state: EnvState) -> EnvState:
+            formation = {**state.formation, **counts}
+            return replace(state, formation=formation, manual=state.manual | paused)
+
+        env = self.store.update_env(env.app, env.name, change)
         dep = self.journal.begin(env, DeploymentKind.SCALE, to_release=current.version)
+        for name in sorted(paused):
+            resume = f"launchdeck autoscale resume {name} --app {env.app} --env {env.name}"
+            message = f"autoscaling of {name} paused: this count holds until `{resume}`"
+            self.journal.event(dep, EventKind.AUTOSCALED, message)
+        return self._submit(dep, lambda: self._rollout(dep, self._running(env.app, env.name)))
+
+    def autoscale(self, env: EnvState, decision: Decision) -> Deployment | None:
+        """The autoscaler's change of one service's count, recorded with its reason. Not made
+        (None) when the count is no longer the one it decided on, or a manual `scale` paused
+        the service's autoscaling meanwhile."""
+        current = self._current(env)
+        service, made = decision.service, False
+
+        def change(state: EnvState) -> EnvState:
+            nonlocal made
+            count = scale_of(state, current.services).get(service)
+            if service in state.manual or count != decision.current:
+                return state
+            made = True
+            return replace(state, formation={**state.formation, service: decision.desired})
+
+        env = self.store.update_env(env.app, env.name, change)
+        if not made:
+            return None
+        dep = self.journal.begin(env, DeploymentKind.AUTOSCALE, to_release=current.version)
+        message = f"{service} {decision.current} -> {decision.desired}: {decision.reason}"
+        self.journal.event(dep, EventKind.AUTOSCALED, message)
         return self._submit(dep, lambda: self._rollout(dep, self._running(env.app, env.name)))
 
     # -- dry runs: the plan the executor would run, nothing recorded ----------------------------

@@ -105,6 +105,11 @@ class Journal:
         """Queue the webhooks' notices; posting happens in the background."""
         if self.notifier is None:
             return
+        if dep.kind == DeploymentKind.AUTOSCALE and outcome in (
+            EventKind.STARTED,
+            EventKind.SUCCEEDED,
+        ):
+            return  # the autoscaler's routine changes stay out of the channel; its failures do not
         env = self.store.env(dep.app, dep.env)
         spec = self._notify_specs.get(dep.id)
         if spec is None and env is not None:

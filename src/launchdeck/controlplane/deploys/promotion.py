@@ -79,8 +79,16 @@ class Promotion:
 
 
 def scale_of(env: EnvState, services: Mapping[str, ServiceSpec]) -> dict[str, int]:
-    """Instance counts: the environment's formation (`scale`) over the manifest's count."""
-    return {name: env.formation.get(name, spec.scale.count) for name, spec in services.items()}
+    """Instance counts: the environment's formation (`scale`, the autoscaler) over the
+    manifest's count; an autoscaled service's within its `min` and `max`, unless a manual
+    `scale` paused its autoscaling."""
+    counts = {}
+    for name, spec in services.items():
+        count = env.formation.get(name, spec.scale.count)
+        if spec.autoscale is not None and name not in env.manual:
+            count = spec.autoscale.clamp(count)
+        counts[name] = count
+    return counts
 
 
 def plan_promotion(

@@ -17,6 +17,7 @@ from launchdeck.controlplane.errors import ApiError, Unavailable
 from launchdeck.controlplane.http.routes import (
     addons,
     apps,
+    autoscale,
     config,
     databases,
     deploys,
@@ -49,7 +50,19 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    for resource in (apps, deploys, envs, config, addons, domains, databases, metrics, settings):
+    routers = (
+        apps,
+        deploys,
+        envs,
+        config,
+        addons,
+        domains,
+        databases,
+        metrics,
+        autoscale,
+        settings,
+    )
+    for resource in routers:
         app.include_router(resource.router(cp))
     app.include_router(tokens.router(cp, owner))
     check_declared(app.routes)

@@ -214,3 +214,43 @@ class Restored(Shape):
 
 
 Listing = dict[str, Any]  # db backups: columns vary with the add-on (see the CLI's table)
+
+
+class AutoscaleTarget(Shape):
+    metric: str
+    target: float
+    value: float | None  # the figure at the last evaluation; None without data
+
+
+class AutoscaledService(Shape):
+    service: str
+    min: int
+    max: int
+    targets: list[AutoscaleTarget]
+    scale_out_cooldown: float
+    scale_in_stabilization: float
+    max_step: int | None
+    desired: int  # the count the environment runs
+    running: int | None  # running instances at the last evaluation
+    wanted: int | None  # what the figures asked for at the last evaluation
+    capped: int  # instances wanted that the host's free memory does not allow
+    paused: bool  # a manual `scale` holds the count until `autoscale resume`
+
+
+class AutoscaleDecision(Shape):
+    service: str
+    at: float
+    kind: str
+    current: int
+    desired: int
+    value: float | None
+    reason: str
+
+
+class AutoscaleStatus(Shape):
+    services: list[AutoscaledService]
+    decisions: list[AutoscaleDecision]  # newest first
+
+
+class AutoscaleResumed(Shape):
+    resumed: list[str]

@@ -131,7 +131,8 @@ def _compute(p: dict[str, Any], merged: Manifest, hours: int) -> list[CostLine]:
     lines = []
     for spec in merged.services.values():
         size = task_size(spec.resources.cpu, spec.resources.memory)
-        count = spec.scale.min if spec.scale.min is not None else spec.scale.count
+        # Autoscaled, the estimate is the floor: `min` tasks, what it costs when quiet.
+        count = spec.autoscale.min if spec.autoscale is not None else spec.scale.count
         gb = size.memory_mib / 1024
         monthly = count * hours * (size.vcpu * p["fargate_vcpu_hour"] + gb * p["fargate_gb_hour"])
         lines.append(

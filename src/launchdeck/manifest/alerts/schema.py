@@ -41,6 +41,7 @@ EXAMPLE_THRESHOLDS = {
     AlertMetric.CRASHES: "2",
     AlertMetric.HEALTH_REPLACEMENTS: "0",
     AlertMetric.DISK_FREE: '"10%"',
+    AlertMetric.AUTOSCALE_CAPPED: "0",
 }
 METRIC_KEYS = ("above", "below", "for", "datapoints")
 LOG_KEYS = ("count", "within")

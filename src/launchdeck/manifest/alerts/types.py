@@ -37,6 +37,8 @@ METRIC_HELP = {
     "check in the last 10 minutes",
     AlertMetric.DISK_FREE: "free space on the disk holding the environment's add-on data, a "
     "percentage",
+    AlertMetric.AUTOSCALE_CAPPED: "instances a service's autoscaling wants that the host's free "
+    "memory cannot take",
 }
 # Names people reach for first, so the fix can name the metric they meant.
 _METRIC_ALIASES = {

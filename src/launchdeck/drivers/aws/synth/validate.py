@@ -170,7 +170,6 @@ def _service_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator
         if resources.memory is not None:
             shown["memory"] = size(resources.memory)
         yield AwsIssue(path("resources"), shown, bad.message, bad.fix)
-    yield from _scale_issues(spec, path("scale"))
     if spec.drain > MAX_DRAIN:
         yield AwsIssue(
             f"services.{name}.drain",
@@ -185,24 +184,6 @@ def _service_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator
             f"should be at most {MAX_STOP_TIMEOUT}s: Fargate kills a container 2 minutes "
             "after SIGTERM at the latest",
             'use stop_timeout = "2m" or less',
-        )
-
-
-def _scale_issues(spec: ServiceSpec, path: str) -> Iterator[AwsIssue]:
-    scale = spec.scale
-    if scale.requests_per_instance is not None and not spec.routed:
-        yield AwsIssue(
-            f"{path}.requests_per_instance",
-            scale.requests_per_instance,
-            f"{spec.name} has no port, so it gets no requests to scale on",
-            'scale it on cpu instead, or add port = "$PORT"',
-        )
-    if (scale.cpu or scale.requests_per_instance) and scale.max is None:
-        yield AwsIssue(
-            f"{path}.max",
-            MISSING,
-            "is required with an autoscaling target (cpu or requests_per_instance)",
-            f"add max = {max(scale.count, scale.min or 0) * 4 or 4} (the most instances to run)",
         )
 
 

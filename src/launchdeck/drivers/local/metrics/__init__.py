@@ -8,7 +8,7 @@ what these return).
 
 from launchdeck.drivers.local.metrics.addons import AddonCollector, PostgresHost, RedisServers
 from launchdeck.drivers.local.metrics.collector import Collector
-from launchdeck.drivers.local.metrics.resources import ResourceCollector, Usage
+from launchdeck.drivers.local.metrics.resources import ResourceCollector, Usage, host_memory
 
 __all__ = [
     "AddonCollector",
@@ -17,4 +17,5 @@ __all__ = [
     "RedisServers",
     "ResourceCollector",
     "Usage",
+    "host_memory",
 ]

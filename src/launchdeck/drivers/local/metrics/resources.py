@@ -149,6 +149,12 @@ class ResourceCollector:
         return sum(counts) if counts else None
 
 
+def host_memory() -> tuple[int, int]:
+    """This host's available and total memory, in bytes."""
+    memory = psutil.virtual_memory()
+    return memory.available, memory.total
+
+
 def _cpu(before: _Previous | None, pid: int, usage: Usage, now: float) -> float | None:
     """The share of its limit used since `before`; None without a comparable reading."""
     if before is None or (before.pid, before.cpu_from_cgroup) != (pid, usage.cpu_from_cgroup):

@@ -216,7 +216,7 @@ def deployment_percents(spec: ServiceSpec) -> tuple[int, int]:
 
 
 def autoscaled(spec: ServiceSpec) -> bool:
-    return bool(spec.scale.cpu or spec.scale.requests_per_instance)
+    return spec.autoscale is not None
 
 
 def _service(

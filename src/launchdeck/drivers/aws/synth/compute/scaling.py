@@ -1,21 +1,35 @@
-"""Target-tracking autoscaling from the manifest's `scale`: cpu -> average CPU per service,
-requests_per_instance -> ALB requests per target (per minute, so the manifest's per-second
-figure times 60)."""
+"""Target tracking (Application Auto Scaling) from a service's `autoscale`: the service's desired
+count between `min` and `max`, and one policy per target.
+
+- cpu -> ECSServiceAverageCPUUtilization, in percent as written;
+- requests_per_instance -> ALBRequestCountPerTarget, which counts a minute: the manifest's
+  per-second figure times 60;
+- p95_ms -> the p95 of the service's target group TargetResponseTime, in seconds. A percentile
+  needs the customized metric's `Metrics` form (MetricStat.Stat takes extended statistics such
+  as "p95"); its older `Statistic` field takes only Average, Minimum, Maximum, SampleCount, Sum.
+
+With several policies, Application Auto Scaling scales out when any asks and in only when all
+do: the largest count wins, as the manifest says of several targets.
+
+`max_step` is not synthesized: target tracking sizes each step itself and has no limit on it
+(only step scaling policies have steps).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from troposphere import GetAtt, Join, Ref, Template
 from troposphere import applicationautoscaling as aas
 
 from launchdeck.domain import ServiceSpec
+from launchdeck.domain.autoscale import Autoscale, ScaleMetric, Target
 from launchdeck.drivers.aws.names import cluster_name, title
 from launchdeck.drivers.aws.synth.compute import Compute, autoscaled
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.edge import Edge
 
-COOLDOWN_OUT, COOLDOWN_IN = 60, 300
+ALB_METRICS = "AWS/ApplicationELB"
 
 
 def autoscaling(t: Template, env: Env, compute_: Compute, edge_: Edge | None) -> None:
@@ -27,8 +41,8 @@ def autoscaling(t: Template, env: Env, compute_: Compute, edge_: Edge | None) ->
 def _service_scaling(
     t: Template, env: Env, spec: ServiceSpec, compute_: Compute, edge_: Edge | None
 ) -> None:
-    scale, name = spec.scale, title(spec.name)
-    low = scale.min if scale.min is not None else scale.count
+    autoscale, name = spec.autoscale, title(spec.name)
+    assert autoscale is not None
     target = t.add_resource(
         aas.ScalableTarget(
             f"{name}Scaling",
@@ -42,36 +56,78 @@ def _service_scaling(
                     GetAtt(compute_.services[spec.name], "Name"),
                 ],
             ),
-            MinCapacity=low,
-            MaxCapacity=max(low, scale.max or low),
+            MinCapacity=autoscale.min,
+            MaxCapacity=autoscale.max,
         )
     )
-    if scale.cpu:
-        _policy(t, f"{name}CpuScaling", target, scale.cpu, "ECSServiceAverageCPUUtilization")
-    if scale.requests_per_instance and spec.routed and edge_ is not None:
-        label = Join(
-            "/",
-            [
-                GetAtt(edge_.alb, "LoadBalancerFullName"),
-                GetAtt(edge_.targets[spec.name], "TargetGroupFullName"),
-            ],
-        )
-        _policy(
-            t,
-            f"{name}RequestScaling",
-            target,
-            scale.requests_per_instance * 60,
-            "ALBRequestCountPerTarget",
-            label,
-        )
+    for goal in autoscale.targets:
+        kind, value, metric = _tracked(goal, spec, edge_)
+        _policy(t, f"{name}{kind}Scaling", target, autoscale, value, metric)
+
+
+def _tracked(
+    goal: Target, spec: ServiceSpec, edge_: Edge | None
+) -> tuple[str, float, dict[str, Any]]:
+    """(the policy's title part, its TargetValue, its metric specification as a keyword)."""
+    match goal.metric:
+        case ScaleMetric.CPU:
+            cpu = aas.PredefinedMetricSpecification(
+                PredefinedMetricType="ECSServiceAverageCPUUtilization"
+            )
+            return "Cpu", goal.value, {"PredefinedMetricSpecification": cpu}
+        case ScaleMetric.REQUESTS_PER_INSTANCE:
+            requests = aas.PredefinedMetricSpecification(
+                PredefinedMetricType="ALBRequestCountPerTarget",
+                ResourceLabel=Join("/", list(_alb_dimensions(edge_, spec))),
+            )
+            return "Request", goal.value * 60, {"PredefinedMetricSpecification": requests}
+        case ScaleMetric.P95_MS:
+            p95 = _p95(edge_, spec)
+            return "P95", round(goal.value / 1000, 9), {"CustomizedMetricSpecification": p95}
+        case _:
+            assert_never(goal.metric)
+
+
+def _alb_dimensions(edge_: Edge | None, spec: ServiceSpec) -> tuple[Any, Any]:
+    """(LoadBalancer, TargetGroup): the full names the ALB's metrics of the service carry."""
+    # The manifest refuses requests_per_instance and p95_ms on a service without a port, and a
+    # service with one always has the load balancer.
+    assert edge_ is not None and spec.routed
+    return (
+        GetAtt(edge_.alb, "LoadBalancerFullName"),
+        GetAtt(edge_.targets[spec.name], "TargetGroupFullName"),
+    )
+
+
+def _p95(edge_: Edge | None, spec: ServiceSpec) -> aas.CustomizedMetricSpecification:
+    balancer, group = _alb_dimensions(edge_, spec)
+    response_time = aas.TargetTrackingMetric(
+        Namespace=ALB_METRICS,
+        MetricName="TargetResponseTime",  # seconds
+        Dimensions=[
+            aas.TargetTrackingMetricDimension(Name="LoadBalancer", Value=balancer),
+            aas.TargetTrackingMetricDimension(Name="TargetGroup", Value=group),
+        ],
+    )
+    return aas.CustomizedMetricSpecification(
+        Metrics=[
+            aas.TargetTrackingMetricDataQuery(
+                Id="p95",
+                MetricStat=aas.TargetTrackingMetricStat(Metric=response_time, Stat="p95"),
+                ReturnData=True,
+            )
+        ]
+    )
 
 
 def _policy(
-    t: Template, title_: str, target: Any, value: int, metric: str, label: Any = None
+    t: Template,
+    title_: str,
+    target: Any,
+    autoscale: Autoscale,
+    value: float,
+    metric: dict[str, Any],
 ) -> None:
-    spec: dict[str, Any] = {"PredefinedMetricType": metric}
-    if label is not None:
-        spec["ResourceLabel"] = label
     t.add_resource(
         aas.ScalingPolicy(
             title_,
@@ -80,9 +136,11 @@ def _policy(
             ScalingTargetId=Ref(target),
             TargetTrackingScalingPolicyConfiguration=aas.TargetTrackingScalingPolicyConfiguration(
                 TargetValue=float(value),
-                ScaleOutCooldown=COOLDOWN_OUT,
-                ScaleInCooldown=COOLDOWN_IN,
-                PredefinedMetricSpecification=aas.PredefinedMetricSpecification(**spec),
+                ScaleOutCooldown=int(autoscale.scale_out_cooldown),
+                # Target tracking has no stabilization window; a cooldown after each scale-in
+                # is the nearest thing: no second scale-in before it has passed.
+                ScaleInCooldown=int(autoscale.scale_in_stabilization),
+                **metric,
             ),
         )
     )

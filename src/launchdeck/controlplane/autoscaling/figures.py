@@ -1,0 +1,81 @@
+"""The figures an autoscaling policy tracks, for one service, now: requests per second per
+running instance and the 95th percentile response time over the last `SPAN` seconds (the
+router's windows: the finished ones in the store, the current one still counting), and CPU per
+instance from the collectors' last samples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from launchdeck.controlplane.metrics.loop import MetricsLoop
+from launchdeck.controlplane.metrics.store import STEPS
+from launchdeck.domain import Instance
+from launchdeck.domain.autoscale import ScaleMetric
+from launchdeck.domain.metrics import RequestWindow, merged, quantile
+
+SPAN = 10.0  # seconds of requests a figure covers
+MIN_REQUESTS_FOR_P95 = 20  # fewer: the percentile says nothing yet
+
+
+@dataclass(frozen=True)
+class _Window:
+    start: float
+    seconds: float
+    requests: int
+    total_ms: dict[int, int]
+
+
+class Figures:
+    def __init__(self, metrics: MetricsLoop) -> None:
+        self.metrics = metrics
+
+    def of(
+        self, app: str, env: str, service: str, running: Sequence[Instance], now: float
+    ) -> dict[ScaleMetric, float | None]:
+        windows = self._windows(app, env, service, now)
+        rate = _rate(windows, now)
+        buckets = merged(*(w.total_ms for w in windows if w.start + w.seconds > now - SPAN))
+        enough = sum(buckets.values()) >= MIN_REQUESTS_FOR_P95
+        return {
+            ScaleMetric.REQUESTS_PER_INSTANCE: rate / len(running) if running else None,
+            ScaleMetric.P95_MS: quantile(buckets, 0.95) if enough else None,
+            ScaleMetric.CPU: self._cpu(running),
+        }
+
+    def _windows(self, app: str, env: str, service: str, now: float) -> list[_Window]:
+        """The windows that overlap the last SPAN seconds, read while none moves into the store
+        (each request counted once)."""
+        step = STEPS[0]
+
+        def view(live: list[RequestWindow]) -> list[_Window]:
+            since = now - SPAN - step
+            stored = self.metrics.store.requests(app, env, since=since, step=step, service=service)
+            return [_Window(p.t, p.step, p.requests, dict(p.total_ms)) for p in stored] + [
+                _Window(w.start, w.seconds, w.requests, dict(w.total_ms))
+                for w in live
+                if (w.series.app, w.series.env, w.series.service) == (app, env, service)
+            ]
+
+        return self.metrics.read(view)
+
+    def _cpu(self, running: Sequence[Instance]) -> float | None:
+        ids = {i.id for i in running}
+        values = [
+            s.value for s in self.metrics.latest if s.name == "cpu" and s.series.instance in ids
+        ]
+        return 100 * sum(values) / len(values) if values else None
+
+
+def _rate(windows: Sequence[_Window], now: float) -> float:
+    """Requests per second over [now - SPAN, now]: each window's requests spread evenly over the
+    part of it that has passed, counted for the share of that part inside the span."""
+    total = 0.0
+    for w in windows:
+        end = min(w.start + w.seconds, now)
+        if end <= w.start:
+            total += w.requests if w.start >= now - SPAN else 0
+            continue
+        inside = max(0.0, end - max(w.start, now - SPAN))
+        total += w.requests * inside / (end - w.start)
+    return total / SPAN
