@@ -79,9 +79,11 @@ def test_the_hosts_room_caps_a_scale_out_and_says_so():
     capped = run(POLICY, 2, 200.0, Memory(started_at=0.0), now=1.0, room=1)
     assert capped.desired == 3 and capped.decision is not None
     assert "capped at 3: the host's free memory has room for 1 more" in capped.decision.reason
+    assert capped.capped == 5  # wanted 8
     full = run(POLICY, 2, 200.0, Memory(started_at=0.0), now=1.0, room=0)
     assert full.desired == 2 and full.decision is not None
     assert full.decision.kind == DecisionKind.CAPPED and full.decision.desired == 8
+    assert full.capped == 6
 
 
 def test_a_noisy_steady_load_does_not_flap():
