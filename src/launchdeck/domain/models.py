@@ -11,6 +11,7 @@ from typing import Literal
 
 from launchdeck.domain.alerts import AlertRule
 from launchdeck.domain.autoscale import Autoscale
+from launchdeck.domain.canary import DeploySpec
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}\Z")  # \Z: "$" would let a trailing newline in
 NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
@@ -246,6 +247,7 @@ class EnvOverride:
     alerts: tuple[AlertRule, ...] = ()  # one named as a top-level alert replaces it
     alerts_off: frozenset[str] = frozenset()  # top-level alerts this environment turns off
     autoscale: Mapping[str, Autoscale | None] = field(default_factory=dict)  # merged per service
+    deploy: DeploySpec | None = None  # merged over the top-level `[deploy]`
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,7 @@ class Manifest:
     aws: AwsSettings = AwsSettings()
     alerts: tuple[AlertRule, ...] = ()
     alerts_off: frozenset[str] = frozenset()  # built-in alerts turned off (domain.alerts)
+    deploy: DeploySpec = field(default_factory=DeploySpec)
 
     def defaults_for(self, env: str) -> tuple[dict[str, str], tuple[str, ...]]:
         """`[environments.<env>]` config vars and custom domains."""
@@ -294,6 +297,7 @@ class Manifest:
             addons=addons,
             alerts=_alerts_for(self.alerts, override),
             alerts_off=self.alerts_off | override.alerts_off,
+            deploy=override.deploy or self.deploy,
         )
 
 
@@ -330,6 +334,7 @@ class Release:
     domains: tuple[str, ...] = ()  # `[environments.<env>] domains`
     alerts: tuple[AlertRule, ...] = ()  # `[[alerts]]`, as the environment has them
     alerts_off: frozenset[str] = frozenset()  # the built-in alerts it turns off
+    deploy: DeploySpec = field(default_factory=DeploySpec)  # how a deploy or promotion rolls out
 
     def environ(self) -> dict[str, str]:
         """The app's config vars: the manifest's defaults, then what `config set` stored."""
@@ -375,6 +380,7 @@ class Deployment:
     to_release: int | None = None
     reason: str = ""
     finished_at: float | None = None
+    canary: bool = False  # rolls out as a canary (the release's `[deploy]`, or `deploy --canary`)
 
 
 class EventKind(enum.StrEnum):
@@ -392,6 +398,7 @@ class EventKind(enum.StrEnum):
     RELEASE_OUTPUT = "release_output"
     RESUMED = "resumed"  # a control-plane restart interrupted the rollout
     AUTOSCALED = "autoscaled"  # the autoscaler's decision, with the figure that drove it
+    CANARY = "canary"  # a canary step began, passed, or its analysis failed (with the figures)
     INSTANCE_STARTED = "instance_started"
     INSTANCE_HEALTHY = "instance_healthy"
     INSTANCE_ROUTED = "instance_routed"

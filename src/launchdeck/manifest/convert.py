@@ -31,7 +31,9 @@ from launchdeck.domain import (
 )
 from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
 from launchdeck.domain.autoscale import Autoscale, ScaleMetric, Target
+from launchdeck.domain.canary import DeploySpec
 from launchdeck.manifest.alerts.schema import AlertTable
+from launchdeck.manifest.deploy import to_deploy
 from launchdeck.manifest.schema import (
     AutoscaleOverride,
     EnvironmentTable,
@@ -58,12 +60,14 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         git=GitSpec(branches=dict(file.git.branches)),
         notify=NotifySpec(tuple(file.notify.webhooks), tuple(file.notify.on)),
         environments={
-            name: to_override(table, services) for name, table in file.environments.items()
+            name: to_override(table, services, to_deploy(file.deploy))
+            for name, table in file.environments.items()
         },
         addons=to_addons(file.addons),
         aws=to_aws(file.aws),
         alerts=to_alerts(file.alerts),
         alerts_off=frozenset(alert.name for alert in file.alerts if not alert.enabled),
+        deploy=to_deploy(file.deploy),
     )
 
 
@@ -203,7 +207,11 @@ def _autoscale_for(
     return replace(own, **{k: v for k, v in given.items() if v is not None})
 
 
-def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) -> EnvOverride:
+def to_override(
+    table: EnvironmentTable,
+    services: Mapping[str, ServiceSpec],
+    deploy: DeploySpec = DeploySpec(),
+) -> EnvOverride:
     """Partial per-service entries merged onto the service's own values, key by key."""
     return EnvOverride(
         scale={
@@ -224,6 +232,7 @@ def to_override(table: EnvironmentTable, services: Mapping[str, ServiceSpec]) ->
         addons=to_addons(table.addons),
         alerts=to_alerts(table.alerts),
         alerts_off=frozenset(alert.name for alert in table.alerts if not alert.enabled),
+        deploy=to_deploy(table.deploy, deploy) if table.deploy is not None else None,
         autoscale={
             name: _autoscale_for(services[name], table.autoscale.get(name), table.scale.get(name))
             for name in sorted(set(table.autoscale) | set(table.scale))

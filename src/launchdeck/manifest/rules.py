@@ -6,6 +6,7 @@ health against port), and environment overrides only make sense after merging.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from launchdeck.domain import Manifest, Rollout, Scale, ServiceSpec
@@ -38,7 +39,39 @@ def check(manifest: Manifest) -> list[Issue]:
             if not manifest.services[name].port:
                 issues.append(_portless_health(f"{prefix}.health.{name}", name))
         issues += _secret_config_issues(prefix, override.config, manifest.aws.secrets)
+    issues += _canary_issues("deploy", manifest)
+    for env, override in manifest.environments.items():
+        if override.deploy is not None and override.deploy != manifest.deploy:
+            issues += _canary_issues(f"environments.{env}.deploy", manifest.for_env(env))
     return issues + _aws_issues(manifest)
+
+
+def _canary_issues(path: str, manifest: Manifest) -> list[Issue]:
+    """A canary splits traffic: only services with a port have any."""
+    deploy = manifest.deploy
+    if not deploy.canary:
+        return []
+    routed = sorted(name for name, spec in manifest.services.items() if spec.port)
+    if not routed:
+        return [
+            Issue(
+                f"{path}.strategy",
+                deploy.strategy.value,
+                "no service has a port, so there is no traffic to split",
+                'use strategy = "rolling", or add port = "$PORT" to the service that serves',
+            )
+        ]
+    return [
+        Issue(
+            f"{path}.services",
+            list(deploy.services or ()),
+            f"{name} has no port, so a canary has no traffic of it to split",
+            f"use services = {json.dumps(routed)}: the others roll out once the canary reaches "
+            "100%",
+        )
+        for name in deploy.services or ()
+        if name not in routed
+    ]
 
 
 def scale_cap_issues(manifest: Manifest, cap: int) -> list[Issue]:

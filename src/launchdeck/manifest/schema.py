@@ -25,6 +25,7 @@ from launchdeck.domain import (
 )
 from launchdeck.domain.autoscale import DEFAULT_SCALE_IN_STABILIZATION, DEFAULT_SCALE_OUT_COOLDOWN
 from launchdeck.manifest.alerts.schema import AlertTable
+from launchdeck.manifest.deploy import DeployOverride, DeployTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
 from launchdeck.manifest.table import Table
 from launchdeck.manifest.values.fieldtypes import (
@@ -397,6 +398,11 @@ class EnvironmentTable(Table):
         examples=[{"web": {"memory": "1GiB"}}],
         description="Resources per service.",
     )
+    deploy: DeployOverride | None = Field(
+        default=None,
+        examples=[{"strategy": "canary"}],
+        description="`[deploy]` for this environment; the keys given replace the top-level ones.",
+    )
     autoscale: dict[ServiceRef, AutoscaleOverride] = Field(
         default_factory=dict,
         examples=[{"web": {"min": 3, "max": 20}}],
@@ -458,6 +464,11 @@ class ManifestFile(Table):
         default_factory=NotifyTable,
         examples=[{"webhooks": ["$SLACK_WEBHOOK_URL"]}],
         description="Deployment notifications.",
+    )
+    deploy: DeployTable = Field(
+        default_factory=DeployTable,
+        examples=[{"strategy": "canary", "steps": [10, 50, 100], "pause": "1m"}],
+        description="How a release rolls out: rolling (default) or canary.",
     )
     services: dict[Name, ServiceTable] = Field(
         default_factory=dict,

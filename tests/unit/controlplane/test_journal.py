@@ -27,7 +27,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def test_event_kinds_keep_the_names_the_cli_and_scripts_read() -> None:
     assert [kind.value for kind in EventKind] == [
         "started", "build", "test", "test_output", "tested", "addon", "released",
-        "release_phase", "release_output", "resumed", "autoscaled", "instance_started",
+        "release_phase", "release_output", "resumed", "autoscaled", "canary", "instance_started",
         "instance_healthy",
         "instance_routed", "drained", "instance_stopped", "gate_failed", "succeeded", "failed",
         "rolled_back",

@@ -175,6 +175,7 @@ class Deployments:
             domains=domains,
             alerts=resolved.alerts,
             alerts_off=resolved.alerts_off,
+            deploy=resolved.deploy,
         )
         self.store.add_release(release)
         return release

@@ -75,6 +75,7 @@ class Promotion:
             domains=domains,
             alerts=self.manifest.alerts,
             alerts_off=self.manifest.alerts_off,
+            deploy=self.manifest.deploy,
         )
 
 

@@ -24,6 +24,7 @@ from launchdeck.manifest.values.units import (
     format_size,
     parse_amount,
     parse_duration,
+    parse_increase,
     parse_percent,
     parse_size,
 )
@@ -357,6 +358,11 @@ Percent = Annotated[
     float,
     PlainValidator(from_units("percent", parse_percent)),
     Doc('"N%"', lambda number: f'"{number:g}%"'),
+]
+Increase = Annotated[
+    float,
+    PlainValidator(from_units("percent", parse_increase)),
+    Doc('"N%"', lambda share: f'"{share * 100:g}%"'),
 ]
 Memory = Annotated[Size, AfterValidator(_min_memory)]
 HealthPath = Annotated[str, AfterValidator(_health_path), Doc("string")]

@@ -136,6 +136,13 @@ def parse_percent(value: object) -> float:
     return number
 
 
+def parse_increase(value: object) -> float:
+    """How much worse a figure may get, as a fraction: `"20%"` is 0.2 (0% or more)."""
+    if isinstance(value, str) and (match := _PERCENT.match(value.strip())):
+        return int(match[1]) / 100
+    raise BadValue("should be a percentage like '20%'", "use a percentage like '1%' or '20%'")
+
+
 def format_duration(seconds: float) -> str:
     """The shortest spelling parse_duration reads back as `seconds`."""
     if seconds == 0:
