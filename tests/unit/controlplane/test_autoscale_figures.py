@@ -1,10 +1,11 @@
 """The autoscaler's request rate: a sliding span over the router's 10 s windows."""
 
-from launchdeck.controlplane.autoscaling.figures import SPAN, _rate, _Window
+from launchdeck.controlplane.autoscaling.figures import SPAN, _rate
+from launchdeck.domain.metrics import RequestWindow, Series
 
 
-def window(start: float, requests: int) -> _Window:
-    return _Window(start, 10.0, requests, {})
+def window(start: float, requests: int) -> RequestWindow:
+    return RequestWindow(Series("shop", "staging", "web"), start, 10.0, requests, {}, 0, {}, {})
 
 
 def test_a_finished_window_counts_for_its_share_inside_the_span_the_live_one_whole():

@@ -6,24 +6,15 @@ instance from the collectors' last samples."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from launchdeck.controlplane.metrics.loop import MetricsLoop
-from launchdeck.controlplane.metrics.store import STEPS
+from launchdeck.controlplane.metrics.recent import recent_windows
 from launchdeck.domain import Instance
 from launchdeck.domain.autoscale import ScaleMetric
 from launchdeck.domain.metrics import RequestWindow, merged, quantile
 
 SPAN = 10.0  # seconds of requests a figure covers
 MIN_REQUESTS_FOR_P95 = 20  # fewer: the percentile says nothing yet
-
-
-@dataclass(frozen=True)
-class _Window:
-    start: float
-    seconds: float
-    requests: int
-    total_ms: dict[int, int]
 
 
 class Figures:
@@ -43,21 +34,9 @@ class Figures:
             ScaleMetric.CPU: self._cpu(running),
         }
 
-    def _windows(self, app: str, env: str, service: str, now: float) -> list[_Window]:
-        """The windows that overlap the last SPAN seconds, read while none moves into the store
-        (each request counted once)."""
-        step = STEPS[0]
-
-        def view(live: list[RequestWindow]) -> list[_Window]:
-            since = now - SPAN - step
-            stored = self.metrics.store.requests(app, env, since=since, step=step, service=service)
-            return [_Window(p.t, p.step, p.requests, dict(p.total_ms)) for p in stored] + [
-                _Window(w.start, w.seconds, w.requests, dict(w.total_ms))
-                for w in live
-                if (w.series.app, w.series.env, w.series.service) == (app, env, service)
-            ]
-
-        return self.metrics.read(view)
+    def _windows(self, app: str, env: str, service: str, now: float) -> list[RequestWindow]:
+        windows = recent_windows(self.metrics, app, env, now - SPAN)
+        return [w for w in windows if w.series.service == service]
 
     def _cpu(self, running: Sequence[Instance]) -> float | None:
         ids = {i.id for i in running}
@@ -67,7 +46,7 @@ class Figures:
         return 100 * sum(values) / len(values) if values else None
 
 
-def _rate(windows: Sequence[_Window], now: float) -> float:
+def _rate(windows: Sequence[RequestWindow], now: float) -> float:
     """Requests per second over [now - SPAN, now]: each window's requests spread evenly over the
     part of it that has passed, counted for the share of that part inside the span."""
     total = 0.0

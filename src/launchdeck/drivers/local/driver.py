@@ -198,6 +198,10 @@ class LocalDriver:
         assert inst.port is not None
         self.router.add_server(backend_name(inst.app, inst.env, inst.service), inst.id, inst.port)
 
+    def weigh(self, inst: Instance, weight: int) -> None:
+        """The routed instance's share of its service's requests against the others'."""
+        self.router.set_weight(backend_name(inst.app, inst.env, inst.service), inst.id, weight)
+
     def drain(self, inst: Instance) -> None:
         """Stop sending new requests; a no-op for an instance that was never routed."""
         if inst.id in self.routed(inst.app, inst.env, inst.service):

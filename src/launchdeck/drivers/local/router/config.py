@@ -35,11 +35,15 @@ _UNSAFE_ROOT = re.compile(r"[\s\"'#,\\$]")
 _SOCKET_PATH_MAX = 97  # HAProxy 2.6 keeps room in sun_path for "<path>.<pid>.tmp"
 
 
+MAX_WEIGHT = 256  # HAProxy's
+
+
 @dataclass(frozen=True)
 class Server:
     name: str
     port: int
     state: ServerState = "ready"
+    weight: int = 1  # its share of the backend's requests against the others' (a canary's split)
 
 
 @dataclass(frozen=True)
@@ -289,12 +293,14 @@ def slot_line(slot: str, server: Server | None, health: HealthCheck | None) -> s
         words += ["weight", "0"]  # no new requests from the first instant after a reload
     elif server.state == "maint":
         words.append("disabled")
+    elif server.weight != 1:
+        words += ["weight", str(server.weight)]
     return " ".join(words) + f"  # {server.name}"
 
 
 _SLOT_LINE = re.compile(
     r"^(    server s\d+ 127\.0\.0\.1:)\d+((?: check| inter \d+ms| fall \d+| rise \d+)*)"
-    r"(?: weight 0| disabled)?(?:  # .*)?$",
+    r"(?: weight \d+| disabled)?(?:  # .*)?$",
     re.MULTILINE,
 )
 
@@ -443,7 +449,12 @@ def _backend_from(doc: dict[str, Any]) -> Backend:
         else None
     )
     servers = tuple(
-        Server(name=str(s["name"]), port=int(s["port"]), state=cast(ServerState, s["state"]))
+        Server(
+            name=str(s["name"]),
+            port=int(s["port"]),
+            state=cast(ServerState, s["state"]),
+            weight=int(s.get("weight", 1)),
+        )
         for s in doc.get("servers", [])
     )
     return Backend(

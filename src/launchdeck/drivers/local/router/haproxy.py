@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from launchdeck.drivers.local.router.config import (
+    MAX_WEIGHT,
     PLACEHOLDER_PORT,
     Backend,
     RouterPaths,
@@ -201,6 +202,20 @@ class Router:
                     with suppress(RouterError):
                         self._free_live(updated, slot)
                 raise
+
+    def set_weight(self, backend: str, name: str, weight: int) -> None:
+        """The server's share of new requests against its backend's others (0-256), now and
+        after a reload."""
+        if not 0 <= weight <= MAX_WEIGHT:
+            raise InvalidRouterInput(f"weight {weight}: should be from 0 to {MAX_WEIGHT}")
+        validate_name("backend name", backend)
+        with self._locked():
+            self._rewrite_server(
+                backend, name, lambda b, s: b.with_server(replace(s, weight=weight))
+            )
+            slot = self._slot(self._load(), backend, name)
+        if self.is_running():
+            self._api.set_weight(backend, slot, weight)
 
     def drain_server(self, backend: str, name: str) -> None:
         """Stop sending new requests to the server; requests in flight finish."""
