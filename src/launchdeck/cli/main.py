@@ -14,6 +14,7 @@ from launchdeck.cli.client import CliError
 from launchdeck.cli.commands import server
 from launchdeck.cli.commands.addons import addons_cmd, db_cmd, redis_cli
 from launchdeck.cli.commands.autoscale import autoscale_cmd
+from launchdeck.cli.commands.canary import canary_cmd
 from launchdeck.cli.commands.config import config_cmd
 from launchdeck.cli.commands.domains import domains_cmd
 from launchdeck.cli.commands.git import git_cmd
@@ -41,6 +42,7 @@ app.add_typer(addons_cmd, name="addons")
 app.add_typer(db_cmd, name="db")
 app.add_typer(domains_cmd, name="domains")
 app.add_typer(autoscale_cmd, name="autoscale")
+app.add_typer(canary_cmd, name="canary")
 
 
 def follow(deployment: dict[str, Any]) -> None:
@@ -135,6 +137,10 @@ def deploy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
     ] = False,
+    canary: Annotated[
+        bool,
+        typer.Option("--canary", help="Roll out as a canary, whatever [deploy] says."),
+    ] = False,
 ) -> None:
     """Build PATH and roll it out; exits non-zero when the deploy fails or rolls back."""
     if not path.is_dir():
@@ -148,6 +154,8 @@ def deploy(
         preview = client().request("POST", f"{base}/deploys/plan", content=pack(path), headers=gzip)
         return print_plan(preview)
     params = {"git_sha": sha} if (sha := git_sha(path)) else {}
+    if canary:
+        params["canary"] = "true"
     dep = client().request(
         "POST", f"{base}/deploys", content=pack(path), params=params, headers=gzip
     )

@@ -26,6 +26,7 @@ from launchdeck.controlplane.logs.store import LogStore
 from launchdeck.controlplane.metrics.alerting import Alerting
 from launchdeck.controlplane.metrics.loop import MetricsLoop
 from launchdeck.controlplane.metrics.prometheus import Exposition, registry
+from launchdeck.controlplane.metrics.recent import ReleaseSides
 from launchdeck.controlplane.metrics.store import STEPS, MetricsStore
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
@@ -149,6 +150,7 @@ class ControlPlane:
             platform=lambda: self.reconciler.samples() + self.autoscaler.samples(),
             after_pass=self.alerting.evaluate_all,
         )
+        self.deployments.traffic = ReleaseSides(self.metrics)  # canaries' analysis
         self.autoscaler = Autoscaler(
             self.store,
             self.deployments,

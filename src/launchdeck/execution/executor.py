@@ -64,7 +64,7 @@ class Executor:
         except GateFailed as failed:
             tail = self.runtime.log_tail(failed.instance, 10)
             self.ledger.event(EventKind.GATE_FAILED, failed.reason)
-            self._break_circuit()
+            self.remove_started()
             raise RolloutFailed(failed.reason, tail) from None
 
     def retire(self, plan: Plan) -> None:
@@ -197,8 +197,9 @@ class Executor:
         self.instances[inst.id] = inst
         self.ledger.save_instance(inst)
 
-    def _break_circuit(self) -> None:
-        """Remove everything this run started; what it had not retired keeps serving."""
+    def remove_started(self) -> None:
+        """The circuit breaker: remove everything this run started (at once, or after a
+        canary's analysis failed); what it had not retired keeps serving."""
         for inst_id in self.started:
             inst = self.instances.pop(inst_id, None)
             if inst is None:

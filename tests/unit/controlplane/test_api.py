@@ -38,7 +38,13 @@ class RecordingDeployments:
     deploys: list[DeployCall] = field(default_factory=list)
 
     def deploy(
-        self, env: EnvState, source: Path, manifest: Manifest, git_sha: str | None
+        self,
+        env: EnvState,
+        source: Path,
+        manifest: Manifest,
+        git_sha: str | None,
+        *,
+        canary: bool = False,
     ) -> Deployment:
         files = sorted(str(p.relative_to(source)) for p in source.rglob("*"))
         self.deploys.append(DeployCall(env, source, manifest, git_sha, files))

@@ -50,6 +50,8 @@ EXPECTED = {
     ("DELETE", f"{ENV}/domains/{{domain}}"): (P.CHANGE_ENV, "env"),
     ("GET", f"{ENV}/autoscale"): (P.READ, "env"),
     ("POST", f"{ENV}/autoscale/resume"): (P.CHANGE_ENV, "env"),
+    ("GET", f"{ENV}/canary"): (P.READ, "env"),
+    ("POST", f"{ENV}/canary/{{action}}"): (P.CHANGE_ENV, "env"),
     ("GET", f"{ENV}/db/backups"): (P.MANAGE_DATABASE, "env"),
     ("POST", f"{ENV}/db/backups"): (P.MANAGE_DATABASE, "env"),
     ("POST", f"{ENV}/db/backups/{{backup_id}}/verify"): (P.MANAGE_DATABASE, "env"),

@@ -10,6 +10,7 @@ queued: a deploy queued before it may have moved the environment on."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 from launchdeck.build import Artifact, Builder, BuildError
 from launchdeck.controlplane.access.redaction import Redactors
 from launchdeck.controlplane.deploys.attach import Attacher, changes
+from launchdeck.controlplane.deploys.canary import CanaryRun, Controls, ReleaseTraffic
 from launchdeck.controlplane.deploys.journal import Journal
 from launchdeck.controlplane.deploys.ledger import StoreLedger
 from launchdeck.controlplane.deploys.phases import Phases
@@ -72,7 +74,9 @@ class Deployments:
         redactors: Redactors | None = None,
         notifier: Notifier | None = None,
         addons: AddonServers | None = None,
+        traffic: ReleaseTraffic | None = None,
     ) -> None:
+        """`traffic`: each release's requests, for canaries (without it, every rollout rolls)."""
         self.store, self.builder, self.driver = store, builder, driver
         self.redactors = redactors or Redactors(store)
         self.addons = addons
@@ -82,6 +86,8 @@ class Deployments:
         self.journal = Journal(store, redactors=self.redactors, notifier=notifier, clock=clock)
         self.phases = Phases(self.journal, builder, driver, self.runner)
         self.attacher = Attacher(self.journal, addons)
+        self.traffic = traffic
+        self.canaries = Controls()
 
     # -- queueing --------------------------------------------------------------------------
 
@@ -119,9 +125,16 @@ class Deployments:
     # -- use cases ---------------------------------------------------------------------------
 
     def deploy(
-        self, env: EnvState, source: Path, manifest: Manifest, git_sha: str | None
+        self,
+        env: EnvState,
+        source: Path,
+        manifest: Manifest,
+        git_sha: str | None,
+        *,
+        canary: bool = False,
     ) -> Deployment:
-        dep = self.journal.begin(env, DeploymentKind.DEPLOY, notify=manifest.notify)
+        """`canary`: as a canary whatever the manifest's `[deploy]` says (`deploy --canary`)."""
+        dep = self.journal.begin(env, DeploymentKind.DEPLOY, notify=manifest.notify, canary=canary)
         return self._submit(dep, lambda: self._deploy(dep, source, manifest, git_sha))
 
     def _deploy(
@@ -406,15 +419,38 @@ class Deployments:
                 "interrupted by a control-plane restart before traffic moved; nothing changed",
             )
             return
+        if dep.canary:  # no one watched its traffic meanwhile: put it all back, then judge
+            self._submit(dep, lambda: self._undo_canary(dep))
+            return
         self.journal.event(dep, EventKind.RESUMED, "control plane restarted: resuming the rollout")
         self._submit(dep, lambda: self._rollout(dep, release))
+
+    def _undo_canary(self, dep: Deployment) -> None:
+        env = self._env(dep.app, dep.env)
+        stable = self._current(env)
+        actual = self.store.instances(env.app, env.name)
+        for inst in actual:
+            if inst.release == stable.version and inst.port is not None:
+                with contextlib.suppress(LaunchdeckError):  # one not routed is re-routed below
+                    self.driver.weigh(inst, 1)
+        desired = Desired(stable.version, stable.services, self.counts(env, stable))
+        plan = plan_rollout(desired, actual, lambda svc: new_instance_id(svc, stable.version))
+        self.executor(env, dep, actual).run(plan)
+        reason = (
+            f"the control plane restarted during the canary: every request is back on "
+            f"{stable.name} and the canary's instances are gone; deploy again to retry"
+        )
+        self.journal.finish(dep, DeploymentState.ROLLED_BACK, reason)
 
     # -- the rollout -------------------------------------------------------------------------
 
     def _rollout(
         self, dep: Deployment, release: Release, replace_services: frozenset[str] = frozenset()
     ) -> None:
-        dep = replace(dep, state=DeploymentState.ROLLING, to_release=release.version)
+        canary = dep.canary or (
+            release.deploy.canary and dep.kind in (DeploymentKind.DEPLOY, DeploymentKind.PROMOTE)
+        )
+        dep = replace(dep, state=DeploymentState.ROLLING, to_release=release.version, canary=canary)
         self.store.save_deployment(dep)
         env = self._env(dep.app, dep.env)
         self.ensure_backends(env, release)
@@ -422,11 +458,14 @@ class Deployments:
             release.version, release.services, self.counts(env, release), replace_services
         )
         actual = self.store.instances(env.app, env.name)
-        plan = plan_rollout(
-            desired, actual, lambda service: new_instance_id(service, release.version)
-        )
         executor = self.executor(env, dep, actual)
         try:
+            if canary and self.traffic is not None and env.release is not None:
+                self._canary(dep, release, env.release, actual, desired, executor)
+                actual = self.store.instances(env.app, env.name)  # the canary's instances too
+            plan = plan_rollout(
+                desired, actual, lambda service: new_instance_id(service, release.version)
+            )
             executor.go_live(plan)
         except RolloutFailed as failed:
             reason = failed.reason + (
@@ -443,6 +482,26 @@ class Deployments:
         executor.retire(plan)
         if dep.kind == DeploymentKind.DEPLOY:
             self._prune_builds()
+
+    def _canary(
+        self,
+        dep: Deployment,
+        release: Release,
+        stable: int,
+        actual: list[Instance],
+        desired: Desired,
+        executor: Executor,
+    ) -> None:
+        assert self.traffic is not None
+        run = CanaryRun(
+            self.journal,
+            self.driver,
+            self.traffic,
+            self.canaries,
+            new_id=lambda service: new_instance_id(service, release.version),
+            clock=self.clock,
+        )
+        run.run(dep, release, stable, actual, dict(desired.counts), executor)
 
     def _prune_builds(self) -> None:
         """Keep the newest builds plus every build a recent release may roll back to."""

@@ -101,7 +101,14 @@ class Journal:
         self._notify_specs.pop(dep.id, None)
         return dep
 
-    def _notify(self, dep: Deployment, outcome: EventKind) -> None:
+    def notice(self, dep: Deployment, kind: str, detail: str) -> None:
+        """A notice between a deployment's start and its end (a canary step passed), to the
+        webhooks that hear of its start."""
+        self._notify(dep, EventKind.STARTED, kind=kind, detail=detail)
+
+    def _notify(
+        self, dep: Deployment, outcome: EventKind, *, kind: str = "", detail: str = ""
+    ) -> None:
         """Queue the webhooks' notices; posting happens in the background."""
         if self.notifier is None:
             return
@@ -121,9 +128,9 @@ class Journal:
         notice = Notice(
             app=dep.app,
             env=dep.env,
-            kind=outcome.value,
+            kind=kind or outcome.value,
             release=f"v{dep.to_release}" if dep.to_release else "",
-            detail=dep.reason,
+            detail=detail or dep.reason,
             action=dep.kind.value,
         )
         self.notifier.send(spec.urls(outcome, env.config), notice)

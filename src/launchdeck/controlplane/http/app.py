@@ -18,6 +18,7 @@ from launchdeck.controlplane.http.routes import (
     addons,
     apps,
     autoscale,
+    canary,
     config,
     databases,
     deploys,
@@ -60,6 +61,7 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
         databases,
         metrics,
         autoscale,
+        canary,
         settings,
     )
     for resource in routers:

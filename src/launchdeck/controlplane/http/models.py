@@ -254,3 +254,29 @@ class AutoscaleStatus(Shape):
 
 class AutoscaleResumed(Shape):
     resumed: list[str]
+
+
+class CanarySide(Shape):
+    requests: int
+    error_rate: float | None
+    p95_ms: float | None
+
+
+class CanaryStep(Shape):
+    deployment: int
+    release: str
+    stable: str
+    step: int
+    steps: list[int]
+    percent: int
+    elapsed: float
+    pause: float
+    canary: CanarySide
+    serving: CanarySide
+    verdict: str
+    reason: str
+
+
+class CanaryStatus(Shape):
+    running: bool
+    status: CanaryStep | None  # None while its instances start, or when none runs

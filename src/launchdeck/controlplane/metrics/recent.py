@@ -4,8 +4,11 @@ store, the current ones still counting, each request once. What deciding in seco
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from launchdeck.controlplane.metrics.loop import MetricsLoop
-from launchdeck.domain.metrics import RequestWindow
+from launchdeck.domain.canary import Side
+from launchdeck.domain.metrics import RequestWindow, merged, quantile
 
 
 def recent_windows(metrics: MetricsLoop, app: str, env: str, since: float) -> list[RequestWindow]:
@@ -23,3 +26,26 @@ def recent_windows(metrics: MetricsLoop, app: str, env: str, since: float) -> li
         return [w for w in finished + here if w.start + w.seconds > since]
 
     return metrics.read(view)
+
+
+class ReleaseSides:
+    """A canary's analysis input: the new release's and the serving release's requests to some
+    services since a moment (deploys.canary.ReleaseTraffic)."""
+
+    def __init__(self, metrics: MetricsLoop) -> None:
+        self.metrics = metrics
+
+    def sides(
+        self, app: str, env: str, services: Sequence[str], since: float, canary: int, stable: int
+    ) -> tuple[Side, Side]:
+        mine = [
+            w for w in recent_windows(self.metrics, app, env, since) if w.series.service in services
+        ]
+        return _side(mine, f"v{canary}"), _side(mine, f"v{stable}")
+
+
+def _side(windows: list[RequestWindow], release: str) -> Side:
+    of = [w for w in windows if w.series.release == release]
+    buckets = merged(*(w.total_ms for w in of))
+    errors = sum(w.statuses.get("5xx", 0) for w in of)
+    return Side(sum(w.requests for w in of), errors, quantile(buckets, 0.95))

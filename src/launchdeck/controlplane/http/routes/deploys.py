@@ -38,11 +38,12 @@ def router(cp: ControlPlane) -> APIRouter:
         response_model=models.Deployment,
     )
     async def deploy(
-        name: str, env: str, request: Request, git_sha: str | None = None
+        name: str, env: str, request: Request, git_sha: str | None = None, canary: bool = False
     ) -> dict[str, Any]:
         fix = "fix the app, then deploy again"
         source, manifest, state = await received(request, name, fix, lambda _: env)
-        return deployment_json(cp.deployments.deploy(state, source, manifest, git_sha))
+        dep = cp.deployments.deploy(state, source, manifest, git_sha, canary=canary)
+        return deployment_json(dep)
 
     async def received(
         request: Request, name: str, fix: str, env_for: Callable[[Manifest], str]
