@@ -123,6 +123,7 @@ def test_promote_ends_the_analysis_and_goes_to_all_traffic(cp, tmp_path):
         assert (status["step"], status["percent"], status["release"]) == (1, 10, "v2")
         human = cp.cli("canary", "status", "--app", "hello").out
         assert "canary v2" in human and "step 1/3, 10% of requests" in human
+        assert "step 1/3, 10% of requests" in cp.cli("status", "--app", "hello").out
         cp.cli("canary", "promote", "--app", "hello")
         out, _ = running.communicate(timeout=60)
         load.wait_for(load.total + 100)

@@ -15,6 +15,7 @@ from launchdeck.cli.commands import server
 from launchdeck.cli.commands.addons import addons_cmd, db_cmd, redis_cli
 from launchdeck.cli.commands.autoscale import autoscale_cmd
 from launchdeck.cli.commands.canary import canary_cmd
+from launchdeck.cli.commands.canary import show as show_canary
 from launchdeck.cli.commands.config import config_cmd
 from launchdeck.cli.commands.domains import domains_cmd
 from launchdeck.cli.commands.git import git_cmd
@@ -345,6 +346,8 @@ def status(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = 
             + (f" - {last['reason']}" if last["reason"] else ""),
             markup=False,
         )
+    if last and last.get("canary") and last["state"] == "rolling":
+        show_canary(api.request("GET", f"{env_path(app_name, env)}/canary")["status"])
     healthy = sum(1 for i in info["instances"] if i["state"] == "running")
     console.print(f"instances: {healthy}/{len(info['instances'])} running\n")
     rows = [

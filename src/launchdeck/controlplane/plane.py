@@ -57,6 +57,7 @@ def deployment_json(dep: Deployment) -> dict[str, Any]:
         "reason": dep.reason,
         "created_at": dep.created_at,
         "finished_at": dep.finished_at,
+        "canary": dep.canary,
     }
 
 

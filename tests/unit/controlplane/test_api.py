@@ -425,6 +425,7 @@ def test_a_good_upload_is_unpacked_and_handed_to_the_engine(
         "reason": "",
         "created_at": 5.0,
         "finished_at": None,
+        "canary": False,
     }
     [call] = cp.deployments.deploys
     assert call.env == EnvState("shop", "staging")

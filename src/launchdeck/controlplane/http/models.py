@@ -27,6 +27,7 @@ class Deployment(Shape):
     reason: str
     created_at: float
     finished_at: float | None
+    canary: bool = False
 
 
 class Instance(Shape):
