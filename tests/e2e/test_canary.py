@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.e2e.test_notify import Webhooks
 from tests.harness import CLI, Load, copy_example
 
 pytestmark = pytest.mark.e2e
@@ -25,10 +26,10 @@ FAILING = (
 SLOW = "        time.sleep(0.3)\n"
 
 
-def version(tmp_path, name, *, pause="3s", before_answer=""):
+def version(tmp_path, name, *, pause="3s", before_answer="", notify=""):
     app = copy_example(tmp_path, name)
     manifest = app / "launchdeck.toml"
-    manifest.write_text(manifest.read_text() + CANARY.format(pause=pause))
+    manifest.write_text(manifest.read_text() + CANARY.format(pause=pause) + notify)
     source = app / "app.py"
     text = source.read_text().replace("import json\n", "import json\nimport random\n", 1)
     assert ANSWER in text
@@ -47,11 +48,21 @@ def releases_serving(cp):
 def test_a_good_canary_goes_step_by_step_to_all_traffic_without_a_failed_request(cp, tmp_path):
     cp.cli("apps", "create", "hello")
     deploy(cp, version(tmp_path, "v1"))  # nothing serves yet: a first deploy rolls
-    with Load(cp.http_port, HOST, clients=4, max_requests=60000, max_seconds=120) as load:
-        load.wait_for(200)
-        out = deploy(cp, version(tmp_path, "v2")).out
-        since = time.monotonic()
-        load.wait_for(load.total + 200)
+    hooks = Webhooks()
+    notify = f'[notify]\nwebhooks = ["{hooks.url}/ok"]\n'
+    try:
+        with Load(cp.http_port, HOST, clients=4, max_requests=60000, max_seconds=120) as load:
+            load.wait_for(200)
+            out = deploy(cp, version(tmp_path, "v2", notify=notify)).out
+            since = time.monotonic()
+            load.wait_for(load.total + 200)
+        texts = hooks.wait_for("/ok", 4)
+    finally:
+        hooks.close()
+    # the channel hears of changes of state only: started, each step passed, done
+    assert len(texts) == 4, texts
+    assert "deploy started" in texts[0] and "deploy succeeded" in texts[3]
+    assert all("deploy canary step passed" in t for t in texts[1:3])
     assert load.failures == []
     assert "step 1/3: 10% of web to v2 (1 new instances), 90% to v1" in out
     assert "step 1/3 passed (10%): canary 0.0% errors" in out

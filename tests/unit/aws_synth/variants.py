@@ -1,4 +1,4 @@
-"""The manifests every synth test and lint gate runs on: examples/hello and the four kept here."""
+"""The manifests every synth test and lint gate runs on: examples/hello and the five kept here."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ ALERTS: dict[str, tuple[AlertRule, ...]] = {
         MetricAlert("memory", AlertMetric.MEMORY, 0.9, for_s=600),
         LogAlert("oom", "MemoryError", service="worker"),
     ),
+    # request figures of services a canary covers read both of their target groups
+    "canary": (
+        MetricAlert("api-slow", AlertMetric.P95_MS, 800, service="api"),
+        MetricAlert("web-errors", AlertMetric.ERROR_RATE, 0.05, service="web"),
+        MetricAlert("api-quiet", AlertMetric.REQUESTS_PER_S, 0.1, above=False, service="api"),
+    ),
 }
 # production's own: a tighter "slow" (replaces the top-level one) and one more.
 PRODUCTION_ALERTS: dict[str, tuple[AlertRule, ...]] = {
@@ -49,8 +55,8 @@ PRODUCTION_ALERTS: dict[str, tuple[AlertRule, ...]] = {
 
 
 def manifest(name: str) -> Manifest:
-    """`hello` (examples/hello) or one of manifests/<name>.toml: web, full, cdn, workers; with
-    the ALERTS above."""
+    """`hello` (examples/hello) or one of manifests/<name>.toml: web, full, cdn, workers, canary;
+    with the ALERTS above."""
     if name == "hello":
         return load_manifest(ROOT / "examples" / "hello")
     found = parse_manifest((HERE / f"{name}.toml").read_text(), source=f"{name}.toml")
@@ -66,7 +72,7 @@ def _with_alerts(found: Manifest, name: str) -> Manifest:
     return replace(found, alerts=ALERTS.get(name, ()), environments=environments)
 
 
-VARIANTS = ("hello", "web", "full", "cdn", "workers")
+VARIANTS = ("hello", "web", "full", "cdn", "workers", "canary")
 
 
 def all_templates() -> dict[str, Template]:

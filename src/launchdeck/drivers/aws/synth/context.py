@@ -46,6 +46,15 @@ class Env:
         routed = [spec for spec in self.services if spec.routed]
         return sorted(routed, key=lambda spec: spec.name != "web")
 
+    @property
+    def canary(self) -> list[ServiceSpec]:
+        """The routed services a canary `[deploy]` shifts traffic for (those in its `services`,
+        else all); none when the environment rolls out."""
+        deploy = self.manifest.deploy
+        if not deploy.canary:
+            return []
+        return [s for s in self.routed if deploy.services is None or s.name in deploy.services]
+
     def host(self, spec: ServiceSpec) -> str | None:
         """The host name a non-default routed service answers on: `<service>.<domain>`."""
         if self.domain is None or spec is self.routed[0]:

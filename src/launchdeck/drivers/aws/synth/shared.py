@@ -52,8 +52,14 @@ def shared_template(manifest: Manifest, app: str) -> Template:
         t.add_output(Output(f"{title(service)}RepositoryUri", Value=GetAtt(repo, "RepositoryUri")))
     _template_bucket(t)
     if manifest.aws.github:
-        _deploy_role(t, app, manifest.aws.github)
+        _deploy_role(t, app, manifest.aws.github, canary=_any_canary(manifest))
     return t
+
+
+def _any_canary(manifest: Manifest) -> bool:
+    """Whether an environment deploys through ECS's canary (its services pass a role to ECS)."""
+    deploys = [manifest.deploy, *(o.deploy for o in manifest.environments.values() if o.deploy)]
+    return any(deploy.canary for deploy in deploys)
 
 
 def _template_bucket(t: Template) -> None:
@@ -101,7 +107,7 @@ def _lifecycle() -> str:
     return json.dumps({"rules": [rule]})
 
 
-def _deploy_role(t: Template, app: str, github: str) -> None:
+def _deploy_role(t: Template, app: str, github: str, *, canary: bool) -> None:
     existing = t.add_parameter(
         Parameter(
             "GitHubOidcProviderArn",
@@ -138,7 +144,10 @@ def _deploy_role(t: Template, app: str, github: str) -> None:
             MaxSessionDuration=3600,
             AssumeRolePolicyDocument=policy([trust]),
             Policies=[
-                iam.Policy(PolicyName="deploy", PolicyDocument=policy(_deploy_statements(app)))
+                iam.Policy(
+                    PolicyName="deploy",
+                    PolicyDocument=policy(_deploy_statements(app, canary=canary)),
+                )
             ],
         )
     )
@@ -149,11 +158,11 @@ def _arn(service: str, resource: str) -> Any:
     return Sub(f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
 
 
-def _deploy_statements(app: str) -> list[dict[str, Any]]:
+def _deploy_statements(app: str, *, canary: bool) -> list[dict[str, Any]]:
     return [
         *_registry_statements(app),
         *_stack_statements(app),
-        *_ecs_statements(app),
+        *_ecs_statements(app, canary=canary),
         statement(  # a change set reads its template with the caller's rights
             ["s3:GetObject", "s3:PutObject"],
             Sub("${TemplateBucket.Arn}/*"),
@@ -199,8 +208,15 @@ def _stack_statements(app: str) -> list[dict[str, Any]]:
     ]
 
 
-def _ecs_statements(app: str) -> list[dict[str, Any]]:
+def _ecs_statements(app: str, *, canary: bool) -> list[dict[str, Any]]:
     in_app_cluster = {"ArnLike": {"ecs:cluster": _arn("ecs", f"cluster/launchdeck-{app}-*")}}
+    roles = Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{role_path(app)}*")
+    passed_to_ecs = statement(  # a canary service's role on the load balancer, with each update
+        "iam:PassRole",
+        roles,
+        condition={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+        sid="PassTheAppsTrafficShiftRole",
+    )
     return [
         statement(
             ["ecs:DescribeServices", "ecs:UpdateService", "ecs:DescribeTasks", "ecs:ListTasks"],
@@ -227,8 +243,9 @@ def _ecs_statements(app: str) -> list[dict[str, Any]]:
         ),
         statement(
             "iam:PassRole",
-            Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{role_path(app)}*"),
+            roles,
             condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
             sid="PassTheAppsTaskRoles",
         ),
+        *([passed_to_ecs] if canary else []),
     ]

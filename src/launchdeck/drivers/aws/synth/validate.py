@@ -14,6 +14,7 @@ from launchdeck.drivers.aws.fargate import BadSize, size, task_size
 from launchdeck.drivers.aws.names import title
 from launchdeck.drivers.aws.regions import REGIONS
 from launchdeck.drivers.aws.synth.alerting.checks import alert_issues
+from launchdeck.drivers.aws.synth.compute.canary import longest_pause, minutes
 from launchdeck.drivers.aws.synth.data.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 from launchdeck.drivers.aws.synth.naming import env_domain
 from launchdeck.manifest.errors import MISSING
@@ -64,6 +65,7 @@ def validate(manifest: Manifest, env: str) -> list[AwsIssue]:
         issues += _service_issues(manifest, env, spec)
     issues += _addon_issues(manifest)
     issues += alert_issues(manifest, env)
+    issues += _deploy_issues(manifest, env)
     return issues
 
 
@@ -185,6 +187,22 @@ def _service_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator
             "after SIGTERM at the latest",
             'use stop_timeout = "2m" or less',
         )
+
+
+def _deploy_issues(manifest: Manifest, env: str) -> Iterator[AwsIssue]:
+    """A canary ECS would hold a step over a day, or CloudFormation would wait over 33 hours."""
+    deploy = manifest.for_env(env).deploy
+    if not deploy.canary or minutes(deploy.pause) <= (longest := longest_pause(deploy)):
+        return
+    override = manifest.environments.get(env)
+    where = f"environments.{env}.deploy" if override and override.deploy else "deploy"
+    yield AwsIssue(
+        f"{where}.pause",
+        format_duration(deploy.pause),
+        f"is too long for ECS with steps = {list(deploy.steps)}: a step holds a day at most, "
+        "and CloudFormation gives up on a deployment after 33 hours",
+        f'use pause = "{format_duration(longest * 60)}" or less, or fewer steps',
+    )
 
 
 def _addon_issues(manifest: Manifest) -> Iterator[AwsIssue]:

@@ -2,7 +2,8 @@
 
 Metric alerts watch one figure a minute: response time percentiles (ALB TargetResponseTime, in
 seconds), the 5xx rate (metric math, in percent) and requests per second, of one service's target
-group or of the whole load balancer; CPU and memory of one service, or of each. `for` becomes
+group (both, for a service a canary covers: they take turns serving) or of the whole load
+balancer; CPU and memory of one service, or of each. `for` becomes
 that many minutes all breaching, `datapoints = "M of N"` M of N minutes. Log alerts become a
 metric filter on the log group of the service named (or of each) counting into one metric, and
 an alarm on its sum over `within`. Every alarm posts to the topic when it fires and when it
@@ -216,6 +217,8 @@ class _RuleAlarms:
     def _load_balancer(self, metric: AlertMetric, service: str | None) -> dict[str, Any]:
         assert self.edge is not None  # validate() refuses request alerts without one
         dims = {"LoadBalancer": GetAtt(self.edge.alb, "LoadBalancerFullName")}
+        if service is not None and service in self.edge.alternates:
+            return {"Metrics": _paired_math(metric, dims, self.edge.groups(service))}
         if service is not None:
             dims["TargetGroup"] = GetAtt(self.edge.targets[service], "TargetGroupFullName")
         if metric in PERCENTILES:
@@ -256,6 +259,40 @@ def _request_math(metric: AlertMetric, dims: dict[str, Any], *, whole: bool) -> 
         Id="rate", Label="5xx per 100 requests", Expression=expression, ReturnData=True
     )
     return [*errors, requests, rate]
+
+
+def _paired_math(metric: AlertMetric, lb: dict[str, Any], groups: list[Any]) -> list[Any]:
+    """The figure over a canary service's two target groups, `a` and `b`: the larger
+    percentile, or the counts added. The group not serving publishes nothing, hence the FILLs:
+    with no requests at all the figure is 0 rather than missing."""
+    dims = [{**lb, "TargetGroup": GetAtt(group, "TargetGroupFullName")} for group in groups]
+
+    def both(id_: str, name: str, stat: str) -> list[Any]:
+        return [
+            stat_query(f"{id_}_{side}", "AWS/ApplicationELB", name, dims_, stat)
+            for side, dims_ in zip("ab", dims, strict=True)
+        ]
+
+    def added(id_: str) -> str:
+        return f"(FILL({id_}_a, 0) + FILL({id_}_b, 0))"
+
+    if metric in PERCENTILES:
+        queries = both("time", "TargetResponseTime", PERCENTILES[metric])
+        expression = "IF(FILL(time_a, 0) > FILL(time_b, 0), FILL(time_a, 0), FILL(time_b, 0))"
+        label = f"{PERCENTILES[metric]} response time"
+    elif metric is AlertMetric.REQUESTS_PER_S:
+        queries = both("requests", "RequestCount", "Sum")
+        expression, label = f"{added('requests')} / {PERIOD}", "requests per second"
+    else:
+        queries = [*both("target", "HTTPCode_Target_5XX_Count", "Sum"),
+                   *both("requests", "RequestCount", "Sum")]  # fmt: skip
+        rate = f"100 * {added('target')} / {added('requests')}"
+        expression = f"IF({added('requests')} > 0, {rate}, 0)"
+        label = "5xx per 100 requests"
+    value = cloudwatch.MetricDataQuery(
+        Id="value", Label=label, Expression=expression, ReturnData=True
+    )
+    return [*queries, value]
 
 
 def _threshold(rule: MetricAlert) -> float:

@@ -58,9 +58,15 @@ def _edge_alarms(alarm: _Alarms, edge_: Edge) -> None:
     alarm.error_rate(lb)
     alarm.metric("SlowResponses", "AWS/ApplicationELB", "TargetResponseTime", lb, 2.0,
                  "p95 response time above 2s", statistic="p95")  # fmt: skip
-    for name, group in edge_.targets.items():
+    groups = [
+        (f"{title(name)}UnhealthyHosts", name, group) for name, group in edge_.targets.items()
+    ]
+    # a canary service's second target group serves after every other deployment
+    groups += [(f"{title(name)}UnhealthyHostsAlternate", name, group)
+               for name, group in edge_.alternates.items()]  # fmt: skip
+    for logical_id, name, group in groups:
         dims = {**lb, "TargetGroup": GetAtt(group, "TargetGroupFullName")}
-        alarm.metric(f"{title(name)}UnhealthyHosts", "AWS/ApplicationELB", "UnHealthyHostCount",
+        alarm.metric(logical_id, "AWS/ApplicationELB", "UnHealthyHostCount",
                      dims, 0, f"{name}: a target is failing its health check",
                      statistic="Maximum")  # fmt: skip
 

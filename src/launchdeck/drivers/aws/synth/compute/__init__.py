@@ -2,13 +2,14 @@
 execution role (reads only this environment's secrets) and a task role per service.
 
 Every service runs the one build image (pushed to each service's repository) by digest; its
-manifest command runs through `sh -c`, as on the local driver. Autoscaling is scaling.py.
+manifest command runs through `sh -c`, as on the local driver. Autoscaling is scaling.py; the
+deployments of a canary `[deploy]` are canary.py.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from troposphere import GetAtt, Join, Ref, Sub, Template, ecs, logs
@@ -23,6 +24,12 @@ from launchdeck.drivers.aws.names import (
     repository_name,
     task_family,
     title,
+)
+from launchdeck.drivers.aws.synth.compute.canary import (
+    deployment_alarms,
+    rollout,
+    service_props,
+    traffic_role,
 )
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.data import Data
@@ -56,14 +63,44 @@ def compute(
     groups = {spec.name: _log_group(t, env, spec, key) for spec in env.services}
     execution = _execution_role(t, env, groups, data, key)
     tasks, services, roles = {}, {}, [execution]
+    canary = _canary(t, env, edge_)
+    if canary.role is not None:
+        roles.append(canary.role)
     for spec in env.services:
         task_role = role(t, f"{title(spec.name)}TaskRole", env.app, "ecs-tasks.amazonaws.com")
         roles.append(task_role)
         tasks[spec.name] = _task(t, env, spec, execution, task_role, groups[spec.name], data)
         services[spec.name] = _service(
-            t, env, spec, cluster, tasks[spec.name], net, app_group, edge_
+            t, env, spec, cluster, tasks[spec.name], net, app_group, edge_, canary
         )
     return Compute(cluster, services, tasks, groups, roles)
+
+
+@dataclass(frozen=True)
+class _Canary:
+    """A canary's shared parts: ECS's role on the load balancer, each covered service's props."""
+
+    role: Any = None
+    props: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> service props
+
+    @property
+    def first(self) -> list[str]:
+        """The covered services' logical ids: the others roll out once these have finished."""
+        return [f"{title(name)}Service" for name in self.props]
+
+
+def _canary(t: Template, env: Env, edge_: Edge | None) -> _Canary:
+    if not env.canary:
+        return _Canary()
+    assert edge_ is not None  # a canary covers routed services, which have the load balancer
+    plan, shift_role = rollout(env.manifest.deploy), traffic_role(t, env, edge_)
+    props = {
+        spec.name: service_props(
+            spec, edge_, shift_role, plan, deployment_alarms(t, env, spec, edge_, plan)
+        )
+        for spec in env.canary
+    }
+    return _Canary(shift_role, props)
 
 
 def _log_group(t: Template, env: Env, spec: ServiceSpec, key: Any) -> Any:
@@ -228,9 +265,16 @@ def _service(
     net: Network,
     app_group: Any,
     edge_: Edge | None,
+    canary: _Canary,
 ) -> Any:
     minimum, maximum = deployment_percents(spec)
-    props: dict[str, Any] = {}
+    props: dict[str, Any] = {
+        "DeploymentConfiguration": ecs.DeploymentConfiguration(
+            MinimumHealthyPercent=minimum,
+            MaximumPercent=maximum,
+            DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
+        )
+    }
     if not autoscaled(spec):
         # Left out when autoscaled, so a stack update never resets what autoscaling chose.
         props["DesiredCount"] = spec.scale.count
@@ -245,6 +289,7 @@ def _service(
         ]
         props["HealthCheckGracePeriodSeconds"] = math.ceil((spec.health or HealthCheck()).grace)
         props["DependsOn"] = [edge_.https, *edge_.listener_rules]
+    _with_canary(props, spec, edge_, canary)
     return t.add_resource(
         ecs.Service(
             f"{title(spec.name)}Service",
@@ -255,11 +300,6 @@ def _service(
             PlatformVersion="LATEST",
             PropagateTags="SERVICE",
             EnableECSManagedTags=True,
-            DeploymentConfiguration=ecs.DeploymentConfiguration(
-                MinimumHealthyPercent=minimum,
-                MaximumPercent=maximum,
-                DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
-            ),
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
                     AssignPublicIp="DISABLED",
@@ -270,3 +310,17 @@ def _service(
             **props,
         )
     )
+
+
+def _with_canary(
+    props: dict[str, Any], spec: ServiceSpec, edge_: Edge | None, canary: _Canary
+) -> None:
+    if spec.name in canary.props:
+        # ECS's canary replaces the rolling percents and the circuit breaker (rolling only)
+        props.update(canary.props[spec.name])
+        assert edge_ is not None
+        own = edge_.production_rules[spec.name]  # its Ref in the props orders it already
+        props["DependsOn"] = [resource for resource in props["DependsOn"] if resource is not own]
+    elif canary.first:
+        # CloudFormation updates a resource after those it depends on: the canary goes first
+        props["DependsOn"] = [*props.get("DependsOn", []), *canary.first]

@@ -13,6 +13,11 @@ do: the largest count wins, as the manifest says of several targets.
 
 `max_step` is not synthesized: target tracking sizes each step itself and has no limit on it
 (only step scaling policies have steps).
+
+A service a canary covers has two target groups, which take turns serving (canary.py), so its
+request and p95 policies read both through metric math: requests per target added (while both
+serve, each has the service's full count of tasks, so the sum is the service's figure), the
+larger p95. The group not serving publishes nothing, hence the FILLs.
 """
 
 from __future__ import annotations
@@ -75,12 +80,21 @@ def _tracked(
                 PredefinedMetricType="ECSServiceAverageCPUUtilization"
             )
             return "Cpu", goal.value, {"PredefinedMetricSpecification": cpu}
+        case ScaleMetric.REQUESTS_PER_INSTANCE if _paired(edge_, spec):
+            requests_ = _both(
+                edge_, spec, "RequestCountPerTarget", "Sum", "FILL(a, 0) + FILL(b, 0)"
+            )
+            return "Request", goal.value * 60, {"CustomizedMetricSpecification": requests_}
         case ScaleMetric.REQUESTS_PER_INSTANCE:
             requests = aas.PredefinedMetricSpecification(
                 PredefinedMetricType="ALBRequestCountPerTarget",
                 ResourceLabel=Join("/", list(_alb_dimensions(edge_, spec))),
             )
             return "Request", goal.value * 60, {"PredefinedMetricSpecification": requests}
+        case ScaleMetric.P95_MS if _paired(edge_, spec):
+            larger = "IF(FILL(a, 0) > FILL(b, 0), FILL(a, 0), FILL(b, 0))"
+            p95 = _both(edge_, spec, "TargetResponseTime", "p95", larger)
+            return "P95", round(goal.value / 1000, 9), {"CustomizedMetricSpecification": p95}
         case ScaleMetric.P95_MS:
             p95 = _p95(edge_, spec)
             return "P95", round(goal.value / 1000, 9), {"CustomizedMetricSpecification": p95}
@@ -101,22 +115,46 @@ def _alb_dimensions(edge_: Edge | None, spec: ServiceSpec) -> tuple[Any, Any]:
 
 def _p95(edge_: Edge | None, spec: ServiceSpec) -> aas.CustomizedMetricSpecification:
     balancer, group = _alb_dimensions(edge_, spec)
-    response_time = aas.TargetTrackingMetric(
+    return aas.CustomizedMetricSpecification(
+        Metrics=[_query("p95", balancer, group, "TargetResponseTime", "p95", returned=True)]
+    )
+
+
+def _paired(edge_: Edge | None, spec: ServiceSpec) -> bool:
+    return edge_ is not None and spec.name in edge_.alternates
+
+
+def _both(
+    edge_: Edge | None, spec: ServiceSpec, metric: str, stat: str, expression: str
+) -> aas.CustomizedMetricSpecification:
+    """`expression` over `metric` of the service's two target groups, `a` and `b`."""
+    assert edge_ is not None
+    balancer = GetAtt(edge_.alb, "LoadBalancerFullName")
+    groups = [GetAtt(group, "TargetGroupFullName") for group in edge_.groups(spec.name)]
+    return aas.CustomizedMetricSpecification(
+        Metrics=[
+            *(
+                _query(id_, balancer, group, metric, stat, returned=False)
+                for id_, group in zip("ab", groups, strict=True)
+            ),
+            aas.TargetTrackingMetricDataQuery(Id="both", Expression=expression, ReturnData=True),
+        ]
+    )
+
+
+def _query(id_: str, balancer: Any, group: Any, metric: str, stat: str, *, returned: bool) -> Any:
+    measured = aas.TargetTrackingMetric(
         Namespace=ALB_METRICS,
-        MetricName="TargetResponseTime",  # seconds
+        MetricName=metric,  # TargetResponseTime is in seconds
         Dimensions=[
             aas.TargetTrackingMetricDimension(Name="LoadBalancer", Value=balancer),
             aas.TargetTrackingMetricDimension(Name="TargetGroup", Value=group),
         ],
     )
-    return aas.CustomizedMetricSpecification(
-        Metrics=[
-            aas.TargetTrackingMetricDataQuery(
-                Id="p95",
-                MetricStat=aas.TargetTrackingMetricStat(Metric=response_time, Stat="p95"),
-                ReturnData=True,
-            )
-        ]
+    return aas.TargetTrackingMetricDataQuery(
+        Id=id_,
+        MetricStat=aas.TargetTrackingMetricStat(Metric=measured, Stat=stat),
+        ReturnData=returned,
     )
 
 

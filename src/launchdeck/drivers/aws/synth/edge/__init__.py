@@ -1,12 +1,17 @@
 """The public edge: a TLS certificate, the ALB (HTTP redirects to HTTPS), one target group per
 routed service. The default service (`web`) takes every host; others answer on `<service>.<domain>`.
 CloudFront in front of it, when asked for, is cdn.py.
+
+A service a canary `[deploy]` covers gets what ECS's own canary needs (compute/canary.py): a
+second target group, and a listener rule forwarding to both (100/0) whose weights ECS moves. The
+default service, which otherwise has only the listener's default action, gets a catch-all rule
+at the last priority for it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from troposphere import GetAtt, Parameter, Ref, Template, certificatemanager, route53
@@ -19,6 +24,7 @@ from launchdeck.drivers.aws.synth.naming import CONTAINER_PORT
 from launchdeck.drivers.aws.synth.network import Network
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+LAST_PRIORITY = 50000  # the ALB's highest rule priority, matched last
 ACM_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
 
 
@@ -29,6 +35,14 @@ class Edge:
     certificate: Any  # an ARN string or a Ref
     targets: dict[str, Any]  # service name -> target group
     listener_rules: list[Any]
+    alternates: dict[str, Any] = field(default_factory=dict)  # canary service -> its 2nd group
+    production_rules: dict[str, Any] = field(default_factory=dict)  # canary service -> its rule
+
+    def groups(self, service: str) -> list[Any]:
+        """The service's target groups: its own, and with a canary the one ECS alternates with
+        (after each canary deployment the other one serves)."""
+        alternate = self.alternates.get(service)
+        return [self.targets[service], *([alternate] if alternate is not None else [])]
 
 
 def certificate(t: Template, env: Env) -> Any:
@@ -89,14 +103,26 @@ def edge(t: Template, env: Env, net: Network, alb_group: Any, logs: Any, policy:
     )
     cert = certificate(t, env)
     targets = {spec.name: _target_group(t, env, net, spec) for spec in env.routed}
-    https, rules = _listeners(t, env, alb, cert, targets)
-    return Edge(alb, https, cert, targets, rules)
+    alternates = {
+        spec.name: _target_group(t, env, net, spec, suffix="TargetsAlternate")
+        for spec in env.canary
+    }
+    https, rules = _listeners(t, env, alb, cert, targets, alternates)
+    production = _production_rules(t, env, https, targets, alternates, rules)
+    extra = [rule for name, rule in production.items() if name not in rules]
+    return Edge(alb, https, cert, targets, [*rules.values(), *extra], alternates, production)
 
 
 def _listeners(
-    t: Template, env: Env, alb: Any, cert: Any, targets: dict[str, Any]
-) -> tuple[Any, list[Any]]:
-    """HTTP redirects to HTTPS; HTTPS forwards to the default service, or by host to others."""
+    t: Template,
+    env: Env,
+    alb: Any,
+    cert: Any,
+    targets: dict[str, Any],
+    alternates: dict[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    """HTTP redirects to HTTPS; HTTPS forwards to the default service, or by host to others.
+    Returns the HTTPS listener and the host rules by service."""
     t.add_resource(
         elb.Listener(
             "HttpListener",
@@ -124,8 +150,8 @@ def _listeners(
             DefaultActions=[_forward(targets[env.routed[0].name])],
         )
     )
-    rules = [
-        t.add_resource(
+    rules = {
+        spec.name: t.add_resource(
             elb.ListenerRule(
                 f"{title(spec.name)}HostRule",
                 ListenerArn=Ref(https),
@@ -136,18 +162,61 @@ def _listeners(
                         HostHeaderConfig=elb.HostHeaderConfig(Values=[env.host(spec)]),
                     )
                 ],
-                Actions=[
-                    elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(targets[spec.name]))
-                ],
+                Actions=[_rule_forward(targets[spec.name], alternates.get(spec.name))],
             )
         )
         for priority, spec in enumerate(env.routed[1:], start=1)
-    ]
+    }
     return https, rules
+
+
+def _production_rules(
+    t: Template,
+    env: Env,
+    https: Any,
+    targets: dict[str, Any],
+    alternates: dict[str, Any],
+    host_rules: dict[str, Any],
+) -> dict[str, Any]:
+    """The rule ECS shifts each canary service's traffic on: its host rule, or for the default
+    service (reached through the listener's default action) a catch-all rule matched last."""
+    production = {}
+    for spec in env.canary:
+        if spec.name in host_rules:
+            production[spec.name] = host_rules[spec.name]
+            continue
+        production[spec.name] = t.add_resource(
+            elb.ListenerRule(
+                f"{title(spec.name)}ProductionRule",
+                ListenerArn=Ref(https),
+                Priority=LAST_PRIORITY,
+                Conditions=[
+                    elb.Condition(
+                        Field="path-pattern",
+                        PathPatternConfig=elb.PathPatternConfig(Values=["/*"]),
+                    )
+                ],
+                Actions=[_rule_forward(targets[spec.name], alternates[spec.name])],
+            )
+        )
+    return production
 
 
 def _forward(group: Any) -> Any:
     return elb.Action(Type="forward", TargetGroupArn=Ref(group))
+
+
+def _rule_forward(group: Any, alternate: Any | None) -> Any:
+    if alternate is None:
+        return elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(group))
+    # ECS moves these weights during a canary; CloudFormation's 100/0 is only where it starts.
+    pair = [
+        elb.TargetGroupTuple(TargetGroupArn=Ref(group), Weight=100),
+        elb.TargetGroupTuple(TargetGroupArn=Ref(alternate), Weight=0),
+    ]
+    return elb.ListenerRuleAction(
+        Type="forward", ForwardConfig=elb.ForwardConfig(TargetGroups=pair)
+    )
 
 
 def alb_health(check: HealthCheck) -> dict[str, int]:
@@ -163,7 +232,9 @@ def alb_health(check: HealthCheck) -> dict[str, int]:
     }
 
 
-def _target_group(t: Template, env: Env, net: Network, spec: ServiceSpec) -> Any:
+def _target_group(
+    t: Template, env: Env, net: Network, spec: ServiceSpec, *, suffix: str = "Targets"
+) -> Any:
     check = spec.health or HealthCheck()
     attributes = {
         "stickiness.enabled": "false",
@@ -171,7 +242,7 @@ def _target_group(t: Template, env: Env, net: Network, spec: ServiceSpec) -> Any
     }
     return t.add_resource(
         elb.TargetGroup(
-            f"{title(spec.name)}Targets",
+            f"{title(spec.name)}{suffix}",
             TargetType="ip",
             Protocol="HTTP",
             Port=CONTAINER_PORT,
