@@ -15,17 +15,17 @@ AUTOSCALE = """
 [services.web.autoscale]
 min = 1
 max = 3
-target = {{ requests_per_instance = 10 }}
+target = {{ requests_per_instance = {target} }}
 scale_in_stabilization = "{stabilization}"
 """
 
 
-def autoscaled_app(tmp_path, stabilization="8s", extra=""):
+def autoscaled_app(tmp_path, stabilization="8s", extra="", target=10):
     app = copy_example(tmp_path)
     manifest = app / "launchdeck.toml"
     text = manifest.read_text().replace("scale = { count = 2 }\n", "scale = { count = 1 }\n")
     text = text.replace("[services.worker]", extra + "[services.worker]")
-    manifest.write_text(text + AUTOSCALE.format(stabilization=stabilization))
+    manifest.write_text(text + AUTOSCALE.format(stabilization=stabilization, target=target))
     return app
 
 
@@ -120,3 +120,21 @@ def running_web(cp):
         for i in cp.cli("ps", "--app", "hello", "--json").json()
         if i["service"] == "web" and i["state"] == "running"
     ]
+
+
+def test_a_steady_load_does_not_make_the_count_flap(cp, tmp_path):
+    """About 45 req/s against 25 per instance settles at 2 (22 each is within the tolerance);
+    over four stabilization windows after that, at most one change."""
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(autoscaled_app(tmp_path, stabilization="5s", target=25)), "--app", "hello")
+    with Load(
+        cp.http_port, HOST, clients=1, max_requests=40000, max_seconds=120, pause=0.02
+    ) as load:
+        wait_until(lambda: web_count(cp) >= 2)
+        time.sleep(6)  # settled: the figure covers only the new count now
+        settled = len(status(cp)["decisions"])
+        time.sleep(4 * 5)
+        after = status(cp)["decisions"]
+    assert load.failures == []
+    assert len(after) - settled <= 1, after
+    assert web_count(cp) in (2, 3)
