@@ -30,6 +30,7 @@ from launchdeck.controlplane.http.routes import (
 )
 from launchdeck.controlplane.http.security import Authenticate, check_declared
 from launchdeck.controlplane.plane import ControlPlane
+from launchdeck.controlplane.web import create_web
 
 INVALID_REQUEST_FIX = (
     "check the request's fields against the API's shape (served at /docs when the server runs "
@@ -44,9 +45,10 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
     # /docs, /redoc and /openapi.json show the API's shape (routes, fields), never data, and
     # answer without a token: off unless the server is started with LAUNCHDECK_API_DOCS=1
     docs = cp.settings.api_docs
+    authenticate = Authenticate(owner, cp.store)
     app = FastAPI(
         title="launchdeck",
-        dependencies=[Depends(Authenticate(owner, cp.store))],
+        dependencies=[Depends(authenticate)],
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
@@ -70,6 +72,7 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
     check_declared(app.routes)
     app.middleware("http")(Audit(cp))
     add_error_handlers(app)
+    app.mount("/", create_web(app, authenticate))  # the dashboard: every path the API has not
     return app
 
 
@@ -85,6 +88,8 @@ class Audit:
         reveal = getattr(request.state, "reveal", False)  # set by the route, from reveal_flag
         if request.method in ("GET", "HEAD") and not reveal:
             return response
+        if not request.url.path.startswith("/v1/"):
+            return response  # a dashboard form: the API calls it makes are audited themselves
         who = getattr(request.state, "principal", None)
         entry = (
             time.time(),

@@ -1,0 +1,266 @@
+"""The dashboard's routes: login and logout, then pages that call the API with the session's
+token (in process) and render what it answers. A form is accepted only with the session's CSRF
+token; what it changes goes through the API, whose answer (or `error` and `fix`) is shown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from launchdeck.controlplane.access.auth import Permission, Principal, authorize
+from launchdeck.controlplane.errors import ApiError
+from launchdeck.controlplane.http.security import Authenticate
+from launchdeck.controlplane.web.sessions import Session, Sessions
+
+HERE = Path(__file__).parent
+COOKIE = "launchdeck_session"
+Page = Callable[[Request, Session], Awaitable[Response]]
+
+
+class Api:
+    """The HTTP API, called in process with a session's token: the same checks and audit as
+    the CLI's calls."""
+
+    def __init__(self, app: Any) -> None:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://launchdeck")
+
+    async def call(
+        self, session: Session, method: str, path: str, **kwargs: Any
+    ) -> tuple[int, Any]:
+        headers = {"authorization": f"Bearer {session.token}"}
+        response = await self.client.request(method, path, headers=headers, **kwargs)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, response.text
+
+
+def create_web(api_app: Any, auth: Authenticate) -> Starlette:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    sessions, api = Sessions(), Api(api_app)
+
+    def render(request: Request, session: Session, name: str, **context: Any) -> Response:
+        flash, session.flash = session.flash, []
+        context.update(session=session, flash=flash, can=_can(session.principal))
+        return templates.TemplateResponse(request, name, context)
+
+    def logged_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
+        async def guarded(request: Request) -> Response:
+            session = sessions.get(request.cookies.get(COOKIE))
+            if session is None or session.token is None:
+                return RedirectResponse("/login", status_code=303)
+            if request.method == "POST":
+                form = await _form(request)
+                if not session.csrf_ok(form.get("csrf")):
+                    return Response("the form's CSRF token is missing or wrong", status_code=403)
+                request.state.form = form
+            return await page(request, session)
+
+        return guarded
+
+    async def login(request: Request) -> Response:
+        session = sessions.get(request.cookies.get(COOKIE)) or sessions.new()
+        if request.method == "GET":
+            return _with_cookie(render(request, session, "login.html"), session)
+        form = await _form(request)
+        if not session.csrf_ok(form.get("csrf")):
+            return Response("the form's CSRF token is missing or wrong", status_code=403)
+        client = request.client.host if request.client else "?"
+        await asyncio.sleep(sessions.delay_for(client))
+        token = form.get("token", "").strip()
+        try:
+            principal = auth.principal(f"Bearer {token}")
+        except ApiError:
+            sessions.failed(client)
+            session.flash.append(("error", "That token is not valid: check it and try again."))
+            return _with_cookie(render(request, session, "login.html"), session, status=401)
+        sessions.succeeded(client)
+        sessions.end(session.id)  # a new id once logged in: a planted one is worth nothing
+        fresh = sessions.new(token, principal)
+        return _with_cookie(RedirectResponse("/", status_code=303), fresh)
+
+    async def logout(request: Request, session: Session) -> Response:
+        sessions.end(session.id)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def apps(request: Request, session: Session) -> Response:
+        _, listed = await api.call(session, "GET", "/v1/apps")
+        rows = []
+        for app in listed if isinstance(listed, list) else []:
+            _, detail = await api.call(session, "GET", f"/v1/apps/{quote(app['name'])}")
+            for env, summary in sorted(detail.get("envs", {}).items(), key=_pipeline_order):
+                rows.append({"app": app["name"], "env": env, **summary})
+        return render(request, session, "apps.html", rows=rows)
+
+    async def env_page(request: Request, session: Session) -> Response:
+        app, env = request.path_params["app"], request.path_params["env"]
+        base = f"/v1/apps/{quote(app)}/envs/{quote(env)}"
+        status, info = await api.call(session, "GET", base)
+        if status != 200:
+            session.flash.append(("error", _problem(info)))
+            return RedirectResponse("/", status_code=303)
+        _, releases = await api.call(session, "GET", f"{base}/releases")
+        _, config = await api.call(session, "GET", f"{base}/config")
+        _, domains = await api.call(session, "GET", f"{base}/domains")
+        return render(
+            request,
+            session,
+            "env.html",
+            app=app,
+            env=env,
+            info=info,
+            releases=releases if isinstance(releases, list) else [],
+            config=config.get("config", {}) if isinstance(config, dict) else {},
+            secrets=config.get("secrets", []) if isinstance(config, dict) else [],
+            domains=domains if isinstance(domains, list) else [],
+        )
+
+    async def env_action(request: Request, session: Session) -> Response:
+        app, env = request.path_params["app"], request.path_params["env"]
+        action, form = request.path_params["action"], request.state.form
+        base = f"/v1/apps/{quote(app)}/envs/{quote(env)}"
+        here = f"/apps/{quote(app)}/{quote(env)}"
+        call = _ACTIONS.get(action)
+        if call is None:
+            return Response("no such action", status_code=404)
+        method, path, body, done = call(base, form)
+        status, answer = await api.call(session, method, path, json=body)
+        if status >= 400:
+            session.flash.append(("error", _problem(answer)))
+            return RedirectResponse(here, status_code=303)
+        session.flash.append(("ok", done))
+        if isinstance(answer, dict) and "id" in answer and "state" in answer:
+            return RedirectResponse(f"/deployments/{answer['id']}", status_code=303)
+        return RedirectResponse(here, status_code=303)
+
+    async def deployment(request: Request, session: Session) -> Response:
+        dep_id = int(request.path_params["dep_id"])
+        status, events = await api.call(session, "GET", f"/v1/deployments/{dep_id}/events")
+        if status != 200:
+            session.flash.append(("error", _problem(events)))
+            return RedirectResponse("/", status_code=303)
+        lines = [json.loads(line) for line in str(events).splitlines() if line.strip()]
+        _, dep = await api.call(session, "GET", f"/v1/deployments/{dep_id}")
+        return render(request, session, "deployment.html", dep=dep, events=lines)
+
+    async def deployment_events(request: Request, session: Session) -> Response:
+        """Server-sent events: each new event of the deployment, until it finishes."""
+        dep_id = int(request.path_params["dep_id"])
+        after = int(request.query_params.get("after", "0"))
+        return StreamingResponse(
+            _follow(api, session, dep_id, after), media_type="text/event-stream"
+        )
+
+    return Starlette(
+        routes=[
+            Route("/", logged_in(apps)),
+            Route("/login", login, methods=["GET", "POST"]),
+            Route("/logout", logged_in(logout), methods=["POST"]),
+            Route("/apps/{app}/{env}", logged_in(env_page)),
+            Route("/apps/{app}/{env}/{action}", logged_in(env_action), methods=["POST"]),
+            Route("/deployments/{dep_id:int}", logged_in(deployment)),
+            Route("/deployments/{dep_id:int}/events", logged_in(deployment_events)),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ]
+    )
+
+
+async def _follow(api: Api, session: Session, dep_id: int, after: int) -> AsyncIterator[bytes]:
+    while True:
+        _, events = await api.call(
+            session, "GET", f"/v1/deployments/{dep_id}/events", params={"after": after}
+        )
+        for line in str(events).splitlines():
+            if line.strip():
+                event = json.loads(line)
+                after = event["seq"]
+                yield f"id: {after}\ndata: {json.dumps(event)}\n\n".encode()
+        _, dep = await api.call(session, "GET", f"/v1/deployments/{dep_id}")
+        if not isinstance(dep, dict) or dep.get("finished", True):
+            yield f"event: finished\ndata: {json.dumps(dep)}\n\n".encode()
+            return
+        await asyncio.sleep(0.5)
+
+
+# action -> (method, API path, JSON body, what the page says when it worked)
+Action = Callable[[str, dict[str, str]], tuple[str, str, Any, str]]
+_ACTIONS: dict[str, Action] = {
+    "rollback": lambda base, f: (
+        "POST", f"{base}/rollback", {"version": _version(f.get("version"))},
+        f"Rolling back to {f.get('version')}",
+    ),
+    "scale": lambda base, f: (
+        "POST", f"{base}/scale", {"counts": _counts(f)}, "Scaling",
+    ),
+    "restart": lambda base, f: ("POST", f"{base}/restart", {}, "Restarting"),
+    "config": lambda base, f: (
+        "POST", f"{base}/config", {"set": {f.get("key", ""): f.get("value", "")},
+                                   "secret": f.get("secret") == "on"},
+        f"Setting {f.get('key', '')}",
+    ),
+}  # fmt: skip
+
+
+def _version(text: str | None) -> int | None:
+    digits = (text or "").lstrip("v")
+    return int(digits) if digits.isdigit() else None
+
+
+def _counts(form: dict[str, str]) -> dict[str, int]:
+    return {
+        key[len("count.") :]: int(value)
+        for key, value in form.items()
+        if key.startswith("count.") and value.strip().lstrip("-").isdigit()
+    }
+
+
+def _can(principal: Principal | None) -> Callable[[str, str | None], bool]:
+    def can(permission: str, env: str | None = None) -> bool:
+        if principal is None:
+            return False
+        try:
+            authorize(principal, Permission[permission], env)
+        except ApiError:
+            return False
+        return True
+
+    return can
+
+
+def _problem(answer: Any) -> str:
+    if isinstance(answer, dict) and "error" in answer:
+        fix = answer.get("fix")
+        return f"{answer['error']}" + (f" — {fix}" if fix else "")
+    return str(answer)
+
+
+def _pipeline_order(item: tuple[str, Any]) -> tuple[int, str]:
+    order = {"staging": 0, "production": 1}
+    return order.get(item[0], 2), item[0]
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body())[:65536].decode(errors="replace")
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+def _with_cookie(response: Response, session: Session, status: int | None = None) -> Response:
+    if status is not None:
+        response.status_code = status
+    response.set_cookie(COOKIE, session.id, httponly=True, samesite="strict", path="/")
+    return response
