@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint unit integration e2e bench docs clean
+.PHONY: setup demo test lint unit integration e2e bench docs screenshots clean
 
 setup:
 	@scripts/setup
@@ -21,6 +21,10 @@ bench: setup
 
 docs: setup
 	.venv/bin/python -m launchdeck.manifest.docs --write docs/manifest.md
+
+# the dashboard's pages as the browser tests see them, for the README
+screenshots: setup
+	LAUNCHDECK_SCREENSHOTS=docs/screenshots .venv/bin/pytest -q tests/browser/test_dashboard.py
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

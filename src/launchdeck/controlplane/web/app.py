@@ -144,18 +144,21 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             session.flash.append(("error", _problem(answer)))
             return RedirectResponse(here, status_code=303)
         session.flash.append(("ok", done))
-        if isinstance(answer, dict) and "id" in answer and "state" in answer:
-            return RedirectResponse(f"/deployments/{answer['id']}", status_code=303)
+        dep = answer.get("deployment", answer) if isinstance(answer, dict) else None
+        if isinstance(dep, dict) and "id" in dep and "state" in dep:
+            return RedirectResponse(f"/deployments/{dep['id']}", status_code=303)
         return RedirectResponse(here, status_code=303)
 
     async def deployment(request: Request, session: Session) -> Response:
         dep_id = int(request.path_params["dep_id"])
-        status, events = await api.call(session, "GET", f"/v1/deployments/{dep_id}/events")
+        # the deployment before its events: one that finishes in between is still followed
+        # (its last events come live, then "finished"), never shown finished without them
+        status, dep = await api.call(session, "GET", f"/v1/deployments/{dep_id}")
         if status != 200:
-            session.flash.append(("error", _problem(events)))
+            session.flash.append(("error", _problem(dep)))
             return RedirectResponse("/", status_code=303)
+        _, events = await api.call(session, "GET", f"/v1/deployments/{dep_id}/events")
         lines = [json.loads(line) for line in str(events).splitlines() if line.strip()]
-        _, dep = await api.call(session, "GET", f"/v1/deployments/{dep_id}")
         return render(request, session, "deployment.html", dep=dep, events=lines)
 
     async def deployment_events(request: Request, session: Session) -> Response:
@@ -209,7 +212,7 @@ _ACTIONS: dict[str, Action] = {
     ),
     "restart": lambda base, f: ("POST", f"{base}/restart", {}, "Restarting"),
     "config": lambda base, f: (
-        "POST", f"{base}/config", {"set": {f.get("key", ""): f.get("value", "")},
+        "PATCH", f"{base}/config", {"set": {f.get("key", ""): f.get("value", "")},
                                    "secret": f.get("secret") == "on"},
         f"Setting {f.get('key', '')}",
     ),

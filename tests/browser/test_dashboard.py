@@ -1,0 +1,118 @@
+"""The dashboard in a real browser, against a real control plane: log in with a token, see the
+app a test deployed, scale it and watch the deployment's events arrive live, set a secret config
+var and read it masked, roll back from the releases list, log out; a viewer is offered none of
+it. Each step checks what the page shows and what the API then reports. Screenshots of the main
+pages are taken on the way: `make screenshots` writes them to docs/screenshots/ (the README shows
+them); otherwise they go to the test's temporary directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.harness import ControlPlane, copy_example, make_control_plane
+
+SCREENSHOTS = "LAUNCHDECK_SCREENSHOTS"  # a directory: `make screenshots` sets docs/screenshots
+
+
+@pytest.fixture
+def cp(tmp_path: Path) -> Iterator[ControlPlane]:
+    plane = make_control_plane(tmp_path)
+    plane.start()
+    try:
+        yield plane
+    finally:
+        plane.stop_everything()
+
+
+def dashboard(cp: ControlPlane) -> tuple[str, str]:
+    """The dashboard's URL and the owner's token."""
+    api = json.loads((cp.home / "api.json").read_text())
+    return api["url"].rstrip("/"), api["token"]
+
+
+def log_in(page: Page, url: str, token: str) -> None:
+    page.goto(f"{url}/login")
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Apps")).to_be_visible()
+
+
+def shoot(page: Page, name: str, tmp_path: Path) -> None:
+    where = Path(os.environ.get(SCREENSHOTS) or tmp_path / "screenshots")
+    where.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(where / f"{name}.png"), full_page=True)
+
+
+def wait_for_success(page: Page) -> None:
+    """The deployment page's events list grows live until the deployment succeeds."""
+    expect(page.locator("#events li.succeeded")).to_have_count(1, timeout=60_000)
+    expect(page.locator("#state")).to_have_text("succeeded")
+
+
+def test_an_admin_operates_an_app_from_the_dashboard(cp: ControlPlane, page: Page, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    url, token = dashboard(cp)
+
+    page.goto(url)
+    expect(page).to_have_url(f"{url}/login")
+    shoot(page, "login", tmp_path)
+    log_in(page, url, token)
+    row = page.get_by_role("row", name="hello staging")
+    expect(row).to_contain_text("v1")
+    expect(row).to_contain_text("3/3")
+    assert token not in page.content()
+    shoot(page, "apps", tmp_path)
+
+    page.get_by_role("link", name="staging").click()
+    expect(page.get_by_role("heading", name="hello staging")).to_be_visible()
+    page.get_by_label("web").fill("3")
+    page.get_by_role("button", name="Scale").click()
+    expect(page.get_by_text("Scaling")).to_be_visible()
+    wait_for_success(page)
+    shoot(page, "deployment", tmp_path)
+    ps = cp.cli("ps", "--app", "hello", "--json").json()
+    assert [i["service"] for i in ps if i["state"] == "running"].count("web") == 3
+
+    page.goto(f"{url}/apps/hello/staging")
+    page.get_by_label("Name").fill("GREETING")
+    page.get_by_label("Value").fill("hunter2")
+    page.get_by_label("secret").check()
+    page.get_by_role("button", name="Set").click()
+    wait_for_success(page)
+    page.goto(f"{url}/apps/hello/staging")
+    config = page.locator("section", has=page.get_by_role("heading", name="Config vars"))
+    config_row = config.get_by_role("row", name="GREETING")
+    expect(config_row).to_contain_text("secret")
+    assert "hunter2" not in page.content()
+    assert cp.get("hello")[1]["greeting"] == "hunter2"  # the app got the real value
+    shoot(page, "environment", tmp_path)
+
+    page.get_by_role("button", name="Roll back to v1").click()
+    wait_for_success(page)
+    status = cp.cli("status", "--app", "hello", "--json").json()
+    assert status["release"] == "v3" and cp.get("hello")[1]["greeting"] == ""
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{url}/login")
+    page.goto(url)
+    expect(page).to_have_url(f"{url}/login")
+
+
+def test_a_viewer_is_offered_nothing_that_changes(cp: ControlPlane, page: Page, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    url, _ = dashboard(cp)
+    viewer = cp.cli("tokens", "create", "--role", "viewer", "--name", "watcher", "--json")
+    log_in(page, url, viewer.json()["token"])
+    page.get_by_role("link", name="staging").click()
+    expect(page.get_by_role("heading", name="hello staging")).to_be_visible()
+    for button in ("Scale", "Restart all", "Set"):
+        expect(page.get_by_role("button", name=button)).to_have_count(0)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
