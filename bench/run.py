@@ -130,7 +130,7 @@ def side_by_side(instance_port: int, router_port: int, pairs: int = 3) -> tuple[
 
 
 def main() -> None:
-    from bench import autoscale, aws_synth, metrics, postgres
+    from bench import autoscale, aws_synth, dashboard, metrics, postgres
 
     for name, value in aws_synth.measure().items():
         figure(name, value)
@@ -190,6 +190,8 @@ def main() -> None:
         figure("metrics_cut_off_requests_counted", cut_off)  # in flight as wrk stopped (<= 32)
         figure("metrics_idle_cpu_pct", metrics.idle_cpu(cp, "bench"))
         for name, value in autoscale.measure(cp, tmp).items():
+            figure(name, value)
+        for name, value in dashboard.measure(cp).items():
             figure(name, value)
     finally:
         cp.stop_everything()

@@ -64,12 +64,23 @@ def test_an_admin_operates_an_app_from_the_dashboard(cp: ControlPlane, page: Pag
     expect(page).to_have_url(f"{url}/login")
     shoot(page, "login", tmp_path)
     log_in(page, url, token)
-    row = page.get_by_role("row", name="hello staging")
+    row = page.get_by_role("row", name="hello staging").first
     expect(row).to_contain_text("v1")
     expect(row).to_contain_text("3/3")
     assert token not in page.content()
     shoot(page, "apps", tmp_path)
 
+    page.get_by_role("link", name="Promote to production").click()
+    expect(page.get_by_role("heading", name="Promote hello: staging → production")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("(its first release)")
+    shoot(page, "promote", tmp_path)
+    page.get_by_role("button", name="Promote to production").click()
+    wait_for_success(page)
+    production = cp.cli("status", "--app", "hello", "-e", "production", "--json").json()
+    staging = cp.cli("status", "--app", "hello", "--json").json()
+    assert production["release"] == "v1" and production["build"] == staging["build"]
+
+    page.goto(url)
     page.get_by_role("link", name="staging").click()
     expect(page.get_by_role("heading", name="hello staging")).to_be_visible()
     page.get_by_label("web").fill("3")

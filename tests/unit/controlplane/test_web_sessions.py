@@ -90,3 +90,12 @@ def test_logout_ends_the_session(client: TestClient):
     assert out.status_code == 303 and out.headers["location"] == "/login"
     replay = TestClient(client.app, cookies={"launchdeck_session": session})
     assert replay.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_the_apps_page_lists_every_app_and_environment_from_one_api_call(client: TestClient):
+    for n in range(20):
+        assert client.post("/v1/apps", json={"name": f"app{n:02d}"}, headers=AUTH).is_success
+    log_in(client, TOKEN)
+    page = client.get("/")
+    rows = re.findall(r'<a href="/apps/(app\d\d)/(staging|production)">', page.text)
+    assert len(rows) == 40 and rows[:2] == [("app00", "staging"), ("app00", "production")]

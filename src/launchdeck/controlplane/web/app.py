@@ -99,12 +99,12 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
         return response
 
     async def apps(request: Request, session: Session) -> Response:
-        _, listed = await api.call(session, "GET", "/v1/apps")
-        rows = []
-        for app in listed if isinstance(listed, list) else []:
-            _, detail = await api.call(session, "GET", f"/v1/apps/{quote(app['name'])}")
-            for env, summary in sorted(detail.get("envs", {}).items(), key=_pipeline_order):
-                rows.append({"app": app["name"], "env": env, **summary})
+        _, listed = await api.call(session, "GET", "/v1/apps")  # each with its environments
+        rows = [
+            {"app": app["name"], "env": env, **summary}
+            for app in (listed if isinstance(listed, list) else [])
+            for env, summary in sorted(app.get("envs", {}).items(), key=_pipeline_order)
+        ]
         return render(request, session, "apps.html", rows=rows)
 
     async def env_page(request: Request, session: Session) -> Response:
@@ -149,6 +149,31 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             return RedirectResponse(f"/deployments/{dep['id']}", status_code=303)
         return RedirectResponse(here, status_code=303)
 
+    async def promotion(request: Request, session: Session) -> Response:
+        """The preview (GET) of promoting one environment's build to another, and the promotion
+        itself (POST, from that preview's form)."""
+        app = request.path_params["app"]
+        if request.method == "POST":
+            form = request.state.form
+            source, target = form.get("from", ""), form.get("to", "")
+            path = f"/v1/apps/{quote(app)}/envs/{quote(target)}/promotions"
+            status, answer = await api.call(session, "POST", path, json={"from": source})
+            if status >= 400:
+                session.flash.append(("error", _problem(answer)))
+                return RedirectResponse("/", status_code=303)
+            session.flash.append(("ok", f"Promoting {source} to {target}"))
+            return RedirectResponse(f"/deployments/{answer['id']}", status_code=303)
+        source = request.query_params.get("from", "staging")
+        target = request.query_params.get("to", "production")
+        params = {"from": source, "to": target}
+        status, preview = await api.call(
+            session, "GET", f"/v1/apps/{quote(app)}/promotion", params=params
+        )
+        if status != 200:
+            session.flash.append(("error", _problem(preview)))
+            return RedirectResponse("/", status_code=303)
+        return render(request, session, "promote.html", app=app, preview=preview)
+
     async def deployment(request: Request, session: Session) -> Response:
         dep_id = int(request.path_params["dep_id"])
         # the deployment before its events: one that finishes in between is still followed
@@ -174,6 +199,7 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             Route("/", logged_in(apps)),
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logged_in(logout), methods=["POST"]),
+            Route("/apps/{app}/promote", logged_in(promotion), methods=["GET", "POST"]),
             Route("/apps/{app}/{env}", logged_in(env_page)),
             Route("/apps/{app}/{env}/{action}", logged_in(env_action), methods=["POST"]),
             Route("/deployments/{dep_id:int}", logged_in(deployment)),
