@@ -127,3 +127,21 @@ def test_a_viewer_is_offered_nothing_that_changes(cp: ControlPlane, page: Page, 
     for button in ("Scale", "Restart all", "Set"):
         expect(page.get_by_role("button", name=button)).to_have_count(0)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_logs_tail_live_filtered_and_coloured_by_level(cp: ControlPlane, page: Page, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    url, token = dashboard(cp)
+    log_in(page, url, token)
+    page.goto(f"{url}/apps/hello/staging")
+    page.get_by_role("link", name="Logs").click()
+    expect(page.locator("#lines")).to_contain_text("listening on port", timeout=20_000)
+
+    page.get_by_label("Service").fill("web")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#lines")).not_to_contain_text("worker started")
+    cp.get("hello", path="/_traceback")  # the app logs an error line, now
+    error = page.locator("#lines li.error", has_text="Traceback")
+    expect(error).to_have_count(1, timeout=20_000)  # arrived live, marked as an error
+    shoot(page, "logs", tmp_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -12,14 +11,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from launchdeck.domain.logs import level_of
+
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-LEVEL_STYLES = (
-    (re.compile(r"\b(CRITICAL|FATAL|ERROR|Traceback)\b", re.I), "red"),
-    (re.compile(r"\bWARN(ING)?\b", re.I), "yellow"),
-    (re.compile(r"\bDEBUG\b", re.I), "dim"),
-)
+LEVEL_STYLES = {"error": "red", "warning": "yellow", "debug": "dim"}
 EVENT_STYLES = {
     "succeeded": "bold green",
     "failed": "bold red",
@@ -54,10 +51,7 @@ def ago(ts: float | None) -> str:
 
 
 def log_style(line: str) -> str:
-    for pattern, style in LEVEL_STYLES:
-        if pattern.search(line):
-            return style
-    return ""
+    return LEVEL_STYLES.get(level_of(line), "")
 
 
 def event_line(event: dict[str, Any]) -> None:

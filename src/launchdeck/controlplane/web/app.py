@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from launchdeck.controlplane.access.auth import Permission, Principal, authorize
 from launchdeck.controlplane.errors import ApiError
 from launchdeck.controlplane.http.security import Authenticate
 from launchdeck.controlplane.web.sessions import Session, Sessions
+from launchdeck.domain.logs import level_of
 
 HERE = Path(__file__).parent
 COOKIE = "launchdeck_session"
@@ -174,6 +176,40 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             return RedirectResponse("/", status_code=303)
         return render(request, session, "promote.html", app=app, preview=preview)
 
+    async def logs(request: Request, session: Session) -> Response:
+        app, env = request.path_params["app"], request.path_params["env"]
+        wanted = _log_filters(request)
+        status, entries = await _log_lines(api, session, app, env, wanted, since=None)
+        if status != 200:
+            session.flash.append(("error", _problem(entries)))
+            entries = []
+        query = "&".join(f"{k}={quote(v)}" for k, v in wanted.items() if v)
+        last = entries[-1]["ts"] if entries else 0.0
+        follow = f"/apps/{quote(app)}/{quote(env)}/logs/stream?since={last}&{query}"
+        return render(
+            request, session, "logs.html", app=app, env=env, entries=entries,
+            wanted=wanted, follow=follow,
+        )  # fmt: skip
+
+    async def logs_stream(request: Request, session: Session) -> Response:
+        """Server-sent events: new lines as they are logged (polled every second)."""
+        app, env = request.path_params["app"], request.path_params["env"]
+        wanted = _log_filters(request)
+        since = float(request.query_params.get("since") or 0) or None
+
+        async def lines() -> AsyncIterator[bytes]:
+            after = since
+            while True:
+                _, entries = await _log_lines(api, session, app, env, wanted, since=after)
+                for entry in entries:
+                    after = max(after or 0.0, float(entry["ts"]))
+                    yield f"data: {json.dumps(entry)}\n\n".encode()
+                if not entries:
+                    yield b": waiting\n\n"  # a closed page ends the stream at the next write
+                await asyncio.sleep(1.0)
+
+        return StreamingResponse(lines(), media_type="text/event-stream")
+
     async def deployment(request: Request, session: Session) -> Response:
         dep_id = int(request.path_params["dep_id"])
         # the deployment before its events: one that finishes in between is still followed
@@ -201,6 +237,8 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             Route("/logout", logged_in(logout), methods=["POST"]),
             Route("/apps/{app}/promote", logged_in(promotion), methods=["GET", "POST"]),
             Route("/apps/{app}/{env}", logged_in(env_page)),
+            Route("/apps/{app}/{env}/logs", logged_in(logs)),
+            Route("/apps/{app}/{env}/logs/stream", logged_in(logs_stream)),
             Route("/apps/{app}/{env}/{action}", logged_in(env_action), methods=["POST"]),
             Route("/deployments/{dep_id:int}", logged_in(deployment)),
             Route("/deployments/{dep_id:int}/events", logged_in(deployment_events)),
@@ -243,6 +281,34 @@ _ACTIONS: dict[str, Action] = {
         f"Setting {f.get('key', '')}",
     ),
 }  # fmt: skip
+
+
+def _log_filters(request: Request) -> dict[str, str]:
+    return {key: request.query_params.get(key, "").strip() for key in ("service", "instance", "q")}
+
+
+async def _log_lines(
+    api: Api, session: Session, app: str, env: str, wanted: dict[str, str], since: float | None
+) -> tuple[int, list[dict[str, Any]]]:
+    """The environment's log lines (the last 200, or those after `since`), filtered, each with
+    its level."""
+    params: dict[str, Any] = {"limit": 200}
+    if since:
+        params["since"] = since + 1e-6
+    if wanted["service"]:
+        params["service"] = wanted["service"]
+    if wanted["q"]:
+        params["grep"] = re.escape(wanted["q"])
+    path = f"/v1/apps/{quote(app)}/envs/{quote(env)}/logs"
+    status, answer = await api.call(session, "GET", path, params=params)
+    if status != 200:
+        return status, answer
+    entries = [json.loads(line) for line in str(answer).splitlines() if line.strip()]
+    return status, [
+        {**e, "level": level_of(str(e.get("line", "")))}
+        for e in entries
+        if e and (not wanted["instance"] or e.get("instance") == wanted["instance"])
+    ]
 
 
 def _version(text: str | None) -> int | None:
