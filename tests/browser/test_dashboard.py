@@ -145,3 +145,21 @@ def test_logs_tail_live_filtered_and_coloured_by_level(cp: ControlPlane, page: P
     error = page.locator("#lines li.error", has_text="Traceback")
     expect(error).to_have_count(1, timeout=20_000)  # arrived live, marked as an error
     shoot(page, "logs", tmp_path)
+
+
+def test_metrics_chart_the_requests_and_list_the_alerts(cp: ControlPlane, page: Page, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    for _ in range(30):
+        assert cp.get("hello")[0] == 200
+    url, token = dashboard(cp)
+    log_in(page, url, token)
+    page.goto(f"{url}/apps/hello/staging")
+    page.get_by_role("link", name="Metrics").click()
+    web = page.locator("section", has=page.get_by_role("heading", name="web", exact=True))
+    expect(web.locator("figure", has_text="requests/s").locator("polyline")).to_have_count(1)
+    alerts = page.locator("section", has=page.get_by_role("heading", name="Alerts"))
+    expect(alerts).to_contain_text("crash-loop")
+    page.get_by_role("link", name="24h").click()
+    expect(page.get_by_text("24h", exact=True)).to_be_visible()
+    shoot(page, "metrics", tmp_path)

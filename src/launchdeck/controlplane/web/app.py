@@ -23,10 +23,12 @@ from starlette.templating import Jinja2Templates
 from launchdeck.controlplane.access.auth import Permission, Principal, authorize
 from launchdeck.controlplane.errors import ApiError
 from launchdeck.controlplane.http.security import Authenticate
+from launchdeck.controlplane.web.charts import charts
 from launchdeck.controlplane.web.sessions import Session, Sessions
 from launchdeck.domain.logs import level_of
 
 HERE = Path(__file__).parent
+RANGES = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
 COOKIE = "launchdeck_session"
 Page = Callable[[Request, Session], Awaitable[Response]]
 
@@ -210,6 +212,25 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
 
         return StreamingResponse(lines(), media_type="text/event-stream")
 
+    async def metrics(request: Request, session: Session) -> Response:
+        app, env = request.path_params["app"], request.path_params["env"]
+        span = request.query_params.get("range", "1h")
+        since = RANGES.get(span, RANGES["1h"])
+        base = f"/v1/apps/{quote(app)}/envs/{quote(env)}"
+        status, found = await api.call(session, "GET", f"{base}/metrics", params={"since": since})
+        if status != 200:
+            session.flash.append(("error", _problem(found)))
+            found = {"services": {}}
+        _, alerts = await api.call(session, "GET", f"{base}/alerts", params={"history": 20})
+        services = {
+            name: charts(figures.get("points", []))
+            for name, figures in sorted(found.get("services", {}).items())
+        }
+        return render(
+            request, session, "metrics.html", app=app, env=env, span=span, ranges=RANGES,
+            services=services, alerts=alerts if isinstance(alerts, dict) else {},
+        )  # fmt: skip
+
     async def deployment(request: Request, session: Session) -> Response:
         dep_id = int(request.path_params["dep_id"])
         # the deployment before its events: one that finishes in between is still followed
@@ -238,6 +259,7 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             Route("/apps/{app}/promote", logged_in(promotion), methods=["GET", "POST"]),
             Route("/apps/{app}/{env}", logged_in(env_page)),
             Route("/apps/{app}/{env}/logs", logged_in(logs)),
+            Route("/apps/{app}/{env}/metrics", logged_in(metrics)),
             Route("/apps/{app}/{env}/logs/stream", logged_in(logs_stream)),
             Route("/apps/{app}/{env}/{action}", logged_in(env_action), methods=["POST"]),
             Route("/deployments/{dep_id:int}", logged_in(deployment)),
