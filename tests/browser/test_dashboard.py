@@ -163,3 +163,31 @@ def test_metrics_chart_the_requests_and_list_the_alerts(cp: ControlPlane, page: 
     page.get_by_role("link", name="24h").click()
     expect(page.get_by_text("24h", exact=True)).to_be_visible()
     shoot(page, "metrics", tmp_path)
+
+
+def test_an_admin_makes_and_revokes_a_token_and_reads_the_audit(
+    cp: ControlPlane, page: Page, tmp_path
+):
+    url, token = dashboard(cp)
+    log_in(page, url, token)
+    page.get_by_role("link", name="Tokens and audit").click()
+    page.get_by_label("Holder").fill("carol")
+    page.get_by_label("Role").select_option("viewer")
+    page.get_by_role("button", name="Create token").click()
+    made = page.locator("#new-token").inner_text()
+    assert made.startswith("ldt_")
+    listed = cp.cli("tokens", "list", "--json").json()
+    assert [t["name"] for t in listed if not t["revoked_at"]] == ["carol"]
+    page.reload()
+    assert made not in page.content()  # shown once
+
+    carol = page.context.browser.new_page()
+    log_in(carol, url, made)
+    page.get_by_role("button", name="Revoke carol").click()
+    expect(page.get_by_text("Revoked token")).to_be_visible()
+    audit = page.locator("section", has=page.get_by_role("heading", name="Audit log"))
+    expect(audit).to_contain_text("POST /v1/tokens")
+    shoot(page, "access", tmp_path)
+    carol.reload()  # a revoked token's session ends with it
+    expect(carol).to_have_url(f"{url}/login")
+    carol.close()

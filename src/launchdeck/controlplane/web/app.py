@@ -33,6 +33,10 @@ COOKIE = "launchdeck_session"
 Page = Callable[[Request, Session], Awaitable[Response]]
 
 
+class TokenGone(Exception):
+    """The session's token no longer opens the API."""
+
+
 class Api:
     """The HTTP API, called in process with a session's token: the same checks and audit as
     the CLI's calls."""
@@ -46,6 +50,8 @@ class Api:
     ) -> tuple[int, Any]:
         headers = {"authorization": f"Bearer {session.token}"}
         response = await self.client.request(method, path, headers=headers, **kwargs)
+        if response.status_code == 401:
+            raise TokenGone  # revoked (or the owner's rotated) since the login
         try:
             return response.status_code, response.json()
         except ValueError:
@@ -71,7 +77,11 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
                 if not session.csrf_ok(form.get("csrf")):
                     return Response("the form's CSRF token is missing or wrong", status_code=403)
                 request.state.form = form
-            return await page(request, session)
+            try:
+                return await page(request, session)
+            except TokenGone:
+                sessions.end(session.id)
+                return RedirectResponse("/login", status_code=303)
 
         return guarded
 
@@ -231,6 +241,32 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             services=services, alerts=alerts if isinstance(alerts, dict) else {},
         )  # fmt: skip
 
+    async def access(request: Request, session: Session) -> Response:
+        """Tokens and the audit log (admins); a token made here is shown once, on the page the
+        form leads to (kept in the server's session until then, never in a URL)."""
+        if request.method == "POST":
+            form = request.state.form
+            if form.get("revoke"):
+                path = f"/v1/tokens/{quote(form['revoke'])}"
+                status, answer = await api.call(session, "DELETE", path)
+                done = f"Revoked token {form['revoke']}"
+            else:
+                body = {"role": form.get("role", "viewer"), "name": form.get("name") or None}
+                status, answer = await api.call(session, "POST", "/v1/tokens", json=body)
+                done = "Token created: copy it now, it is not shown again"
+                session.once = answer if status < 400 else None
+            session.flash.append(("error", _problem(answer)) if status >= 400 else ("ok", done))
+            return RedirectResponse("/access", status_code=303)
+        created, session.once = session.once, None
+        _, tokens = await api.call(session, "GET", "/v1/tokens")
+        _, audit = await api.call(session, "GET", "/v1/audit", params={"limit": 100})
+        return render(
+            request, session, "access.html",
+            tokens=tokens if isinstance(tokens, list) else [],
+            audit=audit if isinstance(audit, list) else [],
+            created=created if isinstance(created, dict) else None,
+        )  # fmt: skip
+
     async def deployment(request: Request, session: Session) -> Response:
         dep_id = int(request.path_params["dep_id"])
         # the deployment before its events: one that finishes in between is still followed
@@ -256,6 +292,7 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             Route("/", logged_in(apps)),
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logged_in(logout), methods=["POST"]),
+            Route("/access", logged_in(access), methods=["GET", "POST"]),
             Route("/apps/{app}/promote", logged_in(promotion), methods=["GET", "POST"]),
             Route("/apps/{app}/{env}", logged_in(env_page)),
             Route("/apps/{app}/{env}/logs", logged_in(logs)),

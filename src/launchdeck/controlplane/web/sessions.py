@@ -8,6 +8,7 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from launchdeck.controlplane.access.auth import Principal
 from launchdeck.system import SYSTEM_CLOCK, Clock
@@ -26,6 +27,7 @@ class Session:
     principal: Principal | None = None
     last_seen: float = 0.0
     flash: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) shown once
+    once: Any = None  # what the next page shows once (a token just made)
 
     def csrf_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given, self.csrf)
