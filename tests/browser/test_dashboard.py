@@ -104,6 +104,11 @@ def test_an_admin_operates_an_app_from_the_dashboard(cp: ControlPlane, page: Pag
     assert "hunter2" not in page.content()
     assert cp.get("hello")[1]["greeting"] == "hunter2"  # the app got the real value
     shoot(page, "environment", tmp_path)
+    page.get_by_role("link", name="Reveal secret values").click()
+    expect(config.get_by_role("row", name="GREETING")).to_contain_text("hunter2")
+    audit = cp.cli("audit", "--json").json()
+    assert any("config?reveal=true" in e["action"] and e["who"] == "owner" for e in audit)
+    page.goto(f"{url}/apps/hello/staging")
 
     page.get_by_role("button", name="Roll back to v1").click()
     wait_for_success(page)
@@ -191,3 +196,19 @@ def test_an_admin_makes_and_revokes_a_token_and_reads_the_audit(
     carol.reload()  # a revoked token's session ends with it
     expect(carol).to_have_url(f"{url}/login")
     carol.close()
+
+
+def test_back_up_now_from_the_dashboard(cp: ControlPlane, page: Page, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("addons", "create", "postgres", "--app", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    url, token = dashboard(cp)
+    log_in(page, url, token)
+    page.goto(f"{url}/apps/hello/staging")
+    expect(page.locator("main")).to_contain_text("postgres")
+    page.get_by_role("button", name="Back up now").click()
+    expect(page.get_by_text("Backup taken and verified")).to_be_visible(timeout=60_000)
+    backups = page.locator("section", has=page.get_by_role("heading", name="Add-ons"))
+    expect(backups.get_by_role("cell", name="verified")).to_have_count(1)
+    listed = cp.cli("db", "backups", "--app", "hello", "--json").json()["backups"]
+    assert [b["status"] for b in listed] == ["verified"]

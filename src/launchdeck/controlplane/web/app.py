@@ -129,8 +129,20 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             session.flash.append(("error", _problem(info)))
             return RedirectResponse("/", status_code=303)
         _, releases = await api.call(session, "GET", f"{base}/releases")
-        _, config = await api.call(session, "GET", f"{base}/config")
+        reveal = request.query_params.get("reveal") == "1"
+        params = {"reveal": "true"} if reveal else {}
+        status, config = await api.call(session, "GET", f"{base}/config", params=params)
+        if status != 200:  # a reveal refused (not an admin): say why, show them masked
+            session.flash.append(("error", _problem(config)))
+            _, config = await api.call(session, "GET", f"{base}/config")
         _, domains = await api.call(session, "GET", f"{base}/domains")
+        _, usage = await api.call(session, "GET", f"{base}/metrics", params={"since": 60})
+        _, addons = await api.call(session, "GET", f"{base}/addons")
+        addons = addons if isinstance(addons, list) else []
+        backups: Any = None
+        if any(a.get("kind") == "postgres" for a in addons):
+            status, backups = await api.call(session, "GET", f"{base}/db/backups")
+            backups = backups if status == 200 else None
         return render(
             request,
             session,
@@ -142,6 +154,12 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             config=config.get("config", {}) if isinstance(config, dict) else {},
             secrets=config.get("secrets", []) if isinstance(config, dict) else [],
             domains=domains if isinstance(domains, list) else [],
+            usage={i["instance"]: i for i in (usage or {}).get("instances", [])}
+            if isinstance(usage, dict)
+            else {},
+            addons=addons,
+            backups=backups,
+            revealed=reveal,
         )
 
     async def env_action(request: Request, session: Session) -> Response:
@@ -287,7 +305,13 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             _follow(api, session, dep_id, after), media_type="text/event-stream"
         )
 
+    async def failed(request: Request, exc: Exception) -> Response:
+        """A bug shows a page that says where to look, never a traceback."""
+        body = templates.get_template("failed.html").render()
+        return Response(body, status_code=500, media_type="text/html")
+
     return Starlette(
+        exception_handlers={500: failed},
         routes=[
             Route("/", logged_in(apps)),
             Route("/login", login, methods=["GET", "POST"]),
@@ -302,7 +326,7 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             Route("/deployments/{dep_id:int}", logged_in(deployment)),
             Route("/deployments/{dep_id:int}/events", logged_in(deployment_events)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-        ]
+        ],
     )
 
 
@@ -334,6 +358,7 @@ _ACTIONS: dict[str, Action] = {
         "POST", f"{base}/scale", {"counts": _counts(f)}, "Scaling",
     ),
     "restart": lambda base, f: ("POST", f"{base}/restart", {}, "Restarting"),
+    "backup": lambda base, f: ("POST", f"{base}/db/backups", None, "Backup taken and verified"),
     "config": lambda base, f: (
         "PATCH", f"{base}/config", {"set": {f.get("key", ""): f.get("value", "")},
                                    "secret": f.get("secret") == "on"},
