@@ -212,3 +212,24 @@ def test_back_up_now_from_the_dashboard(cp: ControlPlane, page: Page, tmp_path):
     expect(backups.get_by_role("cell", name="verified")).to_have_count(1)
     listed = cp.cli("db", "backups", "--app", "hello", "--json").json()["backups"]
     assert [b["status"] for b in listed] == ["verified"]
+
+
+def test_pages_read_without_javascript_and_fit_a_phone(cp: ControlPlane, page: Page, tmp_path):
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(copy_example(tmp_path)), "--app", "hello")
+    url, token = dashboard(cp)
+    phone = page.context.browser.new_context(
+        viewport={"width": 375, "height": 740}, java_script_enabled=False
+    )
+    small = phone.new_page()
+    try:
+        log_in(small, url, token)
+        for path in ("/", "/apps/hello/staging", "/apps/hello/staging/logs", "/access"):
+            small.goto(f"{url}{path}")
+            expect(small.locator("main")).not_to_be_empty()
+            width = small.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} is {width}px wide"
+        small.goto(f"{url}/apps/hello/staging")
+        expect(small.get_by_role("button", name="Scale")).to_be_visible()
+    finally:
+        phone.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class Api:
 
 def create_web(api_app: Any, auth: Authenticate) -> Starlette:
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["when"] = _when
     sessions, api = Sessions(), Api(api_app)
 
     def render(request: Request, session: Session, name: str, **context: Any) -> Response:
@@ -365,6 +367,10 @@ _ACTIONS: dict[str, Action] = {
         f"Setting {f.get('key', '')}",
     ),
 }  # fmt: skip
+
+
+def _when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
 def _log_filters(request: Request) -> dict[str, str]:
