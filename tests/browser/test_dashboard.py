@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +87,8 @@ def test_an_admin_operates_an_app_from_the_dashboard(cp: ControlPlane, page: Pag
     page.get_by_label("web").fill("3")
     page.get_by_role("button", name="Scale").click()
     expect(page.get_by_text("Scaling")).to_be_visible()
+    # the page came while the deployment ran (it follows its events), and they arrive live
+    expect(page.locator("#events")).to_have_attribute("data-follow", re.compile(r"^/deploy"))
     wait_for_success(page)
     shoot(page, "deployment", tmp_path)
     ps = cp.cli("ps", "--app", "hello", "--json").json()

@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
 import httpx
@@ -23,10 +23,12 @@ from starlette.templating import Jinja2Templates
 
 from launchdeck.controlplane.access.auth import Permission, Principal, authorize
 from launchdeck.controlplane.errors import ApiError
-from launchdeck.controlplane.http.security import Authenticate
 from launchdeck.controlplane.web.charts import charts
 from launchdeck.controlplane.web.sessions import Session, Sessions
 from launchdeck.domain.logs import level_of
+
+if TYPE_CHECKING:  # the API imports this module to mount it
+    from launchdeck.controlplane.http.security import Authenticate
 
 HERE = Path(__file__).parent
 RANGES = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
@@ -68,6 +70,12 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
         flash, session.flash = session.flash, []
         context.update(session=session, flash=flash, can=_can(session.principal))
         return templates.TemplateResponse(request, name, context)
+
+    def refused(request: Request, session: Session, problem: str, back: str) -> Response:
+        session.flash.append(("error", problem))
+        response = render(request, session, "refused.html", back=back)
+        response.status_code = 403
+        return response
 
     def logged_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
@@ -174,6 +182,8 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             return Response("no such action", status_code=404)
         method, path, body, done = call(base, form)
         status, answer = await api.call(session, method, path, json=body)
+        if status == 403:  # a control this role is not offered, posted anyway
+            return refused(request, session, _problem(answer), here)
         if status >= 400:
             session.flash.append(("error", _problem(answer)))
             return RedirectResponse(here, status_code=303)
@@ -192,6 +202,8 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             source, target = form.get("from", ""), form.get("to", "")
             path = f"/v1/apps/{quote(app)}/envs/{quote(target)}/promotions"
             status, answer = await api.call(session, "POST", path, json={"from": source})
+            if status == 403:
+                return refused(request, session, _problem(answer), "/")
             if status >= 400:
                 session.flash.append(("error", _problem(answer)))
                 return RedirectResponse("/", status_code=303)
@@ -312,7 +324,7 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
         body = templates.get_template("failed.html").render()
         return Response(body, status_code=500, media_type="text/html")
 
-    return Starlette(
+    web = Starlette(
         exception_handlers={500: failed},
         routes=[
             Route("/", logged_in(apps)),
@@ -330,6 +342,8 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
     )
+    web.state.sessions = sessions  # the login throttle, for tests
+    return web
 
 
 async def _follow(api: Api, session: Session, dep_id: int, after: int) -> AsyncIterator[bytes]:
