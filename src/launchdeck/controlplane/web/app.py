@@ -264,8 +264,10 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             session.flash.append(("error", _problem(found)))
             found = {"services": {}}
         _, alerts = await api.call(session, "GET", f"{base}/alerts", params={"history": 20})
+        start = float(found.get("since") or time.time() - since)
+        step = float(found.get("step") or 10)
         services = {
-            name: charts(figures.get("points", []))
+            name: charts(figures.get("points", []), start, start + since - step)
             for name, figures in sorted(found.get("services", {}).items())
         }
         return render(
