@@ -118,3 +118,11 @@ def test_the_apps_page_lists_every_app_and_environment_from_one_api_call(client:
     page = client.get("/")
     rows = re.findall(r'<a href="/apps/(app\d\d)/(staging|production)">', page.text)
     assert len(rows) == 40 and rows[:2] == [("app00", "staging"), ("app00", "production")]
+
+
+def test_a_name_that_is_not_one_never_becomes_an_api_path(client: TestClient):
+    log_in(client, TOKEN)
+    csrf = csrf_of(client.get("/").text)
+    for path in ("/apps/%2E%2E/tokens/scale", "/apps/shop/%2E%2E/restart"):
+        assert client.post(path, data={"csrf": csrf}).status_code == 404
+    assert client.get("/apps/%2E%2E/staging").status_code == 404

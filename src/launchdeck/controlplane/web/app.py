@@ -11,7 +11,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
+from urllib.parse import quote as _quote
 
 import httpx
 from starlette.applications import Starlette
@@ -25,6 +26,7 @@ from launchdeck.controlplane.access.auth import Permission, Principal, authorize
 from launchdeck.controlplane.errors import ApiError
 from launchdeck.controlplane.web.charts import charts
 from launchdeck.controlplane.web.sessions import Session, Sessions
+from launchdeck.domain import NAME_RE
 from launchdeck.domain.logs import level_of
 
 if TYPE_CHECKING:  # the API imports this module to mount it
@@ -79,6 +81,9 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
 
     def logged_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
+            names = (request.path_params.get(key) for key in ("app", "env"))
+            if any(name is not None and not NAME_RE.fullmatch(name) for name in names):
+                return Response("no such page", status_code=404)  # e.g. "..": never an API path
             session = sessions.get(request.cookies.get(COOKIE))
             if session is None or session.token is None:
                 return RedirectResponse("/login", status_code=303)
@@ -383,6 +388,11 @@ _ACTIONS: dict[str, Action] = {
         f"Setting {f.get('key', '')}",
     ),
 }  # fmt: skip
+
+
+def quote(text: str) -> str:
+    """One path segment or query value, "/" included, encoded."""
+    return _quote(text, safe="")
 
 
 def _when(at: float) -> str:
