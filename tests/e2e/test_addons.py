@@ -123,3 +123,47 @@ def test_an_add_on_version_that_is_not_installed_names_the_package(cp):
     assert "PostgreSQL 9 is not installed" in refused.err
     assert "apt-get install postgresql-9" in refused.err
     assert cp.cli("config", "list", "--app", "shop", "--json").json() == {}
+
+
+NEWCOMER_APP = """\
+import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        with psycopg.connect(os.environ["DATABASE_URL"]) as db:
+            row = db.execute("SELECT current_user, current_database()").fetchone()
+        body = json.dumps({"user": row[0], "database": row[1]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+
+
+def test_an_app_named_pg_with_only_a_web_command_gets_a_database_and_traffic(cp, tmp_path):
+    """Two traps a newcomer fell into: PostgreSQL reserves every role named pg_*, and a `web`
+    service without a `port` line was a worker that got no traffic."""
+    app = tmp_path / "pg"
+    app.mkdir()
+    (app / "app.py").write_text(NEWCOMER_APP)
+    (app / "requirements.txt").write_text((NOTES / "requirements.txt").read_text())
+    (app / "launchdeck.toml").write_text(
+        'app = "pg"\n[addons.postgres]\n[services.web]\ncommand = "python app.py"\n'
+    )
+    cp.cli("apps", "create", "pg")
+
+    out = cp.cli("deploy", str(app), "--app", "pg", timeout=300).out
+
+    assert "database pg_staging ready: DATABASE_URL" in out
+    status, body = cp.get("pg")
+    assert status == 200, body
+    assert body == {"user": "ld_pg_staging", "database": "pg_staging"}
+    [web] = cp.cli("ps", "--app", "pg", "--json").json()
+    assert web["health"] == "healthy" and web["port"]

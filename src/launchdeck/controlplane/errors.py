@@ -12,8 +12,13 @@ LaunchdeckError (system/errors.py)
     │   └── StoreTooNew        written by a newer launchdeck (migrations.py)
     ├── Unauthorized    401
     ├── Forbidden       403
-    ├── AddonFailed     500  an add-on error whose FailureKind asks for no better status
+    ├── DriverFailed    502  a part launchdeck runs (PostgreSQL, Redis, HAProxy, the host) failed
+    │   └── AddonFailed      an add-on error whose FailureKind asks for no better status
     └── GitUnavailable  503  (git.py)
+
+A 500 means a bug in launchdeck and nothing else: an error of a driver (any LaunchdeckError that
+is not an ApiError) answers 502 with its message and fix, and an OSError of the host (a full
+disk, a missing permission) 503 (http/app.py).
 """
 
 from __future__ import annotations
@@ -70,8 +75,12 @@ class Forbidden(ApiError):
     status = 403
 
 
-class AddonFailed(ApiError):
-    status = 500
+class DriverFailed(ApiError):
+    status = 502
+
+
+class AddonFailed(DriverFailed):
+    pass
 
 
 @contextmanager

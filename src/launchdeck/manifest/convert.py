@@ -34,6 +34,7 @@ from launchdeck.domain.autoscale import Autoscale, ScaleMetric, Target
 from launchdeck.domain.canary import DeploySpec
 from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.deploy import to_deploy
+from launchdeck.manifest.procfile import WEB
 from launchdeck.manifest.schema import (
     AutoscaleOverride,
     EnvironmentTable,
@@ -129,15 +130,17 @@ def to_aws(table: AwsTable) -> AwsSettings:
 
 
 def to_service(name: str, table: ServiceTable) -> ServiceSpec:
+    # `web` is routed unless it opts out, as with a Procfile (and on Heroku, Dokku, Copilot)
+    port = table.port if table.port is not None else name == WEB
     if table.health is not None:
         health: HealthCheck | None = HealthCheck(**_all_fields(table.health))
     else:
         # A routed service always has a check, or the router would send traffic blind.
-        health = HealthCheck() if table.port else None
+        health = HealthCheck() if port else None
     return ServiceSpec(
         name=name,
         command=table.command,
-        port=table.port,
+        port=port,
         health=health,
         scale=Scale(**_all_fields(table.scale)),
         resources=Resources(**_all_fields(table.resources)),

@@ -14,7 +14,7 @@ from launchdeck.domain.autoscale import Autoscale
 from launchdeck.manifest.errors import MISSING, Issue
 
 NO_SERVICES_FIX = (
-    'add [services.web] with command = "..." (and port = "$PORT" to receive traffic), '
+    'add [services.web] with command = "..." (web receives traffic on $PORT), '
     'or a Procfile with "web: <command>"'
 )
 

@@ -313,15 +313,18 @@ class RolloutTable(Table):
 
 
 class ServiceTable(Table):
-    """A process type. Only services with a `port` receive traffic; the others are workers."""
+    """A process type. Only services with a `port` receive traffic (`web` has one unless it says
+    `port = false`); the others are workers."""
 
     command: Command = Field(
         examples=["gunicorn shop.wsgi --bind 0.0.0.0:$PORT"], description="The command to run."
     )
-    port: Port = Field(
-        default=_SERVICE.port,
+    port: Port | None = Field(
+        default=None,
         examples=["$PORT"],
-        description='"$PORT" (or true): each instance gets its own PORT and receives traffic.',
+        description='"$PORT" (or true): each instance gets its own PORT and receives traffic. '
+        "Not set: the service named `web` gets it (as on Heroku), the others are workers; "
+        "`port = false` keeps `web` a worker.",
     )
     health: HealthTable | None = Field(
         default=None,

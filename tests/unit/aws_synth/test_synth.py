@@ -492,3 +492,12 @@ def test_a_workers_only_app_has_no_load_balancer() -> None:
     assert "Parameters" not in template or "CertificateArn" not in template["Parameters"]
     assert {"ClusterName", "WorkerServiceName"} <= set(template["Outputs"])
     assert "Url" not in template["Outputs"]
+
+
+def test_web_without_a_port_line_is_behind_the_load_balancer_unless_it_opts_out() -> None:
+    routed = synth_text('app = "shop"\n[services.web]\ncommand = "serve"\n')
+    assert "WebTargets" in routed["Resources"] and "LoadBalancer" in routed["Resources"]
+    [mapping] = container(routed, "web")["PortMappings"]
+    assert mapping["ContainerPort"] == 8080
+    worker = synth_text('app = "shop"\n[services.web]\ncommand = "work"\nport = false\n')
+    assert "WebTargets" not in worker["Resources"] and "LoadBalancer" not in worker["Resources"]

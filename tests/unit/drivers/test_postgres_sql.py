@@ -97,7 +97,7 @@ def test_a_database_is_created_once_and_walled_off_every_time() -> None:
 
 def test_dropping_closes_connections_and_drops_the_role() -> None:
     session = RecordingSession()
-    postgres_sql.drop_database(session, "shop_qa", "shop_qa")  # type: ignore[arg-type]
+    postgres_sql.drop_database(session, "shop_qa")  # type: ignore[arg-type]
     assert session.changes() == [
         'DROP DATABASE IF EXISTS "shop_qa" WITH (FORCE)',
         'DROP ROLE IF EXISTS "shop_qa"',

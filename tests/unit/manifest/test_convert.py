@@ -1,12 +1,13 @@
 from launchdeck.domain import HealthCheck, Resources, Scale, ServiceSpec
+from launchdeck.manifest import parse_manifest
 from launchdeck.manifest.convert import to_manifest, to_override, to_service
 from launchdeck.manifest.schema import EnvironmentTable, ManifestFile, ServiceTable
 
 MiB = 1024**2
 
 
-def service(**raw: object) -> ServiceSpec:
-    return to_service("web", ServiceTable.model_validate({"command": "serve", **raw}))
+def service(name: str = "web", **raw: object) -> ServiceSpec:
+    return to_service(name, ServiceTable.model_validate({"command": "serve", **raw}))
 
 
 def test_routed_service_without_health_gets_the_default_check() -> None:
@@ -14,7 +15,17 @@ def test_routed_service_without_health_gets_the_default_check() -> None:
 
 
 def test_worker_has_no_health_check() -> None:
-    assert service().health is None
+    assert service("worker").health is None
+    assert not service("worker").port
+
+
+def test_web_is_routed_with_the_default_check_unless_it_opts_out() -> None:
+    """As with a Procfile, and on Heroku, Dokku and Copilot: the service named web gets traffic."""
+    web = service()
+    assert (web.port, web.health) == (True, HealthCheck())
+    opted_out = service(port=False)
+    assert (opted_out.port, opted_out.health) == (False, None)
+    assert service("api", port="$PORT").port  # any other name says so itself
 
 
 def test_partial_health_table_fills_in_defaults() -> None:
@@ -79,3 +90,17 @@ def test_procfile_services_stand_in_when_the_file_has_none() -> None:
 def test_file_services_win_over_procfile_services() -> None:
     file = ManifestFile.model_validate({"services": {"api": {"command": "x"}}})
     assert list(to_manifest(file, BASE).services) == ["api"]
+
+
+def test_a_manifest_web_with_only_a_command_gets_traffic_and_its_health_settings() -> None:
+    manifest = parse_manifest(
+        '[services.web]\ncommand = "serve"\nhealth = { path = "/up" }\n'
+        '[services.admin]\ncommand = "serve"\nport = "$PORT"\n'
+        '[services.web-worker]\ncommand = "work"\n',
+        source="t",
+    )
+    web = manifest.services["web"]
+    assert (web.port, web.health) == (True, HealthCheck(path="/up"))
+    assert manifest.services["admin"].port and not manifest.services["web-worker"].port
+    quiet = parse_manifest('[services.web]\ncommand = "work"\nport = false\n', source="t")
+    assert (quiet.services["web"].port, quiet.services["web"].health) == (False, None)

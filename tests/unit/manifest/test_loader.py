@@ -178,7 +178,7 @@ def test_unterminated_string_suggests_closing_it() -> None:
 def test_no_services_is_an_error() -> None:
     assert error_text('app = "shop"\n') == (
         "launchdeck.toml: services: at least one service is required; fix: add [services.web] "
-        'with command = "..." (and port = "$PORT" to receive traffic), '
+        'with command = "..." (web receives traffic on $PORT), '
         'or a Procfile with "web: <command>"'
     )
 
@@ -265,7 +265,7 @@ def test_load_without_manifest_or_procfile_says_what_to_add(tmp_path: Path) -> N
         load_manifest(tmp_path)
     assert str(caught.value) == (
         f"{tmp_path}: no launchdeck.toml or Procfile found; fix: add [services.web] with "
-        'command = "..." (and port = "$PORT" to receive traffic), '
+        'command = "..." (web receives traffic on $PORT), '
         'or a Procfile with "web: <command>"'
     )
 

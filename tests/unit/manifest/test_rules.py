@@ -24,7 +24,7 @@ def test_a_valid_manifest_has_no_issues() -> None:
 def test_at_least_one_service() -> None:
     assert lines(Manifest(app=None, services={})) == [
         "services: at least one service is required; fix: add [services.web] with "
-        'command = "..." (and port = "$PORT" to receive traffic), '
+        'command = "..." (web receives traffic on $PORT), '
         'or a Procfile with "web: <command>"'
     ]
 

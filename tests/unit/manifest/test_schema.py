@@ -53,7 +53,7 @@ def test_defaults_are_the_domain_defaults() -> None:
         Rollout().max_surge,
         Rollout().max_unavailable,
     )
-    assert (service.port, service.drain, service.stop_timeout) == (False, 10.0, 30.0)
+    assert (service.port, service.drain, service.stop_timeout) == (None, 10.0, 30.0)
     assert service.drain == ServiceSpec("x", "x").drain
     assert ReleaseTable(command="x").timeout == ReleaseSpec("x").timeout
 

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from launchdeck.controlplane.access.owner import OwnerToken
-from launchdeck.controlplane.errors import ApiError, Unavailable
+from launchdeck.controlplane.errors import ApiError, DriverFailed, Unavailable
 from launchdeck.controlplane.http.routes import (
     addons,
     apps,
@@ -31,6 +31,7 @@ from launchdeck.controlplane.http.routes import (
 from launchdeck.controlplane.http.security import Authenticate, check_declared
 from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.web import create_web
+from launchdeck.system.errors import LaunchdeckError
 
 INVALID_REQUEST_FIX = (
     "check the request's fields against the API's shape (served at /docs when the server runs "
@@ -121,6 +122,25 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=exc.status)
+
+    @app.exception_handler(LaunchdeckError)
+    async def driver_error(_request: Request, exc: LaunchdeckError) -> JSONResponse:
+        # a driver's own error (HAProxy, an add-on, the host's accounts) carries its fix
+        log.warning("driver error: %s", exc)
+        fix = exc.fix or "retry; if it keeps failing, see $LAUNCHDECK_HOME/server.log"
+        return JSONResponse({"error": exc.message, "fix": fix}, status_code=DriverFailed.status)
+
+    @app.exception_handler(OSError)
+    async def host_error(_request: Request, exc: OSError) -> JSONResponse:
+        log.warning("host error: %s", exc)
+        return JSONResponse(
+            {
+                "error": f"the host refused: {exc.strerror or exc}",
+                "fix": "check the disk space and permissions of $LAUNCHDECK_HOME, then retry; "
+                "details in $LAUNCHDECK_HOME/server.log",
+            },
+            status_code=Unavailable.status,
+        )
 
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, exc: Exception) -> JSONResponse:

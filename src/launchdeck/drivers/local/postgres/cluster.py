@@ -305,11 +305,12 @@ class PostgresCluster:
     def ensure_database(self, app: str, env: str) -> Credentials:
         """The environment's role and database, created when missing (idempotent)."""
         name = environment_key(app, env)
+        role = sql.role_name(name)
         password = self.credentials.get_or_create(name)
         with self.session() as session:
-            sql.ensure_role(session, name, password)
-            sql.ensure_database(session, name, name)
-        return Credentials(role=name, database=name, password=password)
+            sql.ensure_role(session, role, password)
+            sql.ensure_database(session, name, role)
+        return Credentials(role=role, database=name, password=password)
 
     def database_url(self, creds: Credentials) -> str:
         user, password = quote(creds.role, safe=""), quote(creds.password, safe="")
@@ -323,7 +324,7 @@ class PostgresCluster:
         """Drop the environment's database (closing its connections) and its role."""
         name = environment_key(app, env)
         with self.session() as session:
-            sql.drop_database(session, name, name)
+            sql.drop_database(session, name)
         self.credentials.forget(name)
 
     def app_databases(self) -> list[str]:

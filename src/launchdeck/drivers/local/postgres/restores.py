@@ -107,7 +107,7 @@ def _drop_others(restored: PostgresCluster, key: str) -> None:
     for database in restored.app_databases():
         if database != key and "_" in database:
             with restored.session() as session:
-                sql.drop_database(session, database, database)
+                sql.drop_database(session, database)
             restored.credentials.forget(database)
 
 
@@ -146,7 +146,7 @@ def prune(fleet: Fleet, items: Collection[Prunable]) -> None:
         cluster = fleet.get(item.cluster)
         if cluster is not None:
             with cluster.session() as session:
-                sql.drop_database(session, item.database, item.database)
+                sql.drop_database(session, item.database)
             cluster.credentials.forget(item.database)
 
 

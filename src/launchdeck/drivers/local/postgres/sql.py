@@ -24,6 +24,19 @@ from launchdeck.drivers.local.postgres.client import QueryFailed, Session
 
 ROLE_ATTRIBUTES = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
 OBJECT_IN_USE = "55006"  # a database someone is still connected to
+RESERVED_ROLE_PREFIX = "pg_"  # PostgreSQL refuses to create any role whose name starts so
+OUR_PREFIX = "ld_"
+
+
+def role_name(database: str) -> str:
+    """The login role that owns an app database: the database's own name (`<app>_<env>`),
+    unless PostgreSQL reserves it (every role name starting with `pg_`: an app named `pg`); then
+    `ld_<app>_<env>`. App and environment names hold no `_`, so that form (two of them) is never
+    another environment's name, and every name that worked before keeps working unchanged.
+    Database names have no reserved prefix, so the database keeps `<app>_<env>`."""
+    if database.startswith(RESERVED_ROLE_PREFIX):
+        return OUR_PREFIX + database
+    return database
 
 
 def role_statement(verb: str, role: str, verifier: str) -> sql.Composed:
@@ -68,9 +81,11 @@ def drop_database_statement(database: str) -> sql.Composed:
     return sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
 
 
-def drop_database(session: Session, database: str, role: str) -> None:
+def drop_database(session: Session, database: str) -> None:
+    """Drop an app database and its role."""
     session.execute(drop_database_statement(database))
-    session.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    role = sql.Identifier(role_name(database))
+    session.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
 
 
 def allow_connections(database: str, allowed: bool) -> sql.Composed:
