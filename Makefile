@@ -7,8 +7,8 @@ demo: setup
 	@.venv/bin/python scripts/demo.py
 
 lint: setup
-	.venv/bin/ruff check src tests scripts bench
-	.venv/bin/ruff format --check src tests scripts bench
+	.venv/bin/ruff check src tests scripts bench clients
+	.venv/bin/ruff format --check src tests scripts bench clients
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 	.venv/bin/python -m launchdeck.manifest.docs --check docs/manifest.md

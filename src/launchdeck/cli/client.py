@@ -114,7 +114,7 @@ class Client:
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from None
         self._check(response)
-        return response.json()
+        return response.json() if response.content else None  # a 204 has no body
 
     def stream(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Newline-delimited JSON from a streaming endpoint; empty heartbeats are skipped."""

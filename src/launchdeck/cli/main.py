@@ -18,6 +18,8 @@ from launchdeck.cli.commands.canary import canary_cmd
 from launchdeck.cli.commands.canary import show as show_canary
 from launchdeck.cli.commands.config import config_cmd
 from launchdeck.cli.commands.domains import domains_cmd
+from launchdeck.cli.commands.errors import errors_cmd, incidents_cmd
+from launchdeck.cli.commands.flags import flags_cmd
 from launchdeck.cli.commands.git import git_cmd
 from launchdeck.cli.commands.metrics import alerts, metrics, top
 from launchdeck.cli.commands.tokens import audit, tokens_cmd
@@ -44,6 +46,9 @@ app.add_typer(db_cmd, name="db")
 app.add_typer(domains_cmd, name="domains")
 app.add_typer(autoscale_cmd, name="autoscale")
 app.add_typer(canary_cmd, name="canary")
+app.add_typer(flags_cmd, name="flags")
+app.add_typer(errors_cmd, name="errors")
+app.add_typer(incidents_cmd, name="incidents")
 
 
 def follow(deployment: dict[str, Any]) -> None:

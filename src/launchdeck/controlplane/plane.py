@@ -21,6 +21,10 @@ from launchdeck.controlplane.autoscaling.figures import Figures
 from launchdeck.controlplane.databases.wiring import Databases
 from launchdeck.controlplane.deploys.deployments import Deployments
 from launchdeck.controlplane.errors import NotFound
+from launchdeck.controlplane.errortracking.store import ErrorStore
+from launchdeck.controlplane.errortracking.tracker import ErrorTracker
+from launchdeck.controlplane.flags.service import Flags
+from launchdeck.controlplane.flags.store import FlagStore
 from launchdeck.controlplane.git import GitRepos
 from launchdeck.controlplane.logs.store import LogStore
 from launchdeck.controlplane.metrics.alerting import Alerting
@@ -32,7 +36,7 @@ from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
-from launchdeck.domain import Deployment, Event, Instance, InstanceState, app_host
+from launchdeck.domain import Deployment, Event, Instance, InstanceState, Release, app_host
 from launchdeck.domain.alerts import BACKUP_FAILED
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, backend_labels
@@ -122,8 +126,16 @@ class ControlPlane:
             reserved=self.addons.reserved_ports,
             environ=environ,
             isolation=self.isolation,
+            platform_env=self.platform_env,
         )
         self.notifier = Notifier()
+        self.flags = Flags(FlagStore(self.home / "flags.db", Keyring(self.home)))
+        self.errors = ErrorTracker(
+            ErrorStore(self.home / "errors.db"),
+            self.store,
+            self.notifier,
+            lambda app, env, since: self.metrics_store.request_count(app, env, since=since),
+        )
         self.deployments = Deployments(
             self.store,
             self.builder,
@@ -197,6 +209,8 @@ class ControlPlane:
         if self.request_log is not None:
             self.request_log.stop()
         self.metrics_store.close()
+        self.flags.store.close()
+        self.errors.store.close()
         self.notifier.drain(timeout=2.0)  # what is queued gets a short chance to go out
         self.notifier.close()
 
@@ -204,6 +218,19 @@ class ControlPlane:
         while not self._stop.wait(0.5):
             with contextlib.suppress(OSError):
                 self.logs.ingest()
+
+    def platform_env(self, release: Release) -> dict[str, str]:
+        """What every instance, release command and one-off run of an environment is given
+        besides its config (which may override it): its Sentry DSN and flag feed."""
+        project = self.errors.store.project_for(release.app, release.env)
+        api = f"127.0.0.1:{self.settings.api_port}"
+        return {
+            "SENTRY_DSN": f"http://{project.public_key}@{api}/{project.id}",
+            "SENTRY_RELEASE": release.name,
+            "SENTRY_ENVIRONMENT": release.env,
+            "LAUNCHDECK_FLAGS_URL": f"http://{api}/flags/v1/set",
+            "LAUNCHDECK_FLAGS_TOKEN": self.flags.store.token(release.app, release.env),
+        }
 
     # -- read side --------------------------------------------------------------------------
 
@@ -311,6 +338,8 @@ class ControlPlane:
         for env in self.store.envs(name):
             self.addons.detach(name, env.name)
         self.store.delete_app(name)
+        self.flags.store.forget_app(name)
+        self.errors.store.forget_app(name)
         shutil.rmtree(self.logs.root / name, ignore_errors=True)
         shutil.rmtree(self.home / "logs" / "raw" / name, ignore_errors=True)
         self.git.remove(name)

@@ -12,6 +12,7 @@ from typing import Literal
 from launchdeck.domain.alerts import AlertRule
 from launchdeck.domain.autoscale import Autoscale
 from launchdeck.domain.canary import DeploySpec
+from launchdeck.domain.errortracking import TriageRules
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}\Z")  # \Z: "$" would let a trailing newline in
 NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
@@ -265,6 +266,7 @@ class Manifest:
     alerts: tuple[AlertRule, ...] = ()
     alerts_off: frozenset[str] = frozenset()  # built-in alerts turned off (domain.alerts)
     deploy: DeploySpec = field(default_factory=DeploySpec)
+    triage: TriageRules = field(default_factory=TriageRules)  # `[errors]`
 
     def defaults_for(self, env: str) -> tuple[dict[str, str], tuple[str, ...]]:
         """`[environments.<env>]` config vars and custom domains."""
@@ -335,6 +337,7 @@ class Release:
     alerts: tuple[AlertRule, ...] = ()  # `[[alerts]]`, as the environment has them
     alerts_off: frozenset[str] = frozenset()  # the built-in alerts it turns off
     deploy: DeploySpec = field(default_factory=DeploySpec)  # how a deploy or promotion rolls out
+    triage: TriageRules = field(default_factory=TriageRules)  # `[errors]`: error triage
 
     def environ(self) -> dict[str, str]:
         """The app's config vars: the manifest's defaults, then what `config set` stored."""

@@ -44,6 +44,7 @@ from launchdeck.manifest.schema import (
     TargetTable,
 )
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, BackupsTable
+from launchdeck.manifest.triage import to_triage
 
 
 def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None = None) -> Manifest:
@@ -69,6 +70,7 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         alerts=to_alerts(file.alerts),
         alerts_off=frozenset(alert.name for alert in file.alerts if not alert.enabled),
         deploy=to_deploy(file.deploy),
+        triage=to_triage(file.errors),
     )
 
 

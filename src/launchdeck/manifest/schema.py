@@ -28,6 +28,7 @@ from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.deploy import DeployOverride, DeployTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
 from launchdeck.manifest.table import Table
+from launchdeck.manifest.triage import ErrorsTable
 from launchdeck.manifest.values.fieldtypes import (
     BranchName,
     Command,
@@ -487,6 +488,11 @@ class ManifestFile(Table):
         default_factory=list,
         examples=[[{"name": "slow", "metric": "p95_ms", "above": 500, "for": "5m"}]],
         description="Alerts of every environment, posted to the `[notify]` webhooks.",
+    )
+    errors: ErrorsTable = Field(
+        default_factory=ErrorsTable,
+        examples=[{"critical_paths": ["/checkout*"]}],
+        description="How error groups are triaged: P0, P1 (both open an incident) or P2.",
     )
     environments: dict[Name, EnvironmentTable] = Field(
         default_factory=dict,

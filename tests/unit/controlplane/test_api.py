@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from launchdeck.controlplane.access.secrets import Keyring
+from launchdeck.controlplane.errortracking.store import ErrorStore
+from launchdeck.controlplane.errortracking.tracker import ErrorTracker
+from launchdeck.controlplane.flags.service import Flags
+from launchdeck.controlplane.flags.store import FlagStore
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.logs.store import LogStore
+from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Manifest
@@ -69,6 +75,10 @@ class FakeControlPlane:
         self.store = Store(home / "launchdeck.db")
         self.logs = LogStore(home / "logs")
         self.deployments = RecordingDeployments()
+        self.flags = Flags(FlagStore(home / "flags.db", Keyring(home)))
+        self.errors = ErrorTracker(
+            ErrorStore(home / "errors.db"), self.store, Notifier(), lambda *_: 0
+        )
 
     def app_json(self, name: str) -> dict[str, Any]:
         """The real shape, with empty environments (nothing deployed in these tests)."""

@@ -67,6 +67,17 @@ EXPECTED = {
     ("POST", "/v1/tokens/owner"): (P.MANAGE_TOKENS, None),
     ("DELETE", "/v1/tokens/{token_id}"): (P.MANAGE_TOKENS, None),
     ("GET", "/v1/audit"): (P.READ_AUDIT, None),
+    ("GET", f"{ENV}/flags"): (P.READ, "env"),
+    ("POST", f"{ENV}/flags"): (P.CHANGE_ENV, "env"),
+    ("POST", f"{ENV}/flags/promotions"): (P.PROMOTE, "env"),  # + reading the source, inside
+    ("GET", f"{ENV}/flags/{{flag}}"): (P.READ, "env"),
+    ("PATCH", f"{ENV}/flags/{{flag}}"): (P.CHANGE_ENV, "env"),
+    ("DELETE", f"{ENV}/flags/{{flag}}"): (P.CHANGE_ENV, "env"),
+    ("GET", f"{ENV}/errors"): (P.READ, "env"),
+    ("GET", f"{ENV}/errors/{{group}}"): (P.READ, "env"),
+    ("POST", f"{ENV}/errors/{{group}}/{{action}}"): (P.CHANGE_ENV, "env"),
+    ("GET", f"{ENV}/incidents"): (P.READ, "env"),
+    ("POST", f"{ENV}/incidents/{{incident_id}}/resolve"): (P.CHANGE_ENV, "env"),
 }
 
 

@@ -189,6 +189,7 @@ class Deployments:
             alerts=resolved.alerts,
             alerts_off=resolved.alerts_off,
             deploy=resolved.deploy,
+            triage=resolved.triage,
         )
         self.store.add_release(release)
         return release

@@ -76,6 +76,7 @@ class Promotion:
             alerts=self.manifest.alerts,
             alerts_off=self.manifest.alerts_off,
             deploy=self.manifest.deploy,
+            triage=self.manifest.triage,
         )
 
 

@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 
 from launchdeck.controlplane.access.owner import OwnerToken
 from launchdeck.controlplane.errors import ApiError, DriverFailed, Unavailable
+from launchdeck.controlplane.errortracking.ingest import create_ingest
+from launchdeck.controlplane.flags.feed import create_feed
 from launchdeck.controlplane.http.routes import (
     addons,
     apps,
@@ -24,6 +26,8 @@ from launchdeck.controlplane.http.routes import (
     deploys,
     domains,
     envs,
+    errors,
+    flags,
     metrics,
     settings,
     tokens,
@@ -65,6 +69,8 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
         metrics,
         autoscale,
         canary,
+        flags,
+        errors,
         settings,
     )
     for resource in routers:
@@ -73,6 +79,8 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
     check_declared(app.routes)
     app.middleware("http")(Audit(cp))
     add_error_handlers(app)
+    app.mount("/api", create_ingest(cp.errors))  # the Sentry SDKs', with the DSN's key
+    app.mount("/flags", create_feed(cp.flags))  # apps' flag feed, with their flag token
     app.mount("/", create_web(app, authenticate))  # the dashboard: every path the API has not
     return app
 

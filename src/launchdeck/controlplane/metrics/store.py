@@ -210,6 +210,15 @@ class MetricsStore:
         )
         return [_row_point(Series(*row[:5]), row[5], step, row[6:]) for row in rows]
 
+    def request_count(self, app: str, env: str, *, since: float) -> int:
+        """The environment's requests since `since` (10 s points: the last 24 hours at most)."""
+        [(count,)] = self.read(
+            "SELECT coalesce(sum(r.requests), 0) FROM requests r JOIN series s ON s.id = r.series"
+            " WHERE s.app = ? AND s.env = ? AND r.step = ? AND r.t >= ?",
+            (app, env, STEPS[0], int(since)),
+        )
+        return int(count)
+
     def gauges(
         self, app: str, env: str, *, since: float, step: int, service: str | None = None
     ) -> list[GaugePoint]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -56,6 +56,7 @@ class LocalDriver:
         environ: dict[str, str] | None = None,
         reserved: Callable[[], Collection[int]] = frozenset,
         isolation: Isolation | None = None,
+        platform_env: Callable[[Release], Mapping[str, str]] | None = None,
     ) -> None:
         self.paths = Paths(root)
         self.builder = builder
@@ -66,6 +67,7 @@ class LocalDriver:
         self._environ = environ if environ is not None else dict(os.environ)
         self._reserved = reserved  # ports that are not instances' to take (add-on servers)
         self.isolation = isolation  # None: app code runs as we do (unit tests)
+        self._platform_env = platform_env  # the control plane's services: error DSN, flag feed
 
     # -- jails -----------------------------------------------------------------------------
 
@@ -110,6 +112,8 @@ class LocalDriver:
 
     def instance_env(self, inst: Instance, release: Release) -> dict[str, str]:
         env = self.build_env(self.builder.get(release.build.digest))
+        if self._platform_env is not None:
+            env.update(self._platform_env(release))  # the app's config may override these
         env.update(release.environ())
         env.update(
             LAUNCHDECK_APP=inst.app,
