@@ -45,7 +45,10 @@ def sdk(**options: Any) -> Iterator[list[bytes]]:
     }
     sentry_sdk.init(**(settings | options))
     try:
-        yield transport.sent
+        # scopes of their own: a transaction's name or a tag set here never leaks into the
+        # events of the next test in this process
+        with sentry_sdk.isolation_scope(), sentry_sdk.new_scope():
+            yield transport.sent
     finally:
         sentry_sdk.flush()
         sentry_sdk.get_client().close()

@@ -44,8 +44,11 @@ FAILURES = {
     ),
     "disk-full": lambda: OSError(errno.ENOSPC, "No space left on device"),
 }
-PARAMS = {"name": "pg", "env": "staging", "dep_id": "1", "domain": "pg.example.com",
-          "action": "promote", "backup_id": "20260101T000000Z", "token_id": "tok-1"}  # fmt: skip
+PARAMS = {
+    "name": "pg", "env": "staging", "dep_id": "1", "domain": "pg.example.com",
+    "action": "promote", "backup_id": "20260101T000000Z", "token_id": "tok-1",
+    "flag": "new-checkout", "group": "0123456789abcdef", "incident_id": "1",
+}  # fmt: skip
 
 
 def _tarball() -> bytes:
@@ -77,6 +80,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/apps/{name}/envs/{env}/deploys/plan"): {"content": _tarball()},
     ("POST", "/v1/apps/{name}/pushes"): {"content": _tarball(), "params": {"branch": "main"}},
     ("DELETE", "/v1/apps/{name}"): {"params": {"confirm": "pg"}},
+    ("POST", "/v1/apps/{name}/envs/{env}/flags"): {"json": {"name": "new-checkout"}},
+    ("PATCH", "/v1/apps/{name}/envs/{env}/flags/{flag}"): {"json": {"enabled": True}},
+    ("POST", "/v1/apps/{name}/envs/{env}/flags/promotions"): {"json": {"from": "production"}},
     ("GET", "/v1/apps/{name}/promotion"): {"params": {"source": "staging", "target": "production"}},
 }
 LAST = ("/v1/apps/{name}", "/v1/tokens/owner")  # destroy the app, rotate the owner token: last

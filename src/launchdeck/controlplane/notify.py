@@ -25,6 +25,11 @@ EMOJI["rolled_back"] = ":rewind:"
 MAX_RETRY_AFTER = 30.0
 
 
+def escaped(text: str) -> str:
+    """App-supplied text made inert in Slack's mrkdwn: no `<!channel>` ping, no forged link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class Message(Protocol):
     """What a webhook is sent: Slack-compatible JSON."""
 

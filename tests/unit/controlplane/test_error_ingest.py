@@ -5,6 +5,7 @@ limit is refused with nothing stored; a regression opens one incident, posted on
 from __future__ import annotations
 
 import gzip
+import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -232,3 +233,31 @@ def test_the_rollback_command_names_the_release_before() -> None:
     assert rollback_command("shop", "production", "v1") == (
         "launchdeck rollback --app shop --env production"
     )
+
+
+def test_an_apps_error_text_cannot_ping_a_channel_through_the_webhook(
+    client: TestClient, cp: FakeControlPlane
+) -> None:
+    """Event text is the app's (untrusted): in the Slack message it is text, not markup."""
+    release(cp, 1)
+    project = cp.errors.store.project_for("shop", "staging")
+    client.post(
+        f"/api/{project.id}/store/?sentry_key={project.public_key}",
+        json={"message": "<!channel> <https://evil.example|click> & more", "release": "v1",
+              "request": {"url": "http://x/checkout/pay"}},
+    )  # fmt: skip
+    cp.errors._contexts.clear()
+    rules = replace(cp.store.release("shop", "staging", 1).triage, critical_paths=("/checkout*",))
+    made = replace(cp.store.release("shop", "staging", 1), version=2, triage=rules)
+    cp.store.add_release(made)
+    cp.store.update_env("shop", "staging", lambda env: replace(env, release=2))
+    client.post(
+        f"/api/{project.id}/store/?sentry_key={project.public_key}",
+        json={"message": "<!channel> <https://evil.example|click> & more", "release": "v2",
+              "request": {"url": "http://x/checkout/pay"}},
+    )  # fmt: skip
+    [(_, notice)] = cp.notifier.sent
+    shown = json.dumps(notice.payload())
+    assert "<!channel>" not in shown and "<https://" not in shown
+    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more" in shown
+    assert notice.incident.priority == "P0"  # on a critical path

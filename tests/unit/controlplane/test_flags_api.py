@@ -168,3 +168,10 @@ def test_flags_tokens_and_versions_survive_a_restart(tmp_path: Path) -> None:
     assert again.environment_of(token) == ("shop", "staging")
     assert again.version("shop", "staging") == 1
     assert [f.name for f in again.flags("shop", "staging")] == ["f"]
+
+
+def test_flag_changes_are_audited(client: TestClient) -> None:
+    client.post(FLAGS, json={"name": "f"}, headers=AUTH)
+    client.patch(f"{FLAGS}/f", json={"enabled": False}, headers=AUTH)
+    actions = [e["action"] for e in client.get("/v1/audit", headers=AUTH).json()]
+    assert f"PATCH {FLAGS}/f" in actions and f"POST {FLAGS}" in actions

@@ -11,13 +11,12 @@ import json
 import re
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from launchdeck.domain.errortracking import ErrorEvent
+from launchdeck.system.sqlite import SharedDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -106,34 +105,12 @@ def later(release: str | None, than: str | None) -> bool:
 
 class ErrorStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        with self.tx() as db:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+        self._shared = SharedDb(path, SCHEMA, durable=False)
+        self.tx, self._rows = self._shared.transaction, self._shared.rows
+        self._lock, self._db = self._shared.lock, self._shared.db
 
     def close(self) -> None:
-        self._db.close()
-
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        self._shared.close()
 
     # -- projects (one per environment: its DSN) -------------------------------------------
 
@@ -151,7 +128,7 @@ class ErrorStore:
 
     def project(self, project_id: int) -> Project | None:
         rows = self._rows("SELECT id, app, env, public_key FROM projects WHERE id = ?", project_id)
-        return Project(*rows[0]) if rows else None  # type: ignore[arg-type]
+        return Project(*rows[0]) if rows else None
 
     # -- groups and events -----------------------------------------------------------------
 
@@ -200,7 +177,7 @@ class ErrorStore:
             "AND path IS NOT NULL LIMIT 50",
             app, env, key, since,
         )  # fmt: skip
-        return int(count), tuple(str(p) for (p,) in paths)  # type: ignore[call-overload]
+        return int(count), tuple(str(p) for (p,) in paths)
 
     def set_priority(self, group: Group, priority: str, reason: str, paged: str | None) -> None:
         with self.tx() as db:
@@ -225,7 +202,7 @@ class ErrorStore:
             "env = ? AND at >= ? GROUP BY key ORDER BY n DESC",
             app, env, since,
         )  # fmt: skip
-        return [(str(k), int(n), int(u)) for k, n, u in rows]  # type: ignore[call-overload]
+        return [(str(k), int(n), int(u)) for k, n, u in rows]
 
     def set_status(self, group: Group, status: str, release: str | None) -> None:
         """Resolve (in `release`), ignore or reopen; resolving also ends its paging episode."""
@@ -267,7 +244,7 @@ class ErrorStore:
             f"SELECT * FROM incidents WHERE app = ? AND env = ?{where} ORDER BY id DESC",
             app, env,
         )  # fmt: skip
-        return [Incident(*r) for r in rows]  # type: ignore[arg-type]
+        return [Incident(*r) for r in rows]
 
     def resolve_incident(self, app: str, env: str, incident_id: int, at: float) -> bool:
         with self.tx() as db:
@@ -286,10 +263,10 @@ def _group(db: sqlite3.Connection, app: str, env: str, key: str) -> Group | None
     return _as_group(row) if row else None
 
 
-def _as_group(row: tuple[object, ...]) -> Group:
+def _as_group(row: tuple[Any, ...]) -> Group:
     fields = list(row)
-    fields[13] = bool(fields[13])
-    return Group(*fields)  # type: ignore[arg-type]
+    fields[13] = bool(fields[13])  # regressed: SQLite keeps 0 or 1
+    return Group(*fields)
 
 
 def sample_of(event: ErrorEvent) -> str:

@@ -23,7 +23,7 @@ from launchdeck.controlplane.errortracking.store import (
     Status,
     sample_of,
 )
-from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.notify import Notifier, escaped
 from launchdeck.controlplane.store import Store
 from launchdeck.domain.errortracking import GroupStats, Priority, TriageRules
 from launchdeck.planning.triage import priority_of
@@ -50,9 +50,11 @@ class IncidentNotice:
     rollback: str  # the command that goes back before the release that introduced it
 
     def payload(self) -> dict[str, Any]:
-        i = self.incident
-        text = f":rotating_light: {i.app}/{i.env}: {i.priority} incident #{i.id}: {i.title}"
-        detail = f"{i.reason}\nintroduced in {i.release or 'an unknown release'}"
+        i = self.incident  # the title, reason and release come from an app's events
+        text = (
+            f":rotating_light: {i.app}/{i.env}: {i.priority} incident #{i.id}: {escaped(i.title)}"
+        )
+        detail = escaped(f"{i.reason}\nintroduced in {i.release or 'an unknown release'}")
         return {
             "text": text,
             "blocks": [

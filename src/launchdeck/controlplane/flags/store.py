@@ -13,14 +13,12 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.domain.flags import FlagDefinition
+from launchdeck.system.sqlite import SharedDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS flags (
@@ -50,48 +48,28 @@ def token_hash(token: str) -> str:
 
 class FlagStore:
     def __init__(self, path: Path, keyring: Keyring) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._keyring = keyring
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        with self._tx() as db:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-        rows = self._db.execute("SELECT app, env, version FROM feeds").fetchall()
+        self._shared = SharedDb(path, SCHEMA)
+        self._tx, self._rows = self._shared.transaction, self._shared.rows
+        rows = self._rows("SELECT app, env, version FROM feeds")
         self._versions: dict[tuple[str, str], int] = {(a, e): int(v) for a, e, v in rows}
 
     def close(self) -> None:
-        self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        self._shared.close()
 
     # -- flags -----------------------------------------------------------------------------
 
     def flags(self, app: str, env: str) -> list[FlagDefinition]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT data FROM flags WHERE app = ? AND env = ? ORDER BY name", (app, env)
-            ).fetchall()
+        rows = self._rows(
+            "SELECT data FROM flags WHERE app = ? AND env = ? ORDER BY name", app, env
+        )
         return [_flag(data) for (data,) in rows]
 
     def flag(self, app: str, env: str, name: str) -> FlagDefinition | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT data FROM flags WHERE app = ? AND env = ? AND name = ?", (app, env, name)
-            ).fetchone()
-        return _flag(row[0]) if row else None
+        rows = self._rows(
+            "SELECT data FROM flags WHERE app = ? AND env = ? AND name = ?", app, env, name
+        )
+        return _flag(rows[0][0]) if rows else None
 
     def put(self, app: str, env: str, *flags: FlagDefinition) -> None:
         """Write these flags (new or changed) and bump the feed's version, in one transaction."""
@@ -122,12 +100,10 @@ class FlagStore:
         return self._versions.get((app, env), 0)
 
     def feed(self, app: str, env: str) -> Feed:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT version, latest_app_version FROM feeds WHERE app = ? AND env = ?",
-                (app, env),
-            ).fetchone()
-        return Feed(app, env, int(row[0]), row[1]) if row else Feed(app, env, 0, None)
+        rows = self._rows(
+            "SELECT version, latest_app_version FROM feeds WHERE app = ? AND env = ?", app, env
+        )
+        return Feed(app, env, int(rows[0][0]), rows[0][1]) if rows else Feed(app, env, 0, None)
 
     def token(self, app: str, env: str) -> str:
         """The environment's flag token, made the first time it is asked for."""
@@ -142,11 +118,8 @@ class FlagStore:
         """The (app, env) a flag token reads; None for any other string."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        with self._lock:
-            row = self._db.execute(
-                "SELECT app, env FROM feeds WHERE token_hash = ?", (token_hash(token),)
-            ).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+        rows = self._rows("SELECT app, env FROM feeds WHERE token_hash = ?", token_hash(token))
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     def report_app_version(self, app: str, env: str, version: str) -> None:
         """Record `version` as the newest clients have reported (the caller checked it is)."""

@@ -12,15 +12,15 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from launchdeck.domain.metrics import STATUS_CLASSES, RequestWindow, Sample, Series, merged
+from launchdeck.system.sqlite import SharedDb
 
 STEPS = (10, 60, 3600)  # seconds per point at each resolution, finest first
 DEFAULT_RETENTION = {10: 24 * 3600.0, 60: 14 * 86400.0, 3600: 90 * 86400.0}
@@ -73,14 +73,10 @@ class GaugePoint:
 
 class MetricsStore:
     def __init__(self, path: Path, retention: Mapping[int, float] = DEFAULT_RETENTION) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._shared = SharedDb(path, SCHEMA, durable=False)
         self.path = path
         self.retention = dict(retention)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        self._db, self._lock = self._shared.db, self._shared.lock
         self._series: dict[Series, int] = {}
         self._names: dict[str, int] = {}
 
@@ -90,19 +86,10 @@ class MetricsStore:
             self._db.executescript(sql)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._shared.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._shared.transaction()
 
     # -- writing ---------------------------------------------------------------------------------
 
