@@ -4,7 +4,8 @@
   API and launchdeck's provider (local: no request), over varied users and a flag with a rule
   and a 10% rollout; `flag_eval_core_us` is the provider's own part (`evaluate_in`).
 - `error_ingest_per_s`: events per second the control plane takes in through the Sentry
-  envelope endpoint (gzip, the real SDK's envelopes, 4 senders, grouped, triaged, stored).
+  envelope endpoint (gzip, the real SDK's envelopes, 4 senders, grouped, triaged, stored);
+  `error_pipeline_per_s` is the same events through the tracker alone (no HTTP), in process.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import gzip
 import json
 import statistics
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import sentry_sdk
@@ -24,6 +27,12 @@ from openfeature.evaluation_context import EvaluationContext
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 from tests.harness import ControlPlane
+
+from launchdeck.controlplane.errortracking.envelope import parse_envelope
+from launchdeck.controlplane.errortracking.store import ErrorStore
+from launchdeck.controlplane.errortracking.tracker import ErrorTracker
+from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.store import Store
 
 FLAG_SET = {
     "version": 1, "app": "bench", "env": "staging", "latest_app_version": "1.4.2",
@@ -129,5 +138,21 @@ def error_ingest(cp: ControlPlane) -> dict[str, float]:
     return {"error_ingest_per_s": len(bodies) / took}
 
 
+def error_pipeline() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Store(Path(tmp) / "launchdeck.db")
+        state.create_app("shop", ["staging"], time.time())
+        tracker = ErrorTracker(ErrorStore(Path(tmp) / "errors.db"), state, Notifier(), lambda *_: 0)
+        project = tracker.store.project_for("shop", "staging")
+        events = [parse_envelope(gzip.decompress(body)).events for body in _envelopes()]
+        started = time.perf_counter()
+        for batch in events:
+            tracker.ingest(project, list(batch), "127.0.0.1")
+        took = time.perf_counter() - started
+        tracker.store.close()
+        state.close()
+    return {"error_pipeline_per_s": len(events) / took}
+
+
 def measure(cp: ControlPlane) -> dict[str, float]:
-    return {**flag_evaluation(), **error_ingest(cp)}
+    return {**flag_evaluation(), **error_ingest(cp), **error_pipeline()}

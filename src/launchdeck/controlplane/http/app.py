@@ -11,6 +11,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from launchdeck.controlplane.access.owner import OwnerToken
 from launchdeck.controlplane.errors import ApiError, DriverFailed, Unavailable
@@ -77,12 +79,25 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
         app.include_router(resource.router(cp))
     app.include_router(tokens.router(cp, owner))
     check_declared(app.routes)
-    app.middleware("http")(Audit(cp))
+    app.add_middleware(AuditedPaths, audit=Audit(cp))
     add_error_handlers(app)
     app.mount("/api", create_ingest(cp.errors))  # the Sentry SDKs', with the DSN's key
     app.mount("/flags", create_feed(cp.flags))  # apps' flag feed, with their flag token
     app.mount("/", create_web(app, authenticate))  # the dashboard: every path the API has not
     return app
+
+
+class AuditedPaths:
+    """The audit for the API's paths only: the SDKs' ingest, apps' flag feed and the dashboard's
+    pages (whose API calls are audited themselves) skip it, and its cost."""
+
+    def __init__(self, app: ASGIApp, audit: Audit) -> None:
+        self.app = app
+        self.audited = BaseHTTPMiddleware(app, dispatch=audit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        api = scope["type"] == "http" and scope["path"].startswith("/v1/")
+        await (self.audited if api else self.app)(scope, receive, send)
 
 
 class Audit:
