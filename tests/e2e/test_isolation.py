@@ -49,6 +49,9 @@ def probe(pids=()):
     )
     found["user"] = pwd.getpwuid(os.getuid()).pw_name
     found["write /usr"] = attempt_write("/usr/launchdeck-was-here")
+    for private in ("/tmp", "/dev/shm"):  # its own, and writable (tempfile, multiprocessing)
+        wrote = attempt_write(os.path.join(private, "scratch")) == "WROTE"
+        found[f"own {private}"] = "usable" if wrote else "NOT"
     return found
 
 
@@ -178,6 +181,7 @@ def test_app_code_reaches_nothing_of_the_control_plane_nor_of_other_apps(cp, tmp
     status, web = cp.get("evil", path=f"/probe?pids={','.join([*victim_pids, str(server_pid)])}")
     assert status == 200
     assert_contained(web, "ld-evil.staging")
+    assert (web["own /tmp"], web["own /dev/shm"]) == ("usable", "usable")
     assert set(web) >= {f"environ of {pid}" for pid in victim_pids}
 
     # what a viewer reads of the deployment shows the refusals and none of the secrets

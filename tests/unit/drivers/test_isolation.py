@@ -159,7 +159,8 @@ def test_namespaces_hide_the_home_show_the_store_and_bind_what_may_be_written() 
 
     assert confined.argv == (
         "/usr/bin/bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-        "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm",
+        "--perms", "01777", "--tmpfs", "/tmp", "--perms", "01777", "--tmpfs", "/var/tmp",
+        "--perms", "01777", "--tmpfs", "/dev/shm",
         "--tmpfs", "/root/.launchdeck", "--unshare-pid", "--unshare-ipc",
         "--ro-bind-try", "/srv/apps/builds", "/srv/apps/builds",
         "--bind", "/srv/apps/homes/shop/envs/staging", "/srv/apps/homes/shop/envs/staging",

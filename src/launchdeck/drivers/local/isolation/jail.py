@@ -29,7 +29,9 @@ class Namespaces:
 
     def argv(self, *, cwd: Path | None, writable: Sequence[Path]) -> tuple[str, ...]:
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        for path in (*PRIVATE, *self.hidden):
+        for path in PRIVATE:  # sticky and open to all, as the host's: the app's account writes
+            args += ["--perms", "01777", "--tmpfs", str(path)]
+        for path in self.hidden:
             args += ["--tmpfs", str(path)]
         args += ["--unshare-pid", "--unshare-ipc"]
         made: set[Path] = set()
