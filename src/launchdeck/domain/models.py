@@ -13,6 +13,7 @@ from launchdeck.domain.alerts import AlertRule
 from launchdeck.domain.autoscale import Autoscale
 from launchdeck.domain.canary import DeploySpec
 from launchdeck.domain.errortracking import TriageRules
+from launchdeck.domain.jobs import CronJob
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}\Z")  # \Z: "$" would let a trailing newline in
 NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
@@ -249,6 +250,7 @@ class EnvOverride:
     alerts_off: frozenset[str] = frozenset()  # top-level alerts this environment turns off
     autoscale: Mapping[str, Autoscale | None] = field(default_factory=dict)  # merged per service
     deploy: DeploySpec | None = None  # merged over the top-level `[deploy]`
+    cron: Mapping[str, CronJob | None] = field(default_factory=dict)  # None: off here
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ class Manifest:
     alerts_off: frozenset[str] = frozenset()  # built-in alerts turned off (domain.alerts)
     deploy: DeploySpec = field(default_factory=DeploySpec)
     triage: TriageRules = field(default_factory=TriageRules)  # `[errors]`
+    cron: Mapping[str, CronJob] = field(default_factory=dict)  # `[cron]` and app.json's
 
     def defaults_for(self, env: str) -> tuple[dict[str, str], tuple[str, ...]]:
         """`[environments.<env>]` config vars and custom domains."""
@@ -300,7 +303,14 @@ class Manifest:
             alerts=_alerts_for(self.alerts, override),
             alerts_off=self.alerts_off | override.alerts_off,
             deploy=override.deploy or self.deploy,
+            cron=_cron_for(self.cron, override),
         )
+
+
+def _cron_for(jobs: Mapping[str, CronJob], override: EnvOverride) -> dict[str, CronJob]:
+    """The jobs, each as the environment changes it, less those it turns off."""
+    merged = {**jobs, **override.cron}
+    return {name: job for name, job in merged.items() if job is not None}
 
 
 def _alerts_for(alerts: tuple[AlertRule, ...], override: EnvOverride) -> tuple[AlertRule, ...]:
@@ -338,6 +348,7 @@ class Release:
     alerts_off: frozenset[str] = frozenset()  # the built-in alerts it turns off
     deploy: DeploySpec = field(default_factory=DeploySpec)  # how a deploy or promotion rolls out
     triage: TriageRules = field(default_factory=TriageRules)  # `[errors]`: error triage
+    cron: Mapping[str, CronJob] = field(default_factory=dict)  # the environment's jobs
 
     def environ(self) -> dict[str, str]:
         """The app's config vars: the manifest's defaults, then what `config set` stored."""

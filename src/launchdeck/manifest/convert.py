@@ -32,7 +32,9 @@ from launchdeck.domain import (
 from launchdeck.domain.alerts import AlertMetric, AlertRule, LogAlert, MetricAlert
 from launchdeck.domain.autoscale import Autoscale, ScaleMetric, Target
 from launchdeck.domain.canary import DeploySpec
+from launchdeck.domain.jobs import CronJob
 from launchdeck.manifest.alerts.schema import AlertTable
+from launchdeck.manifest.cron import override_cron, to_cron
 from launchdeck.manifest.deploy import to_deploy
 from launchdeck.manifest.procfile import WEB
 from launchdeck.manifest.schema import (
@@ -53,6 +55,7 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         services = {name: to_service(name, table) for name, table in file.services.items()}
     else:
         services = dict(procfile)
+    jobs = {name: to_cron(name, table) for name, table in file.cron.items()}
     return Manifest(
         app=file.app,
         services=services,
@@ -62,7 +65,7 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         git=GitSpec(branches=dict(file.git.branches)),
         notify=NotifySpec(tuple(file.notify.webhooks), tuple(file.notify.on)),
         environments={
-            name: to_override(table, services, to_deploy(file.deploy))
+            name: to_override(table, services, to_deploy(file.deploy), jobs)
             for name, table in file.environments.items()
         },
         addons=to_addons(file.addons),
@@ -71,6 +74,7 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         alerts_off=frozenset(alert.name for alert in file.alerts if not alert.enabled),
         deploy=to_deploy(file.deploy),
         triage=to_triage(file.errors),
+        cron=jobs,
     )
 
 
@@ -216,6 +220,7 @@ def to_override(
     table: EnvironmentTable,
     services: Mapping[str, ServiceSpec],
     deploy: DeploySpec = DeploySpec(),
+    jobs: Mapping[str, CronJob] | None = None,
 ) -> EnvOverride:
     """Partial per-service entries merged onto the service's own values, key by key."""
     return EnvOverride(
@@ -238,6 +243,11 @@ def to_override(
         alerts=to_alerts(table.alerts),
         alerts_off=frozenset(alert.name for alert in table.alerts if not alert.enabled),
         deploy=to_deploy(table.deploy, deploy) if table.deploy is not None else None,
+        cron={
+            name: override_cron(jobs[name], patch)
+            for name, patch in table.cron.items()
+            if jobs and name in jobs
+        },
         autoscale={
             name: _autoscale_for(services[name], table.autoscale.get(name), table.scale.get(name))
             for name in sorted(set(table.autoscale) | set(table.scale))

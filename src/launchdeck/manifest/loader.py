@@ -7,9 +7,11 @@ ManifestError with every issue.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from pydantic import ValidationError
 from launchdeck.domain import Manifest, ServiceSpec
 from launchdeck.manifest.alerts.rules import check_alerts
 from launchdeck.manifest.convert import to_manifest
+from launchdeck.manifest.cron import app_json_cron
 from launchdeck.manifest.errors import MISSING, Issue, ManifestError
 from launchdeck.manifest.issues import issues_from
 from launchdeck.manifest.procfile import parse_procfile
@@ -26,6 +29,7 @@ from launchdeck.manifest.schema import ManifestFile
 
 MANIFEST_NAME = "launchdeck.toml"
 PROCFILE_NAME = "Procfile"
+APP_JSON_NAME = "app.json"  # Dokku's; launchdeck reads its `cron`
 _WHERE = re.compile(
     r"^(?P<message>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$"
 )
@@ -48,7 +52,7 @@ def load_manifest(app_dir: Path) -> Manifest:
     if not toml_path.is_file():
         if procfile_path.is_file():
             services = parse_procfile(_read(procfile_path), source=str(procfile_path))
-            return Manifest(app=None, services=services)
+            return with_app_json(Manifest(app=None, services=services), app_dir)
         raise ManifestError(
             [Issue("", MISSING, f"no {MANIFEST_NAME} or Procfile found", NO_SERVICES_FIX)],
             source=str(app_dir),
@@ -57,7 +61,25 @@ def load_manifest(app_dir: Path) -> Manifest:
     procfile = None
     if "services" not in raw and procfile_path.is_file():
         procfile = parse_procfile(_read(procfile_path), source=str(procfile_path))
-    return _validate(raw, str(toml_path), procfile)
+    return with_app_json(_validate(raw, str(toml_path), procfile), app_dir)
+
+
+def with_app_json(manifest: Manifest, app_dir: Path) -> Manifest:
+    """app.json's `cron` entries (as Dokku reads them) join the manifest's `[cron]` jobs."""
+    path = app_dir / APP_JSON_NAME
+    if not path.is_file():
+        return manifest
+    try:
+        data = json.loads(_read(path))
+    except ValueError as exc:
+        fix = "fix the JSON, or remove app.json"
+        raise ManifestError(
+            [Issue("", MISSING, f"not JSON: {exc}", fix)], source=str(path)
+        ) from None
+    jobs, issues = app_json_cron(data)
+    if issues:
+        raise ManifestError(issues, source=str(path))
+    return replace(manifest, cron={**jobs, **manifest.cron})
 
 
 def parse_manifest(

@@ -25,6 +25,7 @@ from launchdeck.domain import (
 )
 from launchdeck.domain.autoscale import DEFAULT_SCALE_IN_STABILIZATION, DEFAULT_SCALE_OUT_COOLDOWN
 from launchdeck.manifest.alerts.schema import AlertTable
+from launchdeck.manifest.cron import CronOverride, CronTable
 from launchdeck.manifest.deploy import DeployOverride, DeployTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
 from launchdeck.manifest.table import Table
@@ -422,6 +423,12 @@ class EnvironmentTable(Table):
         examples=[["api.example.com"]],
         description="Custom domains served by this environment.",
     )
+    cron: dict[Name, CronOverride] = Field(
+        default_factory=dict,
+        examples=[{"nightly-report": {"enabled": False}}],
+        description="Scheduled jobs as this environment has them; the keys given replace the "
+        "job's, `enabled = false` leaves it out.",
+    )
     aws: EnvAwsTable = Field(
         default_factory=EnvAwsTable,
         examples=[{"azs": 3, "db_instance": "db.t4g.small"}],
@@ -489,6 +496,11 @@ class ManifestFile(Table):
         examples=[[{"name": "slow", "metric": "p95_ms", "above": 500, "for": "5m"}]],
         description="Alerts of every environment, posted to the `[notify]` webhooks.",
     )
+    cron: dict[Name, CronTable] = Field(
+        default_factory=dict,
+        examples=[{"nightly-report": {"schedule": "0 3 * * *", "command": "python report.py"}}],
+        description="Scheduled jobs by name: one-off runs of the current release.",
+    )
     errors: ErrorsTable = Field(
         default_factory=ErrorsTable,
         examples=[{"critical_paths": ["/checkout*"]}],
@@ -504,6 +516,23 @@ class ManifestFile(Table):
         examples=[{"region": "eu-west-1"}],
         description="Settings for `launchdeck aws`.",
     )
+
+    @model_validator(mode="after")
+    def _env_cron_known(self) -> Self:
+        """An environment changes the jobs the top level declares; it does not add its own."""
+        problems = [
+            _problem(
+                ("environments", env, "cron", name),
+                f"there is no [cron.{name}] to change",
+                f"declare [cron.{name}] (with enabled = false in the environments without it)",
+            )
+            for env, table in self.environments.items()
+            for name in table.cron
+            if name not in self.cron
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
 
     @model_validator(mode="after")
     def _env_autoscale_complete(self) -> Self:

@@ -190,6 +190,7 @@ class Deployments:
             alerts_off=resolved.alerts_off,
             deploy=resolved.deploy,
             triage=resolved.triage,
+            cron=dict(resolved.cron),
         )
         self.store.add_release(release)
         return release

@@ -77,6 +77,7 @@ class Promotion:
             alerts_off=self.manifest.alerts_off,
             deploy=self.manifest.deploy,
             triage=self.manifest.triage,
+            cron=dict(self.manifest.cron),
         )
 
 
