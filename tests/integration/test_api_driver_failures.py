@@ -48,6 +48,7 @@ PARAMS = {
     "name": "pg", "env": "staging", "dep_id": "1", "domain": "pg.example.com",
     "action": "promote", "backup_id": "20260101T000000Z", "token_id": "tok-1",
     "flag": "new-checkout", "group": "0123456789abcdef", "incident_id": "1",
+    "run_id": "run.v1-00000000",
 }  # fmt: skip
 
 
@@ -83,6 +84,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/apps/{name}/envs/{env}/flags"): {"json": {"name": "new-checkout"}},
     ("PATCH", "/v1/apps/{name}/envs/{env}/flags/{flag}"): {"json": {"enabled": True}},
     ("POST", "/v1/apps/{name}/envs/{env}/flags/promotions"): {"json": {"from": "production"}},
+    ("POST", "/v1/apps/{name}/envs/{env}/runs"): {"json": {"command": "true", "detach": True}},
     ("GET", "/v1/apps/{name}/promotion"): {"params": {"source": "staging", "target": "production"}},
 }
 LAST = ("/v1/apps/{name}", "/v1/tokens/owner")  # destroy the app, rotate the owner token: last

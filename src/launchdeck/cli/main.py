@@ -22,6 +22,7 @@ from launchdeck.cli.commands.errors import errors_cmd, incidents_cmd
 from launchdeck.cli.commands.flags import flags_cmd
 from launchdeck.cli.commands.git import git_cmd
 from launchdeck.cli.commands.metrics import alerts, metrics, top
+from launchdeck.cli.commands.run import run
 from launchdeck.cli.commands.tokens import audit, tokens_cmd
 from launchdeck.cli.common import AppOpt, EnvOpt, JsonOpt, client, env_path
 from launchdeck.cli.deployments import follow as follow_deployment
@@ -49,6 +50,7 @@ app.add_typer(canary_cmd, name="canary")
 app.add_typer(flags_cmd, name="flags")
 app.add_typer(errors_cmd, name="errors")
 app.add_typer(incidents_cmd, name="incidents")
+app.command(context_settings={"ignore_unknown_options": True})(run)
 
 
 def follow(deployment: dict[str, Any]) -> None:
@@ -267,8 +269,16 @@ def _show_promotion(p: dict[str, Any]) -> None:
 
 @app.command()
 def ps(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
-    """Running instances."""
-    insts = client().request("GET", f"{env_path(app_name, env)}/instances")
+    """Running instances, and one-off runs still going."""
+    base = env_path(app_name, env)
+    insts = client().request("GET", f"{base}/instances")
+    runs = client().request("GET", f"{base}/runs", params={"running": "true"})
+    insts += [
+        {"id": r["id"], "service": "run", "release": r["release"], "state": r["state"],
+         "health": "-", "port": None, "pid": r["pid"], "started_at": r["started_at"],
+         "command": r["command"]}
+        for r in runs
+    ]  # fmt: skip
     if as_json:
         return print_json(insts)
     table(

@@ -50,7 +50,18 @@ def initial_schema(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (initial_schema,)
+def runs(db: sqlite3.Connection) -> None:
+    """One-off runs and cron runs (issue 16): `state` apart so unfinished ones are found fast."""
+    db.execute(
+        """CREATE TABLE runs (
+        id TEXT PRIMARY KEY, app TEXT NOT NULL, env TEXT NOT NULL, source TEXT NOT NULL,
+        state TEXT NOT NULL, created_at REAL NOT NULL, data TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX runs_by_env ON runs (app, env, created_at)")
+    db.execute("CREATE INDEX runs_by_source ON runs (app, env, source, created_at)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (initial_schema, runs)
 LATEST = len(MIGRATIONS)
 
 

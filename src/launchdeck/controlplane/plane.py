@@ -34,6 +34,7 @@ from launchdeck.controlplane.metrics.recent import ReleaseSides
 from launchdeck.controlplane.metrics.store import STEPS, MetricsStore
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
+from launchdeck.controlplane.runs.service import Runs
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, Event, Instance, InstanceState, Release, app_host
@@ -130,6 +131,7 @@ class ControlPlane:
         )
         self.notifier = Notifier()
         self.flags = Flags(FlagStore(self.home / "flags.db", Keyring(self.home)))
+        self.runs = Runs(self.store, self.driver, self.redactors)
         self.errors = ErrorTracker(
             ErrorStore(self.home / "errors.db"),
             self.store,
@@ -188,6 +190,7 @@ class ControlPlane:
         self.router.ensure_current()
         for dep in self.store.unfinished_deployments():
             self.deployments.resume(dep)
+        self.runs.resume()
         self.reconciler.start()
         self.databases.start()
         self.metrics.start()

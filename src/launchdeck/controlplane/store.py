@@ -31,6 +31,7 @@ from launchdeck.controlplane.access.secrets import Keyring
 from launchdeck.controlplane.errors import NotFound, Unavailable
 from launchdeck.controlplane.migrations import MIGRATIONS, Migration, migrate, schema_version
 from launchdeck.domain import Deployment, DeploymentState, Event, Instance, Release
+from launchdeck.domain.jobs import Run
 
 BUSY_TIMEOUT = 1.0  # seconds SQLite waits for another process's lock, per attempt
 WRITE_ATTEMPTS = 3  # a write still locked after this many tries fails with StoreUnavailable
@@ -113,6 +114,7 @@ _release = TypeAdapter(Release)
 _deployment = TypeAdapter(Deployment)
 _instance = TypeAdapter(Instance)
 _env = TypeAdapter(EnvState)
+_run = TypeAdapter(Run)
 
 
 class Store:
@@ -248,7 +250,7 @@ class Store:
 
     def delete_app(self, name: str) -> None:
         with self.transaction() as db:
-            for table in ("envs", "releases", "instances"):
+            for table in ("envs", "releases", "instances", "runs"):
                 db.execute(f"DELETE FROM {table} WHERE app = ?", (name,))
             owned = "SELECT id FROM deployments WHERE app = ?"
             db.execute(f"DELETE FROM events WHERE deployment_id IN ({owned})", (name,))
@@ -462,6 +464,33 @@ class Store:
                 (at, token_id),
             )
             return cur.rowcount > 0
+
+    # -- one-off runs ------------------------------------------------------------------------
+
+    def save_run(self, run: Run) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run.id, run.app, run.env, run.source, run.state.value, run.created_at,
+                 _run.dump_json(run).decode()),
+            )  # fmt: skip
+
+    def run(self, run_id: str) -> Run | None:
+        rows = self._all("SELECT data FROM runs WHERE id = ?", run_id)
+        return _run.validate_json(rows[0][0]) if rows else None
+
+    def runs(self, app: str, env: str, *, source: str | None = None, limit: int = 50) -> list[Run]:
+        """The newest first."""
+        rows = self._all(
+            "SELECT data FROM runs WHERE app = ? AND env = ? AND (? IS NULL OR source = ?) "
+            "ORDER BY created_at DESC LIMIT ?",
+            app, env, source, source, limit,
+        )  # fmt: skip
+        return [_run.validate_json(data) for (data,) in rows]
+
+    def unfinished_runs(self) -> list[Run]:
+        rows = self._all("SELECT data FROM runs WHERE state = 'running'")
+        return [_run.validate_json(data) for (data,) in rows]
 
     def add_audit(self, at: float, who: str, role: str, action: str, status: int) -> None:
         with self.transaction() as db:

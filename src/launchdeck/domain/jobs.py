@@ -53,3 +53,27 @@ class CronJob:
         if self.schedule is not None:
             return f"{self.schedule} ({self.timezone})"
         return f"every {self.every:g}s"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One one-off run: `launchdeck run` (attached or `--detach`), or a cron job's."""
+
+    id: str  # `run.<hex>`: also its instance id and the name its logs are kept under
+    app: str
+    env: str
+    release: int
+    command: str  # as given, with the environment's secret values masked
+    source: str  # "cli", or "cron:<job>"
+    who: str
+    state: RunState = RunState.RUNNING
+    detached: bool = True
+    tty: bool = False
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    exit_code: int | None = None
+    pid: int | None = None
+    proc_started_at: float | None = None  # the process's create time: a recycled pid won't match
+    tail: tuple[str, ...] = ()  # its last log lines, once finished
+    reason: str = ""

@@ -76,6 +76,7 @@ class FakeControlPlane:
         self.logs = LogStore(home / "logs")
         self.deployments = RecordingDeployments()
         self.flags = Flags(FlagStore(home / "flags.db", Keyring(home)))
+        self.runs = None  # one-off runs need a driver: tests/e2e/test_run.py
         self.errors = ErrorTracker(
             ErrorStore(home / "errors.db"), self.store, Notifier(), lambda *_: 0
         )

@@ -78,6 +78,10 @@ EXPECTED = {
     ("POST", f"{ENV}/errors/{{group}}/{{action}}"): (P.CHANGE_ENV, "env"),
     ("GET", f"{ENV}/incidents"): (P.READ, "env"),
     ("POST", f"{ENV}/incidents/{{incident_id}}/resolve"): (P.CHANGE_ENV, "env"),
+    ("POST", f"{ENV}/runs"): (P.RUN, "env"),  # + --yes in production, inside, unless admin
+    ("GET", f"{ENV}/runs"): (P.READ, "env"),
+    ("GET", f"{ENV}/runs/{{run_id}}"): (P.READ, "env"),
+    ("POST", f"{ENV}/runs/{{run_id}}/stop"): (P.RUN, "env"),
 }
 
 

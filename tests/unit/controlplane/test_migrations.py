@@ -154,7 +154,9 @@ def test_a_database_from_the_previous_launchdeck_keeps_every_record(tmp_path: Pa
     store = Store(path)
     try:
         assert version_of(path) == LATEST
-        assert tables_of(path) == tables  # adopted as it is, no table rebuilt
+        now = tables_of(path)
+        assert {name: now[name] for name in tables} == tables  # adopted as is, none rebuilt
+        assert set(now) - set(tables) == {"runs"}  # what later migrations add
         assert store.apps() == [("blog", 2.0), ("shop", 1.0)]
         assert store.envs() == [
             EnvState("blog", "staging", release=1),
@@ -198,7 +200,7 @@ def test_a_new_database_starts_at_the_latest_version(tmp_path: Path) -> None:
 
 def test_later_migrations_run_in_order_once(tmp_path: Path) -> None:
     path = tmp_path / "launchdeck.db"
-    first = Store(path)
+    first = Store(path, migrations=(initial_schema,))
     first.create_app("shop", ["staging"], now=1.0)
     first.close()
     ran: list[int] = []
@@ -223,7 +225,7 @@ def test_later_migrations_run_in_order_once(tmp_path: Path) -> None:
 
 def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "launchdeck.db"
-    first = Store(path)
+    first = Store(path, migrations=(initial_schema,))
     first.create_app("shop", ["staging"], now=1.0)
     first.close()
 
@@ -239,14 +241,14 @@ def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path: Path) -> No
 
     assert version_of(path) == 1
     assert "notes" not in tables_of(path)
-    again = Store(path)
+    again = Store(path, migrations=(initial_schema,))
     assert again.apps() == [("shop", 1.0)]
     again.close()
 
 
 def test_a_database_from_a_newer_launchdeck_is_refused_with_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "launchdeck.db"
-    first = Store(path)
+    first = Store(path, migrations=(initial_schema,))
     first.create_app("shop", ["staging"], now=1.0)
     first.close()
     with closing(sqlite3.connect(path, isolation_level=None)) as db:

@@ -38,6 +38,7 @@ class Permission(enum.Enum):
     MANAGE_SETTINGS = "manage control-plane settings"
     MANAGE_DATABASE = "reach a database"  # backups, restores, pulls: the data itself
     PRUNE_DATABASES = "prune databases"  # may drop copies of any environment's database
+    RUN = "run one-off commands"  # in a protected environment, a deployer confirms (--yes)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Principal:
 
 _DEPLOYER = {
     Permission.READ,
+    Permission.RUN,
     Permission.CHANGE_ENV,
     Permission.PROMOTE,
     Permission.CREATE_APP,

@@ -31,11 +31,13 @@ from launchdeck.controlplane.http.routes import (
     errors,
     flags,
     metrics,
+    runs,
     settings,
     tokens,
 )
 from launchdeck.controlplane.http.security import Authenticate, check_declared
 from launchdeck.controlplane.plane import ControlPlane
+from launchdeck.controlplane.runs.attach import create_attach
 from launchdeck.controlplane.web import create_web
 from launchdeck.system.errors import LaunchdeckError
 
@@ -73,6 +75,7 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
         canary,
         flags,
         errors,
+        runs,
         settings,
     )
     for resource in routers:
@@ -83,6 +86,7 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
     add_error_handlers(app)
     app.mount("/api", create_ingest(cp.errors))  # the Sentry SDKs', with the DSN's key
     app.mount("/flags", create_feed(cp.flags))  # apps' flag feed, with their flag token
+    app.mount("/attach", create_attach(cp.runs))  # one-off runs, with their one-time key
     app.mount("/", create_web(app, authenticate))  # the dashboard: every path the API has not
     return app
 

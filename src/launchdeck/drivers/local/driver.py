@@ -9,10 +9,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from launchdeck.build import Artifact, Builder
-from launchdeck.domain import HealthCheck, Instance, Release, ServiceSpec, service_hosts
+from launchdeck.domain import (
+    HealthCheck,
+    Instance,
+    InstanceState,
+    Release,
+    ServiceSpec,
+    service_hosts,
+)
 from launchdeck.drivers.local.cgroups import Cgroups
 from launchdeck.drivers.local.health import probe
 from launchdeck.drivers.local.isolation import Isolation
+from launchdeck.drivers.local.oneoff import Attached, start_attached
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.processes import Launch, Proc, Processes
 from launchdeck.drivers.local.router.haproxy import Backend, Router
@@ -128,6 +136,43 @@ class LocalDriver:
         if inst.port is not None:
             env["PORT"] = str(inst.port)
         return env
+
+    def one_off(self, run_id: str, command: str, release: Release) -> Launch:
+        """A one-off run of `release` (`launchdeck run`, a cron job): an instance's environment,
+        account and build, no port; its log is kept under `run_id` (`run.v3-1a2b3c4d`)."""
+        inst = Instance(run_id, release.app, release.env, "run", release.version,
+                        InstanceState.STARTING)  # fmt: skip
+        return Launch(
+            instance_id=run_id,
+            command=command,
+            env=self.instance_env(inst, release),
+            cwd=self.builder.get(release.build.digest).app_dir,
+            log=self.paths.log(inst),
+            pidfile=self.paths.pidfile(inst),
+            jail=self.env_jail(release.app, release.env),
+        )
+
+    def start_one_off(self, run_id: str, command: str, release: Release) -> tuple[int, float, Path]:
+        launch = self.one_off(run_id, command, release)
+        proc = self.processes.start(launch)
+        return proc.pid, proc.started_at, launch.log
+
+    def attach_one_off(
+        self, run_id: str, command: str, release: Release, *, tty: bool, rows: int, cols: int
+    ) -> Attached:
+        return start_attached(self.one_off(run_id, command, release), tty=tty, rows=rows, cols=cols)
+
+    def one_off_alive(self, pid: int, started_at: float) -> bool:
+        return self.processes.alive(Proc(pid, started_at))
+
+    def one_off_exit_code(self, pid: int, started_at: float) -> int | None:
+        return self.processes.exit_code(Proc(pid, started_at))
+
+    def stop_one_off(self, pid: int, started_at: float, *, timeout: float) -> None:
+        self.processes.stop(Proc(pid, started_at), timeout=timeout)
+
+    def one_off_log(self, run_id: str, app: str, env: str) -> Path:
+        return self.paths.root / "logs" / "raw" / app / env / f"{run_id}.log"
 
     def start(self, inst: Instance, release: Release, service: ServiceSpec) -> Instance:
         artifact = self.builder.get(release.build.digest)
