@@ -48,7 +48,7 @@ PARAMS = {
     "name": "pg", "env": "staging", "dep_id": "1", "domain": "pg.example.com",
     "action": "promote", "backup_id": "20260101T000000Z", "token_id": "tok-1",
     "flag": "new-checkout", "group": "0123456789abcdef", "incident_id": "1",
-    "run_id": "run.v1-00000000",
+    "run_id": "run.v1-00000000", "job": "nightly",
 }  # fmt: skip
 
 

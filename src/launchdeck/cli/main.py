@@ -17,6 +17,7 @@ from launchdeck.cli.commands.autoscale import autoscale_cmd
 from launchdeck.cli.commands.canary import canary_cmd
 from launchdeck.cli.commands.canary import show as show_canary
 from launchdeck.cli.commands.config import config_cmd
+from launchdeck.cli.commands.cron import cron_cmd
 from launchdeck.cli.commands.domains import domains_cmd
 from launchdeck.cli.commands.errors import errors_cmd, incidents_cmd
 from launchdeck.cli.commands.flags import flags_cmd
@@ -51,6 +52,7 @@ app.add_typer(flags_cmd, name="flags")
 app.add_typer(errors_cmd, name="errors")
 app.add_typer(incidents_cmd, name="incidents")
 app.command(context_settings={"ignore_unknown_options": True})(run)
+app.add_typer(cron_cmd, name="cron")
 
 
 def follow(deployment: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ from launchdeck.controlplane.metrics.recent import ReleaseSides
 from launchdeck.controlplane.metrics.store import STEPS, MetricsStore
 from launchdeck.controlplane.notify import Notifier
 from launchdeck.controlplane.reconciler import Reconciler
+from launchdeck.controlplane.runs.cron import CronScheduler
 from launchdeck.controlplane.runs.service import Runs
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
@@ -132,6 +133,7 @@ class ControlPlane:
         self.notifier = Notifier()
         self.flags = Flags(FlagStore(self.home / "flags.db", Keyring(self.home)))
         self.runs = Runs(self.store, self.driver, self.redactors)
+        self.cron = CronScheduler(self.store, self.runs, self.notifier)
         self.errors = ErrorTracker(
             ErrorStore(self.home / "errors.db"),
             self.store,
@@ -191,6 +193,7 @@ class ControlPlane:
         for dep in self.store.unfinished_deployments():
             self.deployments.resume(dep)
         self.runs.resume()
+        self.cron.start()
         self.reconciler.start()
         self.databases.start()
         self.metrics.start()
@@ -199,6 +202,7 @@ class ControlPlane:
 
     def shutdown(self, *, everything: bool = False) -> None:
         self._stop.set()
+        self.cron.stop()
         self.autoscaler.stop()
         self.reconciler.stop()
         self.databases.stop()

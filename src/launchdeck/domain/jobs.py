@@ -77,3 +77,4 @@ class Run:
     proc_started_at: float | None = None  # the process's create time: a recycled pid won't match
     tail: tuple[str, ...] = ()  # its last log lines, once finished
     reason: str = ""
+    scheduled_for: float | None = None  # a cron run: the start its schedule asked for

@@ -82,6 +82,9 @@ EXPECTED = {
     ("GET", f"{ENV}/runs"): (P.READ, "env"),
     ("GET", f"{ENV}/runs/{{run_id}}"): (P.READ, "env"),
     ("POST", f"{ENV}/runs/{{run_id}}/stop"): (P.RUN, "env"),
+    ("GET", f"{ENV}/cron"): (P.READ, "env"),
+    ("GET", f"{ENV}/cron/runs"): (P.READ, "env"),
+    ("POST", f"{ENV}/cron/{{job}}/trigger"): (P.RUN, "env"),
 }
 
 

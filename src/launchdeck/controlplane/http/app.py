@@ -24,6 +24,7 @@ from launchdeck.controlplane.http.routes import (
     autoscale,
     canary,
     config,
+    cron,
     databases,
     deploys,
     domains,
@@ -76,6 +77,7 @@ def create_api(cp: ControlPlane, token: str | OwnerToken) -> FastAPI:
         flags,
         errors,
         runs,
+        cron,
         settings,
     )
     for resource in routers:

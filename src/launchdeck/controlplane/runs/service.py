@@ -45,12 +45,13 @@ class Runs:
         self._now = clock
         self._pending: dict[str, tuple[str, str]] = {}  # run id -> (attach key, command)
         self._lock = threading.Lock()
+        self.on_finished: Callable[[Run], None] = lambda _run: None  # cron tells webhooks
 
     # -- starting --------------------------------------------------------------------------
 
     def create(
         self, env: EnvState, command: str, who: Principal, *, detach: bool, tty: bool, yes: bool,
-        source: str = "cli", timeout: float | None = None,
+        source: str = "cli", timeout: float | None = None, scheduled_for: float | None = None,
     ) -> tuple[Run, str | None]:  # fmt: skip
         """The run, started when detached; else with the key its client attaches with."""
         release = self._release(env)
@@ -64,7 +65,7 @@ class Runs:
             id=f"run.v{release.version}-{secrets.token_hex(4)}", app=env.app, env=env.name,
             release=release.version, command=self._redactors(env.app, env.name)(command),
             source=source, who=who.name, detached=detach, tty=tty and not detach,
-            created_at=self._now(),
+            created_at=self._now(), scheduled_for=scheduled_for,
         )  # fmt: skip
         action = f"run {run.id} in {env.app}/{env.name}: {run.command}"
         self._store.add_audit(run.created_at, who.name, who.role.value, action, 202)
@@ -89,7 +90,12 @@ class Runs:
     def _start_detached(
         self, run: Run, command: str, release: Release, timeout: float | None
     ) -> Run:
-        pid, created, log = self._driver.start_one_off(run.id, command, release)
+        self._store.save_run(run)  # first: a crash before it starts is a lost run, not a second
+        try:
+            pid, created, log = self._driver.start_one_off(run.id, command, release)
+        except Exception as exc:
+            self.finish(run, None, RunState.FAILED, f"could not start: {exc}")
+            raise
         started = replace(run, started_at=self._now(), pid=pid, proc_started_at=created)
         self._store.save_run(started)
         self.watch(started, log, timeout)
@@ -170,6 +176,13 @@ class Runs:
         clean = self._redactors(run.app, run.env)
         ended = replace(run, state=state, exit_code=code, finished_at=self._now(), reason=reason,
                         tail=tuple(clean(line) for line in tail[-TAIL_LINES:]))  # fmt: skip
+        self._store.save_run(ended)
+        self.on_finished(ended)
+        return ended
+
+    def skipped(self, run: Run, reason: str) -> Run:
+        """A cron start that did not happen, recorded so it is neither retried nor lost."""
+        ended = replace(run, state=RunState.SKIPPED, finished_at=self._now(), reason=reason)
         self._store.save_run(ended)
         return ended
 

@@ -1,0 +1,105 @@
+"""Scheduled jobs as a team runs them: a job every 2 s runs on schedule, the start that comes
+while its previous run still goes is skipped, a failing run reaches the webhook, and a control
+plane that stops and starts again neither loses a start nor runs one twice."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.harness import copy_example
+
+pytestmark = pytest.mark.e2e
+
+JOBS = """
+[cron.tick]
+every = "2s"
+command = "echo tick; sleep 3"
+
+[cron.doomed]
+every = "2s"
+command = "echo doomed; exit 4"
+"""
+
+
+class Webhook:
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                hook.received.append(json.dumps(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def hook():
+    webhook = Webhook()
+    yield webhook
+    webhook.server.shutdown()
+    webhook.server.server_close()
+
+
+def runs(cp, job: str) -> list[dict]:
+    return cp.cli("cron", "runs", job, "--app", "hello", "--json").json()
+
+
+def eventually(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+    return result
+
+
+def test_jobs_run_on_schedule_skip_overlaps_and_survive_a_restart(cp, tmp_path, hook):
+    app = copy_example(tmp_path, "hello")
+    manifest = app / "launchdeck.toml"
+    manifest.write_text(manifest.read_text() + JOBS + f'\n[notify]\nwebhooks = ["{hook.url}"]\n')
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(app), "--app", "hello", timeout=300)
+
+    def settled() -> list[dict]:
+        found = runs(cp, "tick")
+        states = [r["state"] for r in found]
+        return found if states.count("succeeded") >= 2 and "skipped" in states else []
+
+    ticks = eventually(settled, timeout=40)
+    skipped = [r for r in ticks if r["state"] == "skipped"]
+    assert all("still runs (concurrency forbid)" in r["reason"] for r in skipped)
+    done = [r for r in ticks if r["state"] == "succeeded"]
+    assert all(r["exit_code"] == 0 and "tick" in r["tail"] for r in done)
+
+    failed = eventually(lambda: [r for r in runs(cp, "doomed") if r["state"] == "failed"])
+    assert failed[0]["exit_code"] == 4 and failed[0]["tail"] == ["doomed"]
+    eventually(lambda: [m for m in hook.received if "cron doomed" in m and "exit code 4" in m])
+
+    listed = {j["name"]: j for j in cp.cli("cron", "list", "--app", "hello", "--json").json()}
+    assert listed["tick"]["when"] == "every 2s" and listed["tick"]["last_run"] is not None
+
+    cp.cli("server", "stop")
+    stopped_at = time.time()
+    time.sleep(5)  # two starts of each job pass while it is down
+    cp.cli("server", "start")
+    started_at = time.time()
+    time.sleep(6)
+    for job in ("tick", "doomed"):
+        found = runs(cp, job)
+        starts = [r["scheduled_for"] for r in found if r["scheduled_for"] is not None]
+        assert len(starts) == len(set(starts)), f"{job}: a start ran twice"
+        down = [s for s in starts if stopped_at < s < started_at]
+        assert len(down) == 1, f"{job}: the starts missed while down ran {len(down)} times"
+    assert all(r["state"] != "running" or r["pid"] for r in runs(cp, "tick"))
