@@ -1,4 +1,4 @@
-"""The `launchdeck aws` commands: synthesize, deploy, promote and roll back on AWS.
+"""The `launchdeck aws` commands: synthesize, deploy, promote, roll back and run one-offs on AWS.
 
 Unlike cli/, which talks to the local control plane over HTTP, these run here with the user's own
 AWS credentials: on AWS the control plane is CloudFormation and ECS, as it is for AWS Copilot and

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
-from launchdeck.awscli.show import confirm_change_set, show_event, show_status
+from launchdeck.awscli.show import (
+    RunOutput,
+    confirm_change_set,
+    confirm_production,
+    show_event,
+    show_status,
+)
 from launchdeck.cli.client import CliError
 from launchdeck.cli.output import console, log_style, print_json
 from launchdeck.cli.source import parse_since
@@ -289,6 +296,40 @@ def logs(
         for line in run_logs(*target, since=window, follow=follow):
             text = str(line)
             console.print(text, style=log_style(text), markup=False)
+
+
+@app.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+def run(
+    command: Annotated[list[str], typer.Argument(help="The command, after --.")],
+    path: PathOpt = Path("."),
+    app_name: AppOpt = None,
+    env: EnvOpt = "staging",
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Print the task's ARN and return.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm a run in production.")] = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """Run a one-off command (migrations, a script) as an ECS task of the environment's release:
+    its image, config, secrets and add-ons. Prints its output and exits with its exit code."""
+    from launchdeck.awsdeploy import run as run_task
+
+    line = command[0] if len(command) == 1 else shlex.join(command)
+    manifest = load(path, app_name)
+    confirm_production(env, line, yes)
+    follow = RunOutput()
+    with on_aws(manifest, env, profile) as target:
+        try:
+            result = run_task(
+                target.aws, target.app, env, line,
+                detach=detach, on_event=follow.event, on_line=follow.line,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            raise CliError(*follow.left_running()) from None
+    if detach:
+        typer.echo(result.task)  # for a script: `task=$(launchdeck aws run -d -- ...)`
+        return
+    raise typer.Exit(result.exit_code or 0)
 
 
 @ci_cmd.command("github")

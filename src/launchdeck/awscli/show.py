@@ -1,15 +1,24 @@
-"""How `launchdeck aws` shows change sets, progress and status."""
+"""How `launchdeck aws` shows change sets, progress, status and a one-off run, and asks."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import typer
 
-from launchdeck.cli.output import console, table
+from launchdeck.cli.client import CliError
+from launchdeck.cli.output import console, err, table
 
 if TYPE_CHECKING:
-    from launchdeck.awsdeploy import ChangeSetSummary, DeployEvent, EnvStatus
+    from launchdeck.awsdeploy import (
+        ChangeSetSummary,
+        DeployEvent,
+        EnvStatus,
+        LogLine,
+        RunEvent,
+        TaskStarted,
+    )
 
 
 def confirm_change_set(summary: ChangeSetSummary) -> bool:
@@ -52,3 +61,47 @@ def show_status(found: EnvStatus) -> None:
     )
     for service, arn in found.rolled_back_to.items():
         console.print(f"{service} was rolled back to {arn}", style="yellow")
+
+
+def confirm_production(env: str, line: str, yes: bool) -> None:
+    """A run in production is confirmed by --yes, or by a person at the terminal."""
+    if env != "production" or yes:
+        return
+    refused = CliError(
+        f"a run in production needs confirmation: {line}", "pass --yes (-y) to run it"
+    )
+    if not sys.stdin.isatty():
+        raise refused
+    try:
+        if typer.confirm(f"run `{line}` in production?", default=False):
+            return
+    except (typer.Abort, EOFError):
+        pass
+    raise refused
+
+
+class RunOutput:
+    """A run's output on stdout, as the command wrote it; its progress on stderr; the task kept
+    for a Ctrl-C."""
+
+    def __init__(self) -> None:
+        self.started: TaskStarted | None = None
+
+    def event(self, event: RunEvent) -> None:
+        from launchdeck.awsdeploy import TaskStarted
+
+        if isinstance(event, TaskStarted):
+            self.started = event
+        err.print(f"-----> {event}", style="dim", markup=False, soft_wrap=True)
+
+    def line(self, line: LogLine) -> None:
+        typer.echo(line.message)  # as the command wrote it: no markup, wrapping or cropping
+
+    def left_running(self) -> tuple[str, str]:
+        if self.started is None:
+            return "interrupted before the task started", "run the command again"
+        return (
+            f"stopped following task {self.started.id}: it keeps running",
+            f"stop it with: aws ecs stop-task --cluster {self.started.cluster} "
+            f"--task {self.started.id}",
+        )

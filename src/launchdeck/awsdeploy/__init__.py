@@ -5,7 +5,7 @@ caller's credentials (the `launchdeck aws` commands, a CI job), not in launchdec
 plane. They are orchestration only: every AWS call goes through the drivers/aws wrappers (or
 tests' in-memory fakes, through the protocols in ports.py), time through a Clock.
 Owns: change sets and their confirmation, rollout watching, the rollback record in SSM, reading
-an environment back from its stack's outputs.
+an environment back from its stack's outputs, one-off tasks (`aws run`).
 Must not import: controlplane (nor may it import this), execution, planning, cli, awscli.
 """
 
@@ -22,12 +22,17 @@ from launchdeck.awsdeploy.model import (
     Phase,
     RollbackResult,
     RolloutProgress,
+    RunEvent,
+    RunResult,
     StackProgress,
+    TaskProgress,
+    TaskStarted,
     Waits,
 )
 from launchdeck.awsdeploy.ports import AwsApis, open_aws
 from launchdeck.awsdeploy.promote import promote
 from launchdeck.awsdeploy.rollback import rollback
+from launchdeck.awsdeploy.run import run
 from launchdeck.awsdeploy.status import status
 
 __all__ = [
@@ -42,12 +47,17 @@ __all__ = [
     "Phase",
     "RollbackResult",
     "RolloutProgress",
+    "RunEvent",
+    "RunResult",
     "StackProgress",
+    "TaskProgress",
+    "TaskStarted",
     "Waits",
     "deploy",
     "logs",
     "open_aws",
     "promote",
     "rollback",
+    "run",
     "status",
 ]

@@ -1,6 +1,6 @@
 """An environment as its stack describes it: the stack itself, and from its outputs the cluster,
-the URL and each service's ECS name, task family and log group, read by the names synthesis
-wrote (drivers/aws/names.py)."""
+the URL and each service's ECS name, task family and log group, and where a one-off task runs,
+read by the names synthesis wrote (drivers/aws/names.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from launchdeck.awsdeploy.ports import StackApi
 from launchdeck.drivers.aws.clients import Stack
 from launchdeck.drivers.aws.errors import OutputMissing, StackMissing
-from launchdeck.drivers.aws.names import CLUSTER_OUTPUT, URL_OUTPUT, env_stack, service_outputs
+from launchdeck.drivers.aws.names import (
+    CLUSTER_OUTPUT,
+    RUN_FAMILY_OUTPUT,
+    RUN_LOG_GROUP_OUTPUT,
+    SECURITY_GROUP_OUTPUT,
+    SUBNETS_OUTPUT,
+    URL_OUTPUT,
+    env_stack,
+    service_outputs,
+)
 
 
 def deployed(stacks: StackApi, app: str, env: str) -> Stack:
@@ -48,24 +57,46 @@ class EnvLayout:
 def layout(stack: Stack, services: Sequence[str]) -> EnvLayout:
     """The environment's ECS names from the stack's outputs; OutputMissing names what lacks."""
 
-    def output(key: str) -> str:
-        value = stack.outputs.get(key)
-        if not value:
-            raise OutputMissing(stack.name, key)
-        return value
-
     def service(name: str) -> ServiceLayout:
         keys = service_outputs(name)
         return ServiceLayout(
             service=name,
-            name=output(keys.service_name),
-            family=output(keys.task_family),
-            log_group=output(keys.log_group),
+            name=_output(stack, keys.service_name),
+            family=_output(stack, keys.task_family),
+            log_group=_output(stack, keys.log_group),
         )
 
     return EnvLayout(
         stack=stack.name,
-        cluster=output(CLUSTER_OUTPUT),
+        cluster=_output(stack, CLUSTER_OUTPUT),
         url=stack.outputs.get(URL_OUTPUT, ""),
         services={s: service(s) for s in services},
     )
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """Where a one-off task of the environment runs, as the services' tasks do."""
+
+    cluster: str
+    family: str
+    log_group: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+
+
+def run_layout(stack: Stack) -> RunLayout:
+    return RunLayout(
+        cluster=_output(stack, CLUSTER_OUTPUT),
+        family=_output(stack, RUN_FAMILY_OUTPUT),
+        log_group=_output(stack, RUN_LOG_GROUP_OUTPUT),
+        subnets=tuple(_output(stack, SUBNETS_OUTPUT).split(",")),
+        security_groups=(_output(stack, SECURITY_GROUP_OUTPUT),),
+    )
+
+
+def _output(stack: Stack, key: str) -> str:
+    value = stack.outputs.get(key)
+    if not value:
+        raise OutputMissing(stack.name, key)
+    return value

@@ -141,6 +141,44 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class TaskStarted:
+    """A one-off task is on its way: where it is, to look at it or stop it."""
+
+    cluster: str
+    task: str  # its ARN
+    family: str
+    command: str
+
+    @property
+    def id(self) -> str:
+        return self.task.rsplit("/", 1)[-1]
+
+    def __str__(self) -> str:
+        return f"task {self.id} of {self.family}: {self.command}"
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    """The one-off task moved on: PROVISIONING, PENDING, RUNNING, ..., STOPPED."""
+
+    task_id: str
+    status: str
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.status}"
+
+
+RunEvent = Phase | TaskStarted | TaskProgress
+
+
+@dataclass(frozen=True)
+class RunResult:
+    task: str  # its ARN
+    exit_code: int | None = None  # the command's; None when detached
+    stopped_reason: str = ""
+
+
+@dataclass(frozen=True)
 class Waits:
     """How long each wait may take, in seconds, and how often to poll."""
 

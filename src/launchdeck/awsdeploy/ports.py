@@ -12,10 +12,12 @@ from launchdeck.drivers.aws.clients import (
     ChangeSetRequest,
     ImagePresence,
     LogEvent,
+    RunRequest,
     ServiceState,
     Stack,
     StackEvent,
     TaskDefinitionArn,
+    TaskState,
     connect,
 )
 from launchdeck.drivers.aws.credentials import AwsSession
@@ -49,6 +51,15 @@ class ServiceApi(Protocol):
 class LogApi(Protocol):
     def events(self, group: str, start_ms: int) -> Iterator[LogEvent]: ...
 
+    def page(
+        self, group: str, stream: str, token: str | None
+    ) -> tuple[list[LogEvent], str | None]: ...
+
+
+class TaskApi(Protocol):
+    def run(self, request: RunRequest) -> str: ...  # the task's ARN
+    def describe(self, cluster: str, task: str, container: str) -> TaskState | None: ...
+
 
 class RegistryApi(Protocol):
     def image(self, repository: str, digest: str) -> ImagePresence: ...
@@ -68,6 +79,7 @@ class AwsApis:
     registry: RegistryApi
     parameters: ParameterApi
     templates: TemplateApi
+    tasks: TaskApi
 
 
 def open_aws(session: AwsSession, *, endpoint_url: str | None = None) -> AwsApis:
@@ -81,4 +93,5 @@ def open_aws(session: AwsSession, *, endpoint_url: str | None = None) -> AwsApis
         registry=clients.registry,
         parameters=clients.parameters,
         templates=clients.templates,
+        tasks=clients.tasks,
     )

@@ -14,6 +14,7 @@ from launchdeck.domain.autoscale import Autoscale
 from launchdeck.domain.canary import DeploySpec
 from launchdeck.domain.errortracking import TriageRules
 from launchdeck.domain.jobs import CronJob
+from launchdeck.domain.queues import QueueSpec
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,29}\Z")  # \Z: "$" would let a trailing newline in
 NatMode = Literal["per-az", "single"]  # NAT gateways: one per AZ, or one for the VPC
@@ -270,6 +271,7 @@ class Manifest:
     deploy: DeploySpec = field(default_factory=DeploySpec)
     triage: TriageRules = field(default_factory=TriageRules)  # `[errors]`
     cron: Mapping[str, CronJob] = field(default_factory=dict)  # `[cron]` and app.json's
+    queues: Mapping[str, QueueSpec] = field(default_factory=dict)  # `[queues]`
 
     def defaults_for(self, env: str) -> tuple[dict[str, str], tuple[str, ...]]:
         """`[environments.<env>]` config vars and custom domains."""

@@ -37,6 +37,7 @@ from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.cron import override_cron, to_cron
 from launchdeck.manifest.deploy import to_deploy
 from launchdeck.manifest.procfile import WEB
+from launchdeck.manifest.queues import to_queue
 from launchdeck.manifest.schema import (
     AutoscaleOverride,
     EnvironmentTable,
@@ -75,6 +76,7 @@ def to_manifest(file: ManifestFile, procfile: Mapping[str, ServiceSpec] | None =
         deploy=to_deploy(file.deploy),
         triage=to_triage(file.errors),
         cron=jobs,
+        queues={name: to_queue(name, table) for name, table in file.queues.items()},
     )
 
 

@@ -27,6 +27,7 @@ from launchdeck.domain.autoscale import DEFAULT_SCALE_IN_STABILIZATION, DEFAULT_
 from launchdeck.manifest.alerts.schema import AlertTable
 from launchdeck.manifest.cron import CronOverride, CronTable
 from launchdeck.manifest.deploy import DeployOverride, DeployTable
+from launchdeck.manifest.queues import QueueTable
 from launchdeck.manifest.schema_aws import AddonsTable, AwsTable, EnvAwsTable
 from launchdeck.manifest.table import Table
 from launchdeck.manifest.triage import ErrorsTable
@@ -500,6 +501,12 @@ class ManifestFile(Table):
         default_factory=dict,
         examples=[{"nightly-report": {"schedule": "0 3 * * *", "command": "python report.py"}}],
         description="Scheduled jobs by name: one-off runs of the current release.",
+    )
+    queues: dict[Name, QueueTable] = Field(
+        default_factory=dict,
+        examples=[{"emails": {"visibility_timeout": "5m", "max_receives": 3}}],
+        description="Message queues by name: SQS queues on AWS (`QUEUE_<NAME>_URL`); no effect "
+        "on one host, where the Redis add-on is the queue.",
     )
     errors: ErrorsTable = Field(
         default_factory=ErrorsTable,

@@ -12,11 +12,13 @@ from launchdeck.drivers.aws.clients import (
     Deployment,
     ImagePresence,
     LogEvent,
+    RunRequest,
     ServiceEvent,
     ServiceState,
     TaskDefinitionArn,
+    TaskState,
 )
-from launchdeck.drivers.aws.errors import ServiceMissing
+from launchdeck.drivers.aws.errors import ServiceMissing, TaskNotStarted
 from tests.clock import ManualClock
 from tests.unit.aws_deploy.fakes_stacks import Calls, InMemoryStacks, ScriptedFailure
 from tests.unit.aws_deploy.templates import env_template, shared_template
@@ -27,6 +29,8 @@ DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+TASK_ID = "0123456789abcdef0123456789abcdef"
+RUN_GROUP = "/launchdeck/shop-staging/run"  # the fake template's RunLogGroup output
 
 
 # ---------------------------------------------------------------- ECS
@@ -196,6 +200,7 @@ class InMemoryLogs:
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
         self.groups: dict[str, list[LogEvent]] = {}
+        self.streams: dict[tuple[str, str], list[LogEvent]] = {}
 
     def events(self, group: str, start_ms: int) -> Iterator[LogEvent]:
         self.calls.append(("filter_log_events", (group, start_ms)))
@@ -206,6 +211,89 @@ class InMemoryLogs:
     def add(self, group: str, timestamp_ms: int, message: str) -> None:
         events = self.groups.setdefault(group, [])
         events.append(LogEvent(f"{group}#{len(events)}", timestamp_ms, "stream", message))
+
+    # -- one stream read forward, as GetLogEvents does: the token is the count read so far
+    def page(self, group: str, stream: str, token: str | None) -> tuple[list[LogEvent], str | None]:
+        self.calls.append(("get_log_events", (group, stream, token)))
+        if (group, stream) not in self.streams:
+            return [], token
+        events = self.streams[(group, stream)]
+        start = int(token) if token is not None else 0
+        return events[start:], str(len(events))
+
+    def write(self, group: str, stream: str, timestamp_ms: int, message: str) -> None:
+        self.streams.setdefault((group, stream), []).append(
+            LogEvent("", timestamp_ms, stream, message)
+        )
+
+
+@dataclass
+class TaskScript:
+    """How the next one-off task goes: a status per DescribeTasks, the lines its container has
+    written by each of them, lines CloudWatch gets only after it stopped, and how it ends."""
+
+    statuses: tuple[str, ...] = ("PROVISIONING", "PENDING", "RUNNING", "RUNNING", "STOPPED")
+    lines: Mapping[int, Sequence[str]] = field(default_factory=dict)  # describe index -> lines
+    late: Sequence[str] = ()  # appear at the second sleep after the task stopped
+    exit_code: int | None = 0
+    stop_code: str = "EssentialContainerExited"
+    reason: str = ""
+    refused: Sequence[str] = ()  # RunTask starts nothing, for these reasons
+    forgotten: bool = False  # DescribeTasks does not know it
+
+
+class InMemoryTasks:
+    def __init__(self, calls: Calls, logs: InMemoryLogs, clock: ManualClock) -> None:
+        self.calls = calls
+        self.logs = logs
+        self.clock = clock
+        self.script = TaskScript()
+        self.started: list[RunRequest] = []
+        self._describes = 0
+
+    def run(self, request: RunRequest) -> str:
+        self.calls.append(("run_task", (request.cluster, request.family, request.command)))
+        if self.script.refused:
+            raise TaskNotStarted(request.family, self.script.refused)
+        self.started.append(request)
+        return f"arn:aws:ecs:us-east-1:{ACCOUNT}:task/{request.cluster}/{TASK_ID}"
+
+    def describe(self, cluster: str, task: str, container: str) -> TaskState | None:
+        self.calls.append(("describe_tasks", (cluster, task)))
+        script = self.script
+        if script.forgotten:
+            return None
+        index = min(self._describes, len(script.statuses) - 1)
+        self._describes += 1
+        for message in script.lines.get(index, ()):
+            self.write(message)
+        status = script.statuses[index]
+        if status != "STOPPED":
+            return TaskState(task, status)
+        if script.late and index == len(script.statuses) - 1 and self._describes == index + 1:
+            self._after_stop(2, list(script.late))
+        return TaskState(
+            task,
+            "STOPPED",
+            exit_code=script.exit_code,
+            stop_code=script.stop_code,
+            stopped_reason=script.reason,
+            container_reason=script.reason if script.exit_code is None else "",
+        )
+
+    def write(self, message: str) -> None:
+        self.logs.write(RUN_GROUP, f"run/run/{TASK_ID}", int(self.clock.now() * 1000), message)
+
+    def _after_stop(self, sleeps: int, lines: list[str]) -> None:
+        left = [sleeps]
+
+        def arrive() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                for message in lines:
+                    self.write(message)
+
+        self.clock.on_sleep.append(arrive)
 
 
 class World:
@@ -222,8 +310,15 @@ class World:
         self.registry = InMemoryRegistry(self.calls)
         self.parameters = InMemoryParameters(self.calls)
         self.logs = InMemoryLogs(self.calls)
+        self.tasks = InMemoryTasks(self.calls, self.logs, self.clock)
         self.aws = AwsApis(
-            self.stacks, self.services, self.logs, self.registry, self.parameters, self.templates
+            self.stacks,
+            self.services,
+            self.logs,
+            self.registry,
+            self.parameters,
+            self.templates,
+            self.tasks,
         )
 
     def push(self, digest: str, services: Sequence[str] | None = None) -> None:

@@ -35,6 +35,10 @@ def env_template(
         "ClusterName": {"Value": prefix},
         "LoadBalancerDns": {"Value": f"{prefix}.elb.example"},
         "Url": {"Value": f"https://{prefix}.elb.example"},
+        "PrivateSubnetIds": {"Value": "subnet-a,subnet-b"},
+        "AppSecurityGroupId": {"Value": "sg-app"},
+        "RunTaskFamily": {"Value": f"{prefix}-run"},
+        "RunLogGroup": {"Value": f"/launchdeck/{prefix}/run"},
     }
     for s in services:
         t = title(s)

@@ -29,7 +29,7 @@ TREE = [
 
 
 def test_every_aws_error_is_a_launchdeck_error_below_aws_error() -> None:
-    assert len(TREE) == 24
+    assert len(TREE) == 27
     assert all(issubclass(error, AwsError) for error in TREE)
     assert issubclass(AwsError, LaunchdeckError)
 

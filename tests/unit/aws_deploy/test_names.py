@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 
-from launchdeck.awsdeploy.layout import layout
+from launchdeck.awsdeploy.layout import layout, run_layout
 from launchdeck.domain import Manifest, ServiceSpec
 from launchdeck.drivers.aws.clients import Stack
 from launchdeck.drivers.aws.names import (
     IMAGE_PARAMETER,
+    RUN,
+    cron_group,
     env_stack,
     log_group_name,
+    queue_variable,
     repository_name,
     rollback_record,
     service_outputs,
@@ -123,3 +126,36 @@ def test_the_shared_stack_makes_the_repositories_the_deploy_side_checks() -> Non
         if r["Type"] == "AWS::ECR::Repository"
     }
     assert made == {repository_name("shop", s) for s in manifest.services}
+
+
+def test_the_one_off_task_is_where_the_deploy_side_looks_for_it() -> None:
+    template = json.loads(to_json(synth_env(edge_case_manifest(), "staging")))
+    outputs = template["Outputs"]
+    stack = Stack(
+        env_stack("shop", "staging"),
+        "id",
+        "UPDATE_COMPLETE",
+        outputs={key: f"<{key}>" for key in outputs} | {"PrivateSubnetIds": "subnet-a,subnet-b"},
+    )
+    found = run_layout(stack)
+    assert (found.cluster, found.family, found.log_group) == (
+        "<ClusterName>",
+        "<RunTaskFamily>",
+        "<RunLogGroup>",
+    )
+    assert found.subnets == ("subnet-a", "subnet-b")
+    assert found.security_groups == ("<AppSecurityGroupId>",)
+    assert outputs["RunTaskFamily"]["Value"] == task_family("shop", "staging", RUN)
+    group = resource(template, outputs["RunLogGroup"]["Value"])
+    assert group["Properties"]["LogGroupName"] == log_group_name("shop", "staging", RUN)
+    [container] = resource(template, {"Ref": "RunTask"})["Properties"]["ContainerDefinitions"]
+    assert (
+        container["Name"] == RUN
+        and container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == RUN
+    )  # so a task's stream is run/run/<task id>, as `aws run` reads it
+
+
+def test_names_of_jobs_and_queues() -> None:
+    assert cron_group("nightly-report") == "cron:nightly-report"
+    assert queue_variable("emails") == "QUEUE_EMAILS_URL"
+    assert queue_variable("video-encode-2") == "QUEUE_VIDEO_ENCODE_2_URL"

@@ -66,8 +66,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
 
 
 def test_every_variant_is_linted(runs: Runs) -> None:
-    # 6 variants x (shared + staging + production)
-    assert len(runs.files) == 18
+    # 7 variants x (shared + staging + production)
+    assert len(runs.files) == 21
 
 
 def test_cfn_lint_finds_no_error_or_warning(runs: Runs) -> None:

@@ -199,3 +199,78 @@ def test_synth_shared_needs_the_app_name() -> None:
     with pytest.raises(AwsSynthError) as caught:
         synth_shared(parse_manifest(WEB.removeprefix('app = "shop"\n')))
     assert [issue.path for issue in caught.value.issues] == ["app"]
+
+
+def test_run_is_the_one_off_tasks_name() -> None:
+    assert lines(WEB + '[services.run]\ncommand = "x"\n') == [
+        "services.run: is a name the AWS stack uses for its own resources (got 'run'); "
+        "fix: rename the service, e.g. to 'run-app'"
+    ]
+
+
+def test_every_under_a_minute_names_the_key_and_the_fix() -> None:
+    assert lines(WEB + '[cron.heartbeat]\nevery = "30s"\ncommand = "ping"\n') == [
+        "cron.heartbeat.every: is shorter than 1 minute, the shortest interval EventBridge "
+        "Scheduler runs a job at (got '30s'); fix: use every = \"1m\" or longer; work every few "
+        "seconds belongs in a worker service"
+    ]
+
+
+def test_an_environments_own_interval_is_reported_where_it_is_written() -> None:
+    text = (
+        WEB + '[cron.sweep]\nevery = "10m"\ncommand = "sweep"\n'
+        '[environments.staging.cron.sweep]\nevery = "90s"\n'
+    )
+    assert lines(text) == []
+    assert lines(text, "staging") == [
+        "environments.staging.cron.sweep.every: is not a whole number of minutes, which "
+        'EventBridge Scheduler\'s rate() counts in (got \'90s\'); fix: use every = "1m" or "2m"'
+    ]
+
+
+def test_a_schedule_eventbridge_cannot_say() -> None:
+    text = WEB + '[cron.report]\nschedule = "0 3 1 * mon"\ncommand = "report"\n'
+    assert lines(text) == [
+        "cron.report.schedule: gives both a day of the month and a day of the week, which cron "
+        "runs on either day; EventBridge Scheduler takes one or the other (got '0 3 1 * mon'); "
+        "fix: split it into two jobs, one with each (e.g. '0 3 1 * *' and '0 3 * * 1')"
+    ]
+
+
+def test_a_job_turned_off_in_the_environment_is_not_checked_there() -> None:
+    text = (
+        WEB + '[cron.heartbeat]\nevery = "30s"\ncommand = "ping"\n'
+        "[environments.production.cron.heartbeat]\nenabled = false\n"
+    )
+    assert lines(text) == []
+
+
+def test_jobs_and_queues_that_would_share_logical_ids() -> None:
+    text = (
+        WEB + '[cron.report-1]\nevery = "1h"\ncommand = "a"\n[cron.report1]\nevery = "1h"\n'
+        'command = "b"\n[queues.mail-1]\n[queues.mail1]\n'
+    )
+    assert lines(text) == [
+        "cron.report1: gets the same CloudFormation names as job 'report-1' (Report1...) "
+        "(got 'report1'); fix: rename 'report1' or 'report-1'",
+        "queues.mail1: gets the same CloudFormation names as queue 'mail-1' (Mail1...) "
+        "(got 'mail1'); fix: rename 'mail1' or 'mail-1'",
+    ]
+
+
+def test_queue_values_sqs_does_not_take() -> None:
+    text = (
+        WEB + '[queues.q]\nvisibility_timeout = "13h"\nretention = "400h"\nmax_receives = 2000\n'
+        '[queues.r]\nretention = "30s"\n'
+    )
+    assert lines(text) == [
+        "queues.q.visibility_timeout: should be at most 12h: SQS hides a received message for "
+        "12 hours at most (got '13h'); fix: use visibility_timeout = \"12h\" or less, and split "
+        "longer jobs",
+        "queues.q.retention: should be between 1m and 336h (14 days): what SQS keeps a message "
+        'for (got \'400h\'); fix: use retention = "336h" or less (and "1m" or more)',
+        "queues.q.max_receives: should be at most 1000: SQS's redrive counts no higher (got 2000); "
+        "fix: use max_receives = 1000 or less",
+        "queues.r.retention: should be between 1m and 336h (14 days): what SQS keeps a message "
+        'for (got \'30s\'); fix: use retention = "336h" or less (and "1m" or more)',
+    ]

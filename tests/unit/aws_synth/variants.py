@@ -1,4 +1,4 @@
-"""The manifests every synth test and lint gate runs on: examples/hello and the five kept here."""
+"""The manifests every synth test and lint gate runs on: examples/hello and the six kept here."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ PRODUCTION_ALERTS: dict[str, tuple[AlertRule, ...]] = {
 
 
 def manifest(name: str) -> Manifest:
-    """`hello` (examples/hello) or one of manifests/<name>.toml: web, full, cdn, workers, canary;
-    with the ALERTS above."""
+    """`hello` (examples/hello) or one of manifests/<name>.toml: web, full, cdn, workers, canary,
+    cron; with the ALERTS above."""
     if name == "hello":
         return load_manifest(ROOT / "examples" / "hello")
     found = parse_manifest((HERE / f"{name}.toml").read_text(), source=f"{name}.toml")
@@ -72,7 +72,7 @@ def _with_alerts(found: Manifest, name: str) -> Manifest:
     return replace(found, alerts=ALERTS.get(name, ()), environments=environments)
 
 
-VARIANTS = ("hello", "web", "full", "cdn", "workers", "canary")
+VARIANTS = ("hello", "web", "full", "cdn", "workers", "canary", "cron")
 
 
 def all_templates() -> dict[str, Template]:

@@ -27,7 +27,10 @@ LaunchdeckError (system/errors.py)
     ├── RolloutFailed               ECS marked a deployment FAILED: the service's last events
     ├── NoRolloutState              ECS reported no rolloutState, and missing ones are not allowed
     ├── TimedOut                    a change set, stack or rollout took longer than allowed
-    └── NoPreviousRevision          rollback: the task family has no older ACTIVE revision
+    ├── NoPreviousRevision          rollback: the task family has no older ACTIVE revision
+    ├── TaskNotStarted              run: ECS refused to start the one-off task (capacity, ...)
+    ├── TaskGone                    run: ECS no longer knows the task (stopped over an hour ago)
+    └── TaskFailed                  run: the task stopped before its command ran or exited
 """
 
 from __future__ import annotations
@@ -287,4 +290,40 @@ class NoPreviousRevision(AwsError):
             f"cannot roll back {service}: task family {family} has no ACTIVE revision older "
             f"than the one it runs ({current})",
             "deploy an earlier image by digest instead",
+        )
+
+
+class TaskNotStarted(AwsError):
+    def __init__(self, family: str, reasons: Sequence[str]) -> None:
+        self.family = family
+        self.reasons = tuple(reasons)
+        super().__init__(
+            f"ECS did not start a task of {family}: {'; '.join(self.reasons) or 'no reason given'}",
+            "try again in a minute (Fargate may lack capacity in a zone); if it says MISSING, "
+            "deploy the environment again to register the task definition",
+        )
+
+
+class TaskGone(AwsError):
+    def __init__(self, cluster: str, task: str, log_group: str, stream: str) -> None:
+        self.cluster = cluster
+        self.task = task
+        super().__init__(
+            f"ECS task {task} is not in cluster {cluster}: ECS forgets stopped tasks after "
+            "about an hour",
+            f"read its output in CloudWatch Logs: log group {log_group}, stream {stream}",
+        )
+
+
+class TaskFailed(AwsError):
+    def __init__(self, task: str, stop_code: str, reason: str) -> None:
+        self.task = task
+        self.stop_code = stop_code
+        self.reason = reason
+        super().__init__(
+            f"ECS task {task} stopped before its command finished, with no exit code: "
+            f"{stop_code or 'no stop code'}: {reason or 'no reason given'}",
+            "CannotPullContainerError: push the image to the first service's repository and "
+            "deploy again; ResourceInitializationError: check the secrets in SSM and the NAT "
+            "gateways; otherwise run it again",
         )

@@ -15,6 +15,16 @@ IMAGE_PARAMETER = "ImageDigest"
 TEMPLATE_BUCKET_OUTPUT = "TemplateBucket"  # the shared stack's bucket for big stack templates
 CLUSTER_OUTPUT = "ClusterName"
 URL_OUTPUT = "Url"
+SUBNETS_OUTPUT = "PrivateSubnetIds"  # comma-separated: where one-off tasks run
+SECURITY_GROUP_OUTPUT = "AppSecurityGroupId"
+
+# The one-off task definition of an environment (`launchdeck aws run`, the scheduled jobs): its
+# container, log stream prefix and the start of its logical ids (`RunTask`, `RunLogs`), so no
+# service may be called this.
+RUN = "run"
+RUN_GROUP = "run"  # the ECS task group of `aws run`'s tasks; a scheduled job's is cron:<name>
+RUN_FAMILY_OUTPUT = "RunTaskFamily"  # as a service's would be: `run` is no service's name
+RUN_LOG_GROUP_OUTPUT = "RunLogGroup"
 
 _NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]+")
 
@@ -90,3 +100,13 @@ class ServiceOutputs:
 def service_outputs(service: str) -> ServiceOutputs:
     prefix = title(service)
     return ServiceOutputs(f"{prefix}ServiceName", f"{prefix}TaskFamily", f"{prefix}LogGroup")
+
+
+def cron_group(job: str) -> str:
+    """The ECS task group of a scheduled job's tasks (ECS's own services use `service:<name>`)."""
+    return f"cron:{job}"
+
+
+def queue_variable(queue: str) -> str:
+    """The variable that gives every container a queue's URL: `emails` -> `QUEUE_EMAILS_URL`."""
+    return f"QUEUE_{queue.upper().replace('-', '_')}_URL"

@@ -27,6 +27,7 @@ from launchdeck.drivers.aws.clients.stacks import (
     first_failure,
     is_terminal,
 )
+from launchdeck.drivers.aws.clients.tasks import RunRequest, Tasks, TaskState
 from launchdeck.drivers.aws.clients.templates import Templates
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Parameters",
     "Registry",
     "ResourceChange",
+    "RunRequest",
     "ServiceEvent",
     "ServiceState",
     "Services",
@@ -49,6 +51,8 @@ __all__ = [
     "StackEvent",
     "Stacks",
     "TaskDefinitionArn",
+    "TaskState",
+    "Tasks",
     "Templates",
     "connect",
     "first_failure",

@@ -1,4 +1,5 @@
-"""`Logs`: CloudWatch Logs events of one log group, page after page."""
+"""`Logs`: CloudWatch Logs events of one log group, page after page, or of one stream from
+where a reader got to."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from launchdeck.drivers.aws.clients._calls import pages
+from launchdeck.drivers.aws.clients._calls import calling, pages
 
 if TYPE_CHECKING:
     from mypy_boto3_logs.client import CloudWatchLogsClient
@@ -38,3 +39,32 @@ class Logs:
                     stream=raw.get("logStreamName", ""),
                     message=raw.get("message", "").rstrip("\n"),
                 )
+
+    def page(self, group: str, stream: str, token: str | None) -> tuple[list[LogEvent], str | None]:
+        """The events of `stream` after `token` (from its start without one), and the token to
+        read on from: the same one at the end of the stream, or before the stream exists."""
+        with calling(SERVICE, "GetLogEvents"):
+            try:
+                if token is None:
+                    answer = self._logs.get_log_events(
+                        logGroupName=group, logStreamName=stream, startFromHead=True
+                    )
+                else:
+                    answer = self._logs.get_log_events(
+                        logGroupName=group,
+                        logStreamName=stream,
+                        startFromHead=True,
+                        nextToken=token,
+                    )
+            except self._logs.exceptions.ResourceNotFoundException:
+                return [], token  # the task has not written its first line yet
+        events = [
+            LogEvent(
+                id="",  # GetLogEvents gives none: the token keeps the place instead
+                timestamp_ms=raw.get("timestamp", 0),
+                stream=stream,
+                message=raw.get("message", "").rstrip("\n"),
+            )
+            for raw in answer.get("events", [])
+        ]
+        return events, answer.get("nextForwardToken", token)

@@ -10,6 +10,10 @@ from troposphere import GetAtt, Join, Output, Parameter, Ref, Template
 from launchdeck.drivers.aws.names import (
     CLUSTER_OUTPUT,
     IMAGE_PARAMETER,
+    RUN_FAMILY_OUTPUT,
+    RUN_LOG_GROUP_OUTPUT,
+    SECURITY_GROUP_OUTPUT,
+    SUBNETS_OUTPUT,
     URL_OUTPUT,
     service_outputs,
 )
@@ -18,9 +22,11 @@ from launchdeck.drivers.aws.synth.compute import Compute, compute
 from launchdeck.drivers.aws.synth.compute.scaling import autoscaling
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.data import data
+from launchdeck.drivers.aws.synth.data.queues import queue_id
 from launchdeck.drivers.aws.synth.edge import Edge, dns_records, edge
 from launchdeck.drivers.aws.synth.edge.cdn import distribution
 from launchdeck.drivers.aws.synth.foundation import key, log_bucket
+from launchdeck.drivers.aws.synth.jobs import DEAD_LETTERS, schedules
 from launchdeck.drivers.aws.synth.network import Network, network
 from launchdeck.drivers.aws.synth.network.security import bastion, groups, restrict_default_group
 
@@ -44,7 +50,14 @@ def environment_template(env: Env) -> Template:
     added = data(t, env, net, sgs.db, sgs.cache, stack_key)
     services = compute(t, env, net, sgs.app, edge_, added, stack_key)
     autoscaling(t, env, services, edge_)
-    alerts(t, env, stack_key, edge_, services, added.database)
+    jobs = schedules(t, env, services, net, sgs.app)
+    dead_letters = {
+        f"{queue_id(name)}DeadLetters": (queue, f"queue {name}: a message failed every receive")
+        for name, queue in added.queues.dead_letters.items()
+    }
+    if jobs.dead_letters is not None:
+        dead_letters[DEAD_LETTERS] = (jobs.dead_letters, "cron: a scheduled start failed")
+    alerts(t, env, stack_key, edge_, services, added.database, dead_letters)
     _outputs(t, env, net, sgs.app, edge_, services, cdn)
     return t
 
@@ -78,8 +91,10 @@ def _outputs(
 ) -> None:
     outputs = {
         CLUSTER_OUTPUT: Ref(compute_.cluster),
-        "PrivateSubnetIds": Join(",", [Ref(subnet) for subnet in net.private]),
-        "AppSecurityGroupId": Ref(app_group),
+        SUBNETS_OUTPUT: Join(",", [Ref(subnet) for subnet in net.private]),
+        SECURITY_GROUP_OUTPUT: Ref(app_group),
+        RUN_FAMILY_OUTPUT: compute_.run.task.Family,
+        RUN_LOG_GROUP_OUTPUT: Ref(compute_.run.logs),
     }
     if edge_ is not None:
         outputs["LoadBalancerDns"] = GetAtt(edge_.alb, "DNSName")

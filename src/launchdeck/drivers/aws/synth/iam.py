@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import Sub, Template, iam
+from troposphere import Ref, Sub, Template, iam
 
 from launchdeck.drivers.aws.names import role_path
 
@@ -38,8 +38,15 @@ def account_root() -> Any:
     return Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
 
-def service_trust(service: str) -> dict[str, Any]:
-    return policy([statement("sts:AssumeRole", None, principal={"Service": service})])
+def service_trust(service: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    return policy(
+        [statement("sts:AssumeRole", None, principal={"Service": service}, condition=condition)]
+    )
+
+
+def same_account() -> dict[str, Any]:
+    """A trust condition: only for this account's resources (no confused deputy)."""
+    return {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}}
 
 
 def role(
@@ -49,11 +56,13 @@ def role(
     service: str,
     statements: list[dict[str, Any]] | None = None,
     managed: list[Any] | None = None,
+    *,
+    trust: dict[str, Any] | None = None,  # a condition on who may assume it
 ) -> Any:
     """A role `service` assumes, under the app's path, with one inline policy."""
     props: dict[str, Any] = {
         "Path": role_path(app),
-        "AssumeRolePolicyDocument": service_trust(service),
+        "AssumeRolePolicyDocument": service_trust(service, trust),
     }
     if statements:
         props["Policies"] = [

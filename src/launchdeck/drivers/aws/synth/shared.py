@@ -17,7 +17,10 @@ from troposphere import Equals, GetAtt, If, Output, Parameter, Ref, Sub, Templat
 
 from launchdeck.domain import Manifest
 from launchdeck.drivers.aws.names import (
+    RUN,
     TEMPLATE_BUCKET_OUTPUT,
+    log_group_name,
+    parameter_prefix,
     repository_name,
     role_path,
     title,
@@ -163,6 +166,7 @@ def _deploy_statements(app: str, *, canary: bool) -> list[dict[str, Any]]:
         *_registry_statements(app),
         *_stack_statements(app),
         *_ecs_statements(app, canary=canary),
+        *_record_and_run_statements(app),
         statement(  # a change set reads its template with the caller's rights
             ["s3:GetObject", "s3:PutObject"],
             Sub("${TemplateBucket.Arn}/*"),
@@ -204,6 +208,23 @@ def _stack_statements(app: str) -> list[dict[str, Any]]:
             ],
             stacks,
             sid="UpdateTheAppsStacks",
+        ),
+    ]
+
+
+def _record_and_run_statements(app: str) -> list[dict[str, Any]]:
+    """The rollback record a deploy reads and clears (and a rollback writes), and the output of
+    a one-off task (`aws run`, e.g. migrations from CI)."""
+    return [
+        statement(
+            ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+            _arn("ssm", f"parameter{parameter_prefix(app, '*')}/rolled-back-to"),
+            sid="TheRollbackRecord",
+        ),
+        statement(
+            "logs:GetLogEvents",
+            _arn("logs", f"log-group:{log_group_name(app, '*', RUN)}:log-stream:*"),
+            sid="FollowOneOffTasks",
         ),
     ]
 

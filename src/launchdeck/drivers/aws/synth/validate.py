@@ -11,11 +11,12 @@ from collections.abc import Collection, Iterator
 from launchdeck.domain import Manifest, ServiceSpec
 from launchdeck.drivers.aws.errors import AwsIssue
 from launchdeck.drivers.aws.fargate import BadSize, size, task_size
-from launchdeck.drivers.aws.names import title
+from launchdeck.drivers.aws.names import RUN, title
 from launchdeck.drivers.aws.regions import REGIONS
 from launchdeck.drivers.aws.synth.alerting.checks import alert_issues
 from launchdeck.drivers.aws.synth.compute.canary import longest_pause, minutes
 from launchdeck.drivers.aws.synth.data.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
+from launchdeck.drivers.aws.synth.jobs.expressions import NoEquivalent, expression
 from launchdeck.drivers.aws.synth.naming import env_domain
 from launchdeck.manifest.errors import MISSING
 from launchdeck.manifest.values.suggest import closest
@@ -25,8 +26,12 @@ MAX_DRAIN = 3600  # the ALB's longest deregistration delay
 MAX_STOP_TIMEOUT = 120  # Fargate's longest stopTimeout
 
 
-# Logical IDs the stack uses for itself, which `<Title>Logs` of such a service would repeat.
-RESERVED_SERVICES = ("default-group-restrictor", "slack-notifier")
+# Logical IDs the stack uses for itself, which `<Title>Logs` of such a service would repeat;
+# `run` is the one-off task's (RunTask, RunLogs, the RunTaskFamily output).
+RESERVED_SERVICES = ("default-group-restrictor", "slack-notifier", RUN)
+MAX_VISIBILITY_TIMEOUT = 12 * 3600  # SQS's limits
+MIN_RETENTION, MAX_RETENTION = 60, 14 * 24 * 3600
+MAX_RECEIVES = 1000
 
 
 def shared_issues(manifest: Manifest) -> list[AwsIssue]:
@@ -66,21 +71,28 @@ def validate(manifest: Manifest, env: str) -> list[AwsIssue]:
     issues += _addon_issues(manifest)
     issues += alert_issues(manifest, env)
     issues += _deploy_issues(manifest, env)
+    issues += _title_issues(manifest, (("cron", "job"), ("queues", "queue")))
+    issues += _cron_issues(manifest, env)
+    issues += _queue_issues(manifest)
     return issues
 
 
-def _title_issues(manifest: Manifest) -> Iterator[AwsIssue]:
-    """Services whose logical ids and outputs would be one and the same: `web-2` and `web2`."""
-    first: dict[str, str] = {}
-    for name in manifest.services:
-        other = first.setdefault(title(name), name)
-        if other != name:
-            yield AwsIssue(
-                f"services.{name}",
-                name,
-                f"gets the same CloudFormation names as service '{other}' ({title(name)}...)",
-                f"rename '{name}' or '{other}'",
-            )
+def _title_issues(
+    manifest: Manifest, tables: tuple[tuple[str, str], ...] = (("services", "service"),)
+) -> Iterator[AwsIssue]:
+    """Services whose logical ids and outputs would be one and the same: `web-2` and `web2`;
+    so too jobs, and queues, when `tables` names them."""
+    for table, noun in tables:
+        first: dict[str, str] = {}
+        for name in getattr(manifest, table):
+            other = first.setdefault(title(name), name)
+            if other != name:
+                yield AwsIssue(
+                    f"{table}.{name}",
+                    name,
+                    f"gets the same CloudFormation names as {noun} '{other}' ({title(name)}...)",
+                    f"rename '{name}' or '{other}'",
+                )
 
 
 def _aws_path(manifest: Manifest, env: str, key: str) -> str:
@@ -225,3 +237,44 @@ def _version_issue(
             f"is not {offer}",
             f"use one of {', '.join(repr(v) for v in offered)}",
         )
+
+
+def _cron_issues(manifest: Manifest, env: str) -> Iterator[AwsIssue]:
+    """A schedule or interval EventBridge Scheduler cannot run, where it is written."""
+    override = manifest.environments.get(env)
+    for name, job in manifest.for_env(env).cron.items():
+        try:
+            expression(job)
+        except NoEquivalent as no:
+            top = manifest.cron[name]
+            changed = override is not None and name in override.cron
+            own = changed and getattr(job, no.key) != getattr(top, no.key)
+            where = f"environments.{env}.cron.{name}" if own else f"cron.{name}"
+            value = job.schedule if no.key == "schedule" else format_duration(job.every or 0)
+            yield AwsIssue(f"{where}.{no.key}", value, no.message, no.fix)
+
+
+def _queue_issues(manifest: Manifest) -> Iterator[AwsIssue]:
+    """What SQS does not take."""
+    for name, queue in manifest.queues.items():
+        if queue.visibility_timeout > MAX_VISIBILITY_TIMEOUT:
+            yield AwsIssue(
+                f"queues.{name}.visibility_timeout",
+                format_duration(queue.visibility_timeout),
+                "should be at most 12h: SQS hides a received message for 12 hours at most",
+                'use visibility_timeout = "12h" or less, and split longer jobs',
+            )
+        if not MIN_RETENTION <= queue.retention <= MAX_RETENTION:
+            yield AwsIssue(
+                f"queues.{name}.retention",
+                format_duration(queue.retention),
+                "should be between 1m and 336h (14 days): what SQS keeps a message for",
+                'use retention = "336h" or less (and "1m" or more)',
+            )
+        if queue.max_receives > MAX_RECEIVES:
+            yield AwsIssue(
+                f"queues.{name}.max_receives",
+                queue.max_receives,
+                f"should be at most {MAX_RECEIVES}: SQS's redrive counts no higher",
+                f"use max_receives = {MAX_RECEIVES} or less",
+            )

@@ -1,13 +1,15 @@
 """Alarms -> an encrypted SNS topic -> a small Lambda that posts to Slack.
 
 Built in (docs/aws.md): 5xx above 5% of requests, p95 response time above 2s, any unhealthy
-target, service CPU or memory above 85%, database CPU above 80% or free storage below 10%; each
-over 3 of 5 one-minute periods (RDS: 5-minute periods). The manifest's `[[alerts]]` join them on
+target, service CPU or memory above 85%, database CPU above 80% or free storage below 10%, any
+message in a dead-letter queue (a queue's, or the scheduled starts that failed); each over 3 of
+5 one-minute periods (RDS: 5-minute periods). The manifest's `[[alerts]]` join them on
 the same topic (rules.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudwatch, sns
@@ -23,7 +25,13 @@ from launchdeck.drivers.aws.synth.naming import slack_secret_name
 
 
 def alerts(
-    t: Template, env: Env, key: Any, edge_: Edge | None, compute_: Compute, database: Any
+    t: Template,
+    env: Env,
+    key: Any,
+    edge_: Edge | None,
+    compute_: Compute,
+    database: Any,
+    dead_letters: Mapping[str, tuple[Any, str]] | None = None,  # logical id -> (queue, what)
 ) -> Any:
     topic = t.add_resource(
         sns.Topic("Alerts", DisplayName=f"{env.stack} alerts", KmsMasterKeyId=GetAtt(key, "Arn"))
@@ -49,6 +57,10 @@ def alerts(
         alarm.metric("DatabaseStorageLow", "AWS/RDS", "FreeStorageSpace", dims, free,
                      "database free storage below 10%", period=300,
                      operator="LessThanThreshold", statistic="Minimum")  # fmt: skip
+    for logical_id, (queue, what) in (dead_letters or {}).items():
+        alarm.metric(f"{logical_id}Waiting", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                     {"QueueName": GetAtt(queue, "QueueName")}, 0, what,
+                     statistic="Maximum")  # fmt: skip
     rule_alarms(t, env, topic, edge_, compute_)
     return topic
 

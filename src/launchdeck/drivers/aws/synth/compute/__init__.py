@@ -1,9 +1,10 @@
 """ECS on Fargate: the cluster, one task definition and service per manifest service, the
-execution role (reads only this environment's secrets) and a task role per service.
+execution role (reads only this environment's secrets), a task role per service, and the
+one-off task definition `run`.
 
 Every service runs the one build image (pushed to each service's repository) by digest; its
-manifest command runs through `sh -c`, as on the local driver. Autoscaling is scaling.py; the
-deployments of a canary `[deploy]` are canary.py.
+manifest command runs through `sh -c`, as on the local driver. Task definitions are tasks.py;
+autoscaling is scaling.py; the deployments of a canary `[deploy]` are canary.py.
 """
 
 from __future__ import annotations
@@ -12,33 +13,29 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from troposphere import GetAtt, Join, Ref, Sub, Template, ecs, logs
+from troposphere import Ref, Template, ecs
 
 from launchdeck.domain import HealthCheck, ServiceSpec
-from launchdeck.drivers.aws.fargate import task_size
-from launchdeck.drivers.aws.names import (
-    IMAGE_PARAMETER,
-    cluster_name,
-    log_group_name,
-    parameter_prefix,
-    repository_name,
-    task_family,
-    title,
-)
+from launchdeck.drivers.aws.names import RUN, cluster_name, title
 from launchdeck.drivers.aws.synth.compute.canary import (
     deployment_alarms,
     rollout,
     service_props,
     traffic_role,
 )
+from launchdeck.drivers.aws.synth.compute.tasks import (
+    OneOff,
+    execution_role,
+    log_group,
+    one_off,
+    task_definition,
+    task_role,
+)
 from launchdeck.drivers.aws.synth.context import Env
 from launchdeck.drivers.aws.synth.data import Data
 from launchdeck.drivers.aws.synth.edge import Edge
-from launchdeck.drivers.aws.synth.iam import role, statement
 from launchdeck.drivers.aws.synth.naming import CONTAINER_PORT
 from launchdeck.drivers.aws.synth.network import Network
-
-FARGATE_MAX_STOP = 120
 
 
 @dataclass(frozen=True)
@@ -48,6 +45,7 @@ class Compute:
     tasks: dict[str, Any]
     log_groups: dict[str, Any]
     roles: list[Any]
+    run: OneOff  # the one-off task (`aws run`, scheduled jobs)
 
 
 def compute(
@@ -60,20 +58,25 @@ def compute(
             ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
         )
     )
-    groups = {spec.name: _log_group(t, env, spec, key) for spec in env.services}
-    execution = _execution_role(t, env, groups, data, key)
+    groups = {spec.name: log_group(t, env, spec.name, key) for spec in env.services}
+    run_logs = log_group(t, env, RUN, key)
+    execution = execution_role(t, env, [*groups.values(), run_logs], data, key)
     tasks, services, roles = {}, {}, [execution]
     canary = _canary(t, env, edge_)
     if canary.role is not None:
         roles.append(canary.role)
     for spec in env.services:
-        task_role = role(t, f"{title(spec.name)}TaskRole", env.app, "ecs-tasks.amazonaws.com")
-        roles.append(task_role)
-        tasks[spec.name] = _task(t, env, spec, execution, task_role, groups[spec.name], data)
+        role_ = task_role(t, env, spec.name, data)
+        roles.append(role_)
+        tasks[spec.name] = task_definition(
+            t, env, spec, (execution, role_), groups[spec.name], data
+        )
         services[spec.name] = _service(
             t, env, spec, cluster, tasks[spec.name], net, app_group, edge_, canary
         )
-    return Compute(cluster, services, tasks, groups, roles)
+    run = one_off(t, env, execution, run_logs, data)
+    roles.append(run.role)
+    return Compute(cluster, services, tasks, groups, roles, run)
 
 
 @dataclass(frozen=True)
@@ -101,145 +104,6 @@ def _canary(t: Template, env: Env, edge_: Edge | None) -> _Canary:
         for spec in env.canary
     }
     return _Canary(shift_role, props)
-
-
-def _log_group(t: Template, env: Env, spec: ServiceSpec, key: Any) -> Any:
-    return t.add_resource(
-        logs.LogGroup(
-            f"{title(spec.name)}Logs",
-            LogGroupName=log_group_name(env.app, env.name, spec.name),
-            RetentionInDays=env.aws.log_retention_days,
-            KmsKeyId=GetAtt(key, "Arn"),
-        )
-    )
-
-
-def secret_parameter(env: Env, key: str) -> Any:
-    return Sub(
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-        f"{parameter_prefix(env.app, env.name)}/{key}"
-    )
-
-
-def _execution_role(t: Template, env: Env, groups: dict[str, Any], data: Data, key: Any) -> Any:
-    repos = Sub(
-        "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/"
-        f"{repository_name(env.app, '*')}"
-    )
-    statements = [
-        statement("ecr:GetAuthorizationToken", "*"),
-        statement(
-            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            repos,
-        ),
-        statement(
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [Join("", [GetAtt(group, "Arn"), ":*"]) for group in groups.values()],
-        ),
-        statement(["kms:Decrypt"], GetAtt(key, "Arn")),
-    ]
-    if env.aws.secrets:
-        params = Sub(
-            "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-            f"{parameter_prefix(env.app, env.name)}/*"
-        )
-        statements.append(statement("ssm:GetParameters", params))
-        # SecureStrings under the AWS managed key are decrypted through SSM, no grant needed.
-    if data.secrets:
-        statements.append(statement("secretsmanager:GetSecretValue", data.secrets))
-    return role(t, "ExecutionRole", env.app, "ecs-tasks.amazonaws.com", statements)
-
-
-def _environment(env: Env, spec: ServiceSpec, data: Data) -> list[Any]:
-    values: dict[str, Any] = {
-        "PORT": str(CONTAINER_PORT),
-        "LAUNCHDECK_APP": env.app,
-        "LAUNCHDECK_ENV": env.name,
-        "LAUNCHDECK_BUILD": Ref(IMAGE_PARAMETER),
-        "LAUNCHDECK_RELEASE": Ref("Release"),
-        "GIT_SHA": Ref("GitSha"),
-        **data.environment,
-    }
-    values.update({k: v for k, v in env.config.items() if k not in env.aws.secrets})
-    return [ecs.Environment(Name=name, Value=values[name]) for name in sorted(values)]
-
-
-def _secrets(env: Env, data: Data) -> list[Any]:
-    from_ssm = {key: secret_parameter(env, key) for key in env.aws.secrets}
-    entries = {**from_ssm, **data.secret_env}
-    return [ecs.Secret(Name=name, ValueFrom=entries[name]) for name in sorted(entries)]
-
-
-def _task(
-    t: Template,
-    env: Env,
-    spec: ServiceSpec,
-    execution: Any,
-    task_role: Any,
-    group: Any,
-    data: Data,
-) -> Any:
-    size = task_size(spec.resources.cpu, spec.resources.memory)
-    container = _container(env, spec, group, data)
-    props: dict[str, Any] = {}
-    if env.aws.read_only_root:
-        container["MountPoints"] = [ecs.MountPoint(ContainerPath="/tmp", SourceVolume="tmp")]
-        props["Volumes"] = [ecs.Volume(Name="tmp")]
-    return t.add_resource(
-        ecs.TaskDefinition(
-            f"{title(spec.name)}Task",
-            # kept when a new revision replaces it: `aws rollback` needs the previous one ACTIVE;
-            # deleting the stack deletes it (it is a revision record, nothing is lost)
-            UpdateReplacePolicy="Retain",
-            DeletionPolicy="Delete",
-            Family=task_family(env.app, env.name, spec.name),
-            Cpu=str(size.cpu_units),
-            Memory=str(size.memory_mib),
-            NetworkMode="awsvpc",
-            RequiresCompatibilities=["FARGATE"],
-            RuntimePlatform=ecs.RuntimePlatform(
-                CpuArchitecture="X86_64", OperatingSystemFamily="LINUX"
-            ),
-            ExecutionRoleArn=GetAtt(execution, "Arn"),
-            TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[ecs.ContainerDefinition(**container)],
-            **props,
-        )
-    )
-
-
-def _container(env: Env, spec: ServiceSpec, group: Any, data: Data) -> dict[str, Any]:
-    image = Sub(
-        "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
-        f"{repository_name(env.app, spec.name)}@${{{IMAGE_PARAMETER}}}"
-    )
-    container: dict[str, Any] = {
-        "Name": spec.name,
-        "Image": image,
-        "Essential": True,
-        "EntryPoint": ["sh", "-c"],
-        "Command": [spec.command],
-        "Environment": _environment(env, spec, data),
-        "ReadonlyRootFilesystem": env.aws.read_only_root,
-        "Privileged": False,
-        "StopTimeout": min(FARGATE_MAX_STOP, math.ceil(spec.stop_timeout)),
-        "LinuxParameters": ecs.LinuxParameters(InitProcessEnabled=True),
-        "LogConfiguration": ecs.LogConfiguration(
-            LogDriver="awslogs",
-            Options={
-                "awslogs-group": Ref(group),
-                "awslogs-region": Ref("AWS::Region"),
-                "awslogs-stream-prefix": spec.name,
-                "mode": "non-blocking",
-                "max-buffer-size": "25m",
-            },
-        ),
-    }
-    if secrets := _secrets(env, data):
-        container["Secrets"] = secrets
-    if spec.routed:
-        container["PortMappings"] = [ecs.PortMapping(ContainerPort=CONTAINER_PORT, Protocol="tcp")]
-    return container
 
 
 def deployment_percents(spec: ServiceSpec) -> tuple[int, int]:

@@ -1,16 +1,17 @@
 """The add-ons on AWS: RDS PostgreSQL and ElastiCache Redis, in private subnets, encrypted, and
 what reaches the app: `DATABASE_URL` without the password plus `PGPASSWORD` from the managed
 secret (libpq-based drivers combine them), and `REDIS_URL` whole from a secret. Engine versions
-are in versions.py."""
+are in versions.py; the `[queues]` (SQS) are queues.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from troposphere import GetAtt, Join, Ref, Sub, Template, elasticache, rds, secretsmanager
 
 from launchdeck.drivers.aws.synth.context import Env
+from launchdeck.drivers.aws.synth.data.queues import Queues, queues
 from launchdeck.drivers.aws.synth.data.versions import POSTGRES_VERSIONS, REDIS_VERSIONS
 from launchdeck.drivers.aws.synth.iam import managed_policy, role
 from launchdeck.drivers.aws.synth.naming import database_name
@@ -26,6 +27,12 @@ class Data:
     environment: dict[str, Any] = field(default_factory=dict)  # plain variables
     secret_env: dict[str, Any] = field(default_factory=dict)  # variable -> valueFrom
     secrets: list[Any] = field(default_factory=list)  # ARNs the execution role may read
+    queues: Queues = field(default_factory=Queues)
+
+    @property
+    def task_policy(self) -> list[dict[str, Any]]:
+        """What every task role may do: use the queues."""
+        return self.queues.task_policy
 
 
 def data(t: Template, env: Env, net: Network, db_group: Any, cache_group: Any, key: Any) -> Data:
@@ -34,14 +41,14 @@ def data(t: Template, env: Env, net: Network, db_group: Any, cache_group: Any, k
         result = _postgres(t, env, net, db_group, key)
     if cache_group is not None:
         cache, url = _redis(t, env, net, cache_group, key)
-        result = Data(
-            database=result.database,
+        result = replace(
+            result,
             cache=cache,
-            environment=result.environment,
             secret_env={**result.secret_env, "REDIS_URL": Ref(url)},
             secrets=[*result.secrets, Ref(url)],
         )
-    return result
+    found = queues(t, env)
+    return replace(result, environment={**result.environment, **found.environment}, queues=found)
 
 
 def _postgres(t: Template, env: Env, net: Network, group: Any, key: Any) -> Data:
