@@ -118,3 +118,28 @@ def test_a_route_without_a_declared_permission_stops_the_api_from_starting() -> 
         check_declared(app.routes)
 
     assert str(stopped.value) == "routes without exactly one needs(...): ['POST'] /v1/forgotten"
+
+
+def test_a_deployer_runs_in_production_only_when_confirming(tmp_path: Path) -> None:
+    """`launchdeck run` in a protected environment needs an admin, or --yes; it is refused
+    before anything is recorded or started."""
+    import time
+    from dataclasses import replace
+
+    from launchdeck.controlplane.access.auth import Principal, Role
+    from launchdeck.controlplane.errors import Forbidden
+    from launchdeck.controlplane.runs.service import Runs
+    from launchdeck.domain import BuildRef, Release
+
+    cp = FakeControlPlane(tmp_path / "home")
+    cp.store.create_app("shop", ["production"], time.time())
+    build = BuildRef("sha256:" + "0" * 64, "python", 0.0)
+    cp.store.add_release(Release("shop", "production", 1, build, {}, {}, time.time()))
+    env = cp.store.update_env("shop", "production", lambda e: replace(e, release=1))
+    runs = Runs(cp.store, None, None)  # type: ignore[arg-type]  # never reached: refused first
+    with pytest.raises(Forbidden) as refused:
+        runs.create(env, "true", Principal("mallory", Role.DEPLOYER), detach=True, tty=False,
+                    yes=False)  # fmt: skip
+    assert refused.value.fix == "add --yes: launchdeck run --yes --app shop --env production -- ..."
+    assert cp.store.runs("shop", "production") == [] and cp.store.audit() == []
+    cp.store.close()
