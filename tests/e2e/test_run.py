@@ -9,21 +9,28 @@ import time
 import pexpect
 import pytest
 
-from tests.harness import CLI, ROOT
+from tests.harness import CLI, ROOT, make_control_plane
 
 pytestmark = pytest.mark.e2e
 
 NOTES = ROOT / "examples" / "notes"
 
 
-@pytest.fixture
-def notes(cp, tmp_path):
-    app = tmp_path / "notes"
-    shutil.copytree(NOTES, app)
-    cp.cli("apps", "create", "notes")
-    cp.cli("config", "set", "GREETING=hello-from-config", "--app", "notes")
-    cp.cli("deploy", str(app), "--app", "notes", timeout=300)
-    return cp
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory):
+    """One control plane and one deploy of examples/notes for the module (a build is slow)."""
+    tmp = tmp_path_factory.mktemp("runs")
+    plane = make_control_plane(tmp)
+    plane.start()
+    try:
+        app = tmp / "notes"
+        shutil.copytree(NOTES, app)
+        plane.cli("apps", "create", "notes")
+        plane.cli("config", "set", "GREETING=hello-from-config", "--app", "notes")
+        plane.cli("deploy", str(app), "--app", "notes", timeout=300)
+        yield plane
+    finally:
+        plane.stop_everything()
 
 
 def test_a_run_sees_the_web_config_and_database_and_passes_its_exit_code(notes):
