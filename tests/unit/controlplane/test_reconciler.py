@@ -461,9 +461,9 @@ def test_a_wake_runs_a_pass_at_once_however_long_the_interval(
         driver.kill(web.id)
         loop.wake()  # what the daemon does when a child process exits
         deadline = time.monotonic() + 5
-        while web.id in ids(store)["web"] and time.monotonic() < deadline:
+        while web.id in ids(store).get("web", []) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert web.id not in ids(store)["web"]
+        assert web.id not in ids(store).get("web", [])
     finally:
         loop.stop()
 
