@@ -37,6 +37,8 @@ MAINTENANCE_CHANCE = MAINTENANCE_SCALE
 # How long a job that failed all its retries stays in the dead-letter queue (`default.XQ`) for
 # inspection. Not part of crash recovery: a killed worker's jobs are requeued, never dead-lettered.
 DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
+# How long a job's "work" takes on average, in seconds (config var JOB_SECONDS).
+JOB_SECONDS = float(os.environ.get("JOB_SECONDS", "0.0125"))
 
 broker = RedisBroker(
     url=REDIS_URL,
@@ -50,7 +52,7 @@ store = redis.Redis.from_url(REDIS_URL, decode_responses=True)
 
 @dramatiq.actor(max_retries=5)
 def record(job_id: str) -> None:
-    time.sleep(random.uniform(0.005, 0.02))  # the "work"
+    time.sleep(random.uniform(0.4, 1.6) * JOB_SECONDS)  # the "work"
     with store.pipeline(transaction=True) as tx:
         tx.sadd("done", job_id)  # idempotent: a second run of the same job adds nothing
         tx.incr("processed")  # every execution, duplicates included

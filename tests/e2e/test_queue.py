@@ -114,3 +114,69 @@ def test_no_job_is_lost_when_the_worker_is_sigkilled_mid_run(cp, tmp_path):
     assert final["processed"] >= JOBS  # at least once: duplicates allowed
     assert final["queued"] == 0
     assert replacement["pid"] != victim["pid"] and replacement["id"] != victim["id"]
+
+
+AUTOSCALED = """
+[services.worker.autoscale]
+min = 1
+max = 3
+target = { queue_depth = 50 }
+scale_out_cooldown = "2s"
+scale_in_stabilization = "6s"
+"""
+
+
+def queue_line(cp: ControlPlane) -> str:
+    return next(line for line in cp.cli("ps", "--app", "queue").out.splitlines() if "queue" in line)
+
+
+def worker_status(cp: ControlPlane) -> dict[str, Any]:
+    services = cp.cli("autoscale", "status", "--app", "queue", "--json").json()["services"]
+    return next(s for s in services if s["service"] == "worker")
+
+
+def queue_depths(cp: ControlPlane) -> list[float]:
+    """The worker's queue_depth samples above 0 (the metrics store one every 10 s)."""
+    found = cp.cli("metrics", "--app", "queue", "--service", "worker", "--json").json()
+    points = found["services"].get("worker", {"points": []})["points"]
+    return [p["queue_depth"] for p in points if p.get("queue_depth")]
+
+
+def test_ps_and_metrics_show_the_backlog_and_the_worker_scales_on_it(cp, tmp_path):
+    """A worker that declares its queue: ps shows the messages waiting, the metrics keep them
+    as queue_depth, and `target = { queue_depth = 50 }` runs 3 workers for a backlog of
+    hundreds (jobs of ~0.2 s), and 1 again once it is worked off."""
+    app = tmp_path / "queue"
+    shutil.copytree(QUEUE, app)
+    (app / "launchdeck.toml").write_text((app / "launchdeck.toml").read_text() + AUTOSCALED)
+    cp.cli("apps", "create", "queue")
+    cp.cli("config", "set", "JOB_SECONDS=0.2", "--app", "queue")
+    cp.cli("deploy", str(app), "--app", "queue", timeout=300)
+    wait_for(lambda: worker(cp), timeout=30, what="a running worker")
+    assert queue_line(cp) == "worker queue redis:///dramatiq:default: 0 waiting"
+
+    status, body = call(cp.http_port, "POST", "/jobs?n=600")
+    assert status == 202, body
+    waiting = int(queue_line(cp).rsplit(": ", 1)[1].split()[0])
+    assert 300 < waiting <= 600  # 4 threads at ~20 jobs/s have taken a few
+    listed = [
+        i for i in cp.cli("ps", "--app", "queue", "--json").json() if i["service"] == "worker"
+    ]
+    assert all(i["queue"] == "redis:///dramatiq:default" for i in listed)
+
+    scaled = wait_for(
+        lambda: (s := worker_status(cp))["desired"] == 3 and s, timeout=30, what="3 workers"
+    )
+    backlog = next(t for t in scaled["targets"] if t["metric"] == "queue_depth")
+    assert backlog["target"] == 50
+    decisions = cp.cli("autoscale", "status", "--app", "queue", "--json").json()["decisions"]
+    assert any(
+        d["kind"] == "scale_out" and "queue_depth" in d["reason"] and d["desired"] == 3
+        for d in decisions
+    ), decisions
+
+    gauged = wait_for(lambda: queue_depths(cp), timeout=30, what="a queue_depth sample above 0")
+    assert max(gauged) <= 600
+    wait_for(lambda: stats(cp.http_port)["done"] == 600, timeout=60, what="600 jobs done")
+    wait_for(lambda: worker_status(cp)["desired"] == 1, timeout=40, what="back to 1 worker")
+    assert queue_line(cp) == "worker queue redis:///dramatiq:default: 0 waiting"

@@ -271,10 +271,16 @@ def _show_promotion(p: dict[str, Any]) -> None:
 
 @app.command()
 def ps(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = False) -> None:
-    """Running instances, and one-off runs still going."""
+    """Running instances, one-off runs still going, and the messages waiting in each queue a
+    service declares."""
     base = env_path(app_name, env)
     insts = client().request("GET", f"{base}/instances")
     runs = client().request("GET", f"{base}/runs", params={"running": "true"})
+    queues = {q["service"]: q for q in client().request("GET", f"{base}/queues")}
+    for inst in insts:
+        if inst["service"] in queues:
+            queue = queues[inst["service"]]
+            inst.update(queue=queue["queue"], queue_depth=queue["depth"])
     insts += [
         {"id": r["id"], "service": "run", "release": r["release"], "state": r["state"],
          "health": "-", "port": None, "pid": r["pid"], "started_at": r["started_at"],
@@ -299,6 +305,9 @@ def ps(app_name: AppOpt = None, env: EnvOpt = "staging", as_json: JsonOpt = Fals
             for i in insts
         ],
     )
+    for q in queues.values():
+        depth = "no answer from Redis" if q["depth"] is None else f"{q['depth']} waiting"
+        console.print(f"{q['service']} queue {q['queue']}: {depth}", markup=False)
 
 
 @app.command()

@@ -30,6 +30,7 @@ from launchdeck.controlplane.logs.store import LogStore
 from launchdeck.controlplane.metrics.alerting import Alerting
 from launchdeck.controlplane.metrics.loop import MetricsLoop
 from launchdeck.controlplane.metrics.prometheus import Exposition, registry
+from launchdeck.controlplane.metrics.queues import Queues
 from launchdeck.controlplane.metrics.recent import ReleaseSides
 from launchdeck.controlplane.metrics.store import STEPS, MetricsStore
 from launchdeck.controlplane.notify import Notifier
@@ -44,8 +45,10 @@ from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, backend_labels
 from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.metrics import Collector, host_memory
+from launchdeck.drivers.local.metrics.addons import KnownRedis
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres.copies import s3_copies
+from launchdeck.drivers.local.redis.queues import RedisQueues
 from launchdeck.drivers.local.router.haproxy import Router
 from launchdeck.drivers.local.router.requestlog import RequestLog, ServerNames
 
@@ -159,12 +162,17 @@ class ControlPlane:
         self.databases.backups.on_failed = lambda app, env, detail: self.alerting.note(
             app, env, BACKUP_FAILED, f"{BACKUP_FAILED}: {detail}"
         )
+        self.queues = Queues(self.store, RedisQueues(KnownRedis(self.addons.root)))
         self.metrics = MetricsLoop(
             self.metrics_store,
             self.request_log,
             Collector.local(self.driver.cgroups, self.addons),
             lambda: self.store.instances(),
-            platform=lambda: self.reconciler.samples() + self.autoscaler.samples(),
+            platform=lambda: [
+                *self.reconciler.samples(),
+                *self.autoscaler.samples(),
+                *self.queues.samples(),
+            ],
             after_pass=self.alerting.evaluate_all,
         )
         self.deployments.traffic = ReleaseSides(self.metrics)  # canaries' analysis
@@ -172,7 +180,7 @@ class ControlPlane:
             self.store,
             self.deployments,
             self.metrics_store,
-            Figures(self.metrics),
+            Figures(self.metrics, self.queues),
             memory=host_memory,
         )
         self.prometheus = registry(

@@ -230,6 +230,14 @@ class RequestSource(Protocol):
         ...
 
 
+class QueueDepths(Protocol):
+    """Messages waiting in a queue a service declares (drivers/local/redis/queues.py)."""
+
+    def queue_depth(self, app: str, env: str, key: str) -> int | None:
+        """None when the environment's queue server does not answer."""
+        ...
+
+
 class ResourceSource(Protocol):
     """Resource figures of instances and add-ons (drivers.local.metrics is one)."""
 

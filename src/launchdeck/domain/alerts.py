@@ -35,6 +35,7 @@ class AlertMetric(StrEnum):
     HEALTH_REPLACEMENTS = "health_replacements"  # of one service, for failing health, last 10m
     DISK_FREE = "disk_free"  # of the filesystem an add-on's data is on, a fraction ("10%")
     AUTOSCALE_CAPPED = "autoscale_capped"  # instances autoscaling wants but the host cannot take
+    QUEUE_DEPTH = "queue_depth"  # messages waiting in the queue a service declares
 
     @property
     def percent(self) -> bool:
@@ -57,6 +58,7 @@ class AlertMetric(StrEnum):
             AlertMetric.CRASHES,
             AlertMetric.HEALTH_REPLACEMENTS,
             AlertMetric.AUTOSCALE_CAPPED,
+            AlertMetric.QUEUE_DEPTH,
         )
 
     @property

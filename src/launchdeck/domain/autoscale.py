@@ -20,15 +20,17 @@ class ScaleMetric(enum.StrEnum):
     CPU = "cpu"  # percent of `resources.cpu` (of one core without it), averaged over instances
     REQUESTS_PER_INSTANCE = "requests_per_instance"  # requests per second per instance
     P95_MS = "p95_ms"  # 95th percentile response time of the service, in milliseconds
+    QUEUE_DEPTH = "queue_depth"  # messages waiting in the service's queue, per instance
 
     @property
     def unit(self) -> str:
-        return {"cpu": "%", "requests_per_instance": " req/s", "p95_ms": " ms"}[self.value]
+        units = {"cpu": "%", "requests_per_instance": " req/s", "p95_ms": " ms"}
+        return units.get(self.value, " messages")
 
     @property
     def routed_only(self) -> bool:
         """Figures the router measures: a service without a port has none."""
-        return self != ScaleMetric.CPU
+        return self in (ScaleMetric.REQUESTS_PER_INSTANCE, ScaleMetric.P95_MS)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ GAUGES: dict[str, str] = {
     "replaced for failing their health check)",
     "health_replacements": "instances of the service replaced for failing their health check "
     "in the last 10 minutes",
+    "queue_depth": "messages waiting in the queue the service declares (`queue`)",
     "autoscale_capped": "instances the service's autoscaling wants that the host's free memory "
     "cannot take (0: none)",
 }

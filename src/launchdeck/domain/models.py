@@ -81,6 +81,7 @@ class ServiceSpec:
     drain: float = 10.0
     stop_timeout: float = 30.0
     autoscale: Autoscale | None = None
+    queue: str | None = None  # the key of the Redis list it consumes, in the env's add-on
 
     @property
     def routed(self) -> bool:

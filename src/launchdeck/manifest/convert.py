@@ -156,6 +156,7 @@ def to_service(name: str, table: ServiceTable) -> ServiceSpec:
         drain=table.drain,
         stop_timeout=table.stop_timeout,
         autoscale=to_autoscale(table.autoscale, table.scale),
+        queue=table.queue,
     )
 
 

@@ -146,13 +146,14 @@ found and a fix, all problems at once. A `Procfile` alone is enough for a simple
 - **days**: a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, ... 365, ... 3653).
 - **path pattern**: a CloudFront path pattern starting with `/`, such as `/_next/static/*`.
 - **metric**: what an alert watches. Request figures come from the router, so only services
-  with a port have them; `crashes`, `health_replacements`, `disk_free` and
-  `autoscale_capped` are measured on one host only (`launchdeck aws` refuses them).
+  with a port have them; `crashes`, `health_replacements`, `disk_free`,
+  `autoscale_capped` and `queue_depth` are measured on one host only (`launchdeck aws` refuses
+  them).
 {metrics}
 - **threshold**: a number in the metric's unit: a percentage for `error_rate`, `cpu`,
   `memory` and `disk_free` (`"2%"`); milliseconds for `p50_ms`, `p95_ms` and `p99_ms` (`500`,
   or a time like `"500ms"` or `"1.5s"`); a number for `requests_per_s`, `crashes` and
-  `health_replacements`, `autoscale_capped`.
+  `health_replacements`, `autoscale_capped`, `queue_depth`.
 - **built-in alerts**: every environment has these without a word of config: `crash-loop`
   (`crashes` above 2: a third crash of a service within 5 minutes), `failing-health`
   (`health_replacements` above 0: an instance replaced for failing its health check),

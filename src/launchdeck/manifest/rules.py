@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 
 from launchdeck.domain import Manifest, Rollout, Scale, ServiceSpec
-from launchdeck.domain.autoscale import Autoscale
+from launchdeck.domain.autoscale import Autoscale, ScaleMetric
 from launchdeck.manifest.errors import MISSING, Issue
 
 NO_SERVICES_FIX = (
@@ -180,6 +180,15 @@ def _autoscale_issues(
         )
         for target in autoscale.targets
         if target.metric.routed_only and not spec.port
+    ] + [
+        Issue(
+            f"{target_path}.queue_depth",  # never the shorthand: `scale` has no queue_depth
+            _number(target.value),
+            f"{spec.name} declares no queue, so it has no queue depth",
+            'add queue = "redis:///<list key>" to the service (the Redis list it consumes)',
+        )
+        for target in autoscale.targets
+        if target.metric == ScaleMetric.QUEUE_DEPTH and spec.queue is None
     ]
 
 

@@ -43,6 +43,7 @@ from launchdeck.manifest.values.fieldtypes import (
     Name,
     Percent,
     Port,
+    Queue,
     ServiceRef,
     Webhook,
 )
@@ -216,6 +217,13 @@ class TargetTable(Table):
         examples=[300],
         description="The service's 95th percentile response time, in milliseconds.",
     )
+    queue_depth: float | None = Field(
+        default=None,
+        gt=0,
+        examples=[100],
+        description="Messages waiting in the service's `queue` per instance (a worker's "
+        "backlog, read every 2 seconds).",
+    )
 
     @model_validator(mode="after")
     def _a_figure(self) -> Self:
@@ -225,7 +233,7 @@ class TargetTable(Table):
                 "should name a figure",
                 {
                     "fix": 'use one of: target = { cpu = "60%" }, '
-                    "{ requests_per_instance = 50 } or { p95_ms = 300 }",
+                    "{ requests_per_instance = 50 }, { p95_ms = 300 } or { queue_depth = 100 }",
                 },
             )
         return self
@@ -272,7 +280,7 @@ class AutoscaleTable(AutoscaleOverride):
     target: TargetTable | None = Field(
         examples=[{"cpu": "60%"}],
         description='The figure to hold per instance: `cpu` ("60%"), `requests_per_instance` '
-        "(req/s) or `p95_ms`.",
+        "(req/s), `p95_ms` or `queue_depth` (messages waiting).",
     )
     scale_out_cooldown: Duration | None = Field(
         default=DEFAULT_SCALE_OUT_COOLDOWN,
@@ -346,6 +354,14 @@ class ServiceTable(Table):
         default_factory=RolloutTable,
         examples=[{"max_unavailable": 1}],
         description="Rolling deploy pace.",
+    )
+    queue: Queue | None = Field(
+        default=None,
+        examples=["redis:///dramatiq:default"],
+        description="The Redis list the service consumes, in the environment's Redis add-on "
+        "(`redis:///rq:queue:default` for RQ, `redis:///dramatiq:default` for Dramatiq, "
+        "`redis:///celery` for Celery): `ps` and the metrics show how many messages wait in it, "
+        "and autoscaling can hold it with `target = { queue_depth = 100 }`. One host only.",
     )
     autoscale: AutoscaleTable | None = Field(
         default=None,

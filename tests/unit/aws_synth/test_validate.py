@@ -274,3 +274,20 @@ def test_queue_values_sqs_does_not_take() -> None:
         "queues.r.retention: should be between 1m and 336h (14 days): what SQS keeps a message "
         'for (got \'30s\'); fix: use retention = "336h" or less (and "1m" or more)',
     ]
+
+
+def test_a_worker_scaling_on_its_queue_depth_is_one_host_only() -> None:
+    worker = (
+        '[services.worker]\ncommand = "w"\nqueue = "redis:///jobs"\n'
+        "autoscale = { max = 4, target = { queue_depth = 100 } }\n"
+    )
+    assert lines(WEB + worker) == [
+        "services.worker.autoscale.target.queue_depth: is read from the Redis add-on by "
+        "launchdeck's one-host autoscaler; on AWS the queue is in ElastiCache, which publishes "
+        "no list length for ECS to track (got 100); fix: scale worker on cpu on AWS: "
+        '[environments.production.autoscale.worker] target = { cpu = "60%" }'
+    ]
+    # the fix it gives is one the manifest takes, and AWS then synthesizes
+    fixed = WEB + worker + '[environments.production.autoscale.worker]\ntarget = { cpu = "60%" }\n'
+    assert lines(fixed) == []
+    assert lines(fixed, "staging") != []  # staging still tracks the queue: one host only

@@ -161,6 +161,22 @@ def test_low_disk_watches_the_fullest_disk_for_a_minute_and_can_be_turned_off(
     assert "low-disk" not in off.statuses("shop", "staging")
 
 
+def test_a_queue_that_stays_backed_up_fires(tmp_path: Path) -> None:
+    """`[[alerts]] metric = "queue_depth" above = 1000 for = "30s" service = "worker"`: the
+    gauge the metrics loop stores for a worker's declared queue."""
+    store = MetricsStore(tmp_path / "metrics.db")
+    notifier = RecordingNotifier()
+    for i, depth in enumerate((200, 1500, 1800, 2400, 3000)):
+        store.add_samples([gauge("queue_depth", "worker", depth, T0 + i * 10)])
+    rule = MetricAlert("backlog", AlertMetric.QUEUE_DEPTH, 1000, for_s=30.0, service="worker")
+    watching = Alerting(store, FakeState(replace(RELEASE, alerts=(rule,))), NoLogs(), notifier)  # type: ignore[arg-type]
+    watching.evaluate_all(T0 + 30.05)
+    assert notifier.sent == []  # above for 20 s: pending
+    watching.evaluate_all(T0 + 50.05)
+    [(_, payload)] = notifier.sent
+    assert "backlog firing: queue_depth of worker above 1000 for 30s (now 3000)" in payload["text"]
+
+
 def test_a_failed_backup_told_elsewhere_is_in_the_history(tmp_path: Path) -> None:
     store = MetricsStore(tmp_path / "metrics.db")
     watching = Alerting(store, FakeState(), NoLogs(), RecordingNotifier(),  # type: ignore[arg-type]

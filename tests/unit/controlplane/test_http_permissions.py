@@ -34,6 +34,7 @@ EXPECTED = {
     ("GET", "/v1/apps/{name}/promotion"): (P.READ, "env"),
     ("POST", f"{ENV}/promotions"): (P.PROMOTE, "env"),
     ("GET", f"{ENV}/instances"): (P.READ, "env"),
+    ("GET", f"{ENV}/queues"): (P.READ, "env"),
     ("POST", f"{ENV}/scale"): (P.CHANGE_ENV, "env"),
     ("POST", f"{ENV}/scale/plan"): (P.CHANGE_ENV, "env"),
     ("POST", f"{ENV}/restart"): (P.CHANGE_ENV, "env"),

@@ -27,7 +27,7 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     raw = {"services": {"web": {**WEB, "replicas": 2}}}
     assert issues(raw) == [
         "services.web.replicas: unknown key (got 'replicas'); fix: remove it; allowed keys are: "
-        "autoscale, command, drain, health, port, resources, rollout, scale, stop_timeout"
+        "autoscale, command, drain, health, port, queue, resources, rollout, scale, stop_timeout"
     ]
 
 

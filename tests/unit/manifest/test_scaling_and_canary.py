@@ -53,7 +53,7 @@ def test_an_environment_changes_bounds_and_targets():
         (
             "[services.web.autoscale]\nmax = 8\ntarget = { rps = 50 }\n",
             "services.web.autoscale.target.rps: unknown key (got 'rps'); fix: remove it; "
-            "allowed keys are: cpu, p95_ms, requests_per_instance",
+            "allowed keys are: cpu, p95_ms, queue_depth, requests_per_instance",
         ),
         (
             "[services.web.autoscale]\nmax = 8\ntarget = {}\n",
@@ -85,6 +85,26 @@ def test_an_environment_changes_bounds_and_targets():
             'target = { cpu = "60%" }, or add port = "$PORT"',
         ),
         (
+            WORKER + "autoscale = { max = 3, target = { queue_depth = 100 } }\n",
+            "services.worker.autoscale.target.queue_depth: worker declares no queue, so it has "
+            'no queue depth (got 100); fix: add queue = "redis:///<list key>" to the service',
+        ),
+        (
+            WORKER + 'queue = "redis://10.0.0.5:6379/jobs"\n',
+            "services.worker.queue: names a server (10.0.0.5:6379): only the environment's own "
+            "Redis add-on is read (got 'redis://10.0.0.5:6379/jobs'); fix: leave the server "
+            "out: 'redis:///jobs'",
+        ),
+        (
+            WORKER + 'queue = "jobs"\n',
+            "services.worker.queue: should be 'redis:///<list key>': the Redis list the service "
+            "consumes (got 'jobs'); fix: use 'redis:///jobs'",
+        ),
+        (
+            WORKER + 'queue = "redis:///"\n',
+            "services.worker.queue: should name a key of 1 to 256 characters",
+        ),
+        (
             "[environments.production.autoscale.web]\nmin = 3\n",
             "environments.production.autoscale.web.max: is required: web does not autoscale "
             "outside this environment; fix: add max = 8",
@@ -93,6 +113,22 @@ def test_an_environment_changes_bounds_and_targets():
 )
 def test_autoscale_mistakes(extra, message):
     assert message in error(WEB + extra)
+
+
+def test_a_worker_holds_its_queue_depth():
+    text = (
+        WEB
+        + WORKER
+        + (
+            'queue = "redis:///dramatiq:default"\n'
+            "autoscale = { max = 4, target = { queue_depth = 100 } }\n"
+        )
+    )
+    worker = parse_manifest(text).services["worker"]
+    assert worker.queue == "dramatiq:default"
+    assert worker.autoscale == Autoscale(
+        min=1, max=4, targets=(Target(ScaleMetric.QUEUE_DEPTH, 100.0),)
+    )
 
 
 def test_deploy_defaults_to_rolling_and_a_canary_takes_steps_and_a_pause():

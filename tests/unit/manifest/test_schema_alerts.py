@@ -148,14 +148,14 @@ def test_unknown_metric_suggests_the_closest() -> None:
     assert issues('[[alerts]]\nname = "slow"\nmetric = "p95"\nabove = 500\n') == [
         "alerts.0.metric: unknown metric (got 'p95'); fix: did you mean 'p95_ms'? metrics are: "
         "requests_per_s, error_rate, p50_ms, p95_ms, p99_ms, cpu, memory, crashes, "
-        "health_replacements, disk_free, autoscale_capped"
+        "health_replacements, disk_free, autoscale_capped, queue_depth"
     ]
 
 
 @pytest.mark.parametrize(
     ("metric", "meant"),
     [("latency", "p95_ms"), ("5xx", "error_rate"), ("rps", "requests_per_s"), ("Memory", "memory"),
-     ("error_rates", "error_rate")],
+     ("error_rates", "error_rate"), ("backlog", "queue_depth")],
 )  # fmt: skip
 def test_unknown_metric_names_people_use_point_at_ours(metric: str, meant: str) -> None:
     [issue] = issues(f'[[alerts]]\nname = "a"\nmetric = "{metric}"\nabove = 1\n')
@@ -165,7 +165,8 @@ def test_unknown_metric_names_people_use_point_at_ours(metric: str, meant: str) 
 def test_unknown_metric_with_nothing_close_lists_them() -> None:
     assert issues('[[alerts]]\nname = "a"\nmetric = "bandwidth"\nabove = 1\n') == [
         "alerts.0.metric: unknown metric (got 'bandwidth'); fix: use one of requests_per_s, "
-        "error_rate, p50_ms, p95_ms, p99_ms, cpu, memory, crashes, health_replacements, disk_free, autoscale_capped"
+        "error_rate, p50_ms, p95_ms, p99_ms, cpu, memory, crashes, health_replacements, "
+        "disk_free, autoscale_capped, queue_depth"
     ]
 
 

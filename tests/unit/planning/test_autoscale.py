@@ -105,3 +105,20 @@ def test_a_noisy_steady_load_does_not_flap():
     assert len(in_window) <= 1, changes
     assert len(settled) <= 2, changes
     assert count in (4, 5)
+
+
+def test_a_worker_holds_its_backlog_per_instance():
+    """queue_depth is messages waiting per running instance: 350 waiting for 1 worker at a
+    target of 100 wants 4; an empty queue goes back to min once the window has passed."""
+    depth = ScaleMetric.QUEUE_DEPTH
+    policy = Autoscale(min=1, max=5, targets=(Target(depth, 100.0),), scale_in_stabilization=30.0)
+    out = decide("worker", policy, 1, {depth: 350.0}, Memory(started_at=0.0), now=1.0)
+    assert out.desired == 4 and out.decision is not None
+    assert "queue_depth 350 messages per instance with 1 running, target 100 messages" in (
+        out.decision.reason
+    )
+    drained = decide("worker", policy, 4, {depth: 0.0}, out.memory, now=40.0)
+    assert drained.desired == 1 and drained.decision is not None
+    assert drained.decision.kind == DecisionKind.SCALE_IN
+    capped = decide("worker", policy, 4, {depth: 10_000 / 4}, out.memory, now=40.0)
+    assert capped.desired == 5  # never past max

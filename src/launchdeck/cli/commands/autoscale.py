@@ -13,7 +13,7 @@ from launchdeck.cli.output import console, print_json, table
 
 autoscale_cmd = typer.Typer(help="Autoscaling of an environment's services.", no_args_is_help=True)
 
-UNITS = {"cpu": "%", "requests_per_instance": " req/s", "p95_ms": " ms"}
+UNITS = {"cpu": "%", "requests_per_instance": " req/s", "p95_ms": " ms", "queue_depth": " waiting"}
 
 
 @autoscale_cmd.command("status")

@@ -26,6 +26,7 @@ FIGURES: tuple[Figure, ...] = (
     ("p95", "p95_ms", lambda v: f"{v:.0f} ms"),
     ("cpu", "cpu", lambda v: f"{v:.0%}"),
     ("memory", "memory_bytes", lambda v: f"{v / 2**20:.0f} MiB"),
+    ("queue", "queue_depth", lambda v: f"{v:.0f} waiting"),
 )
 
 

@@ -130,7 +130,7 @@ class Autoscaler:
         key = (env.app, env.name, spec.name)
         mine = [i for i in instances if i.service == spec.name]
         running = [i for i in mine if i.state == InstanceState.RUNNING]
-        figures = self.figures.of(env.app, env.name, spec.name, running, now)
+        figures = self.figures.of(env.app, env.name, spec, running, now)
         memory = self._memory.get(key) or Memory(started_at=now)
         room = self._room(spec, len(mine))
         verdict = decide(spec.name, spec.autoscale, count, figures, memory, now, room)

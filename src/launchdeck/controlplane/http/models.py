@@ -42,6 +42,12 @@ class Instance(Shape):
     restarts: int
 
 
+class Queue(Shape):
+    service: str
+    queue: str
+    depth: int | None
+
+
 class EnvSummary(Shape):
     release: str | None
     build: str | None

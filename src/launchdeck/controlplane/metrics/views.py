@@ -111,7 +111,8 @@ def request_figures(points: Iterable[RequestPoint], seconds: float) -> dict[str,
 
 
 def gauge_figures(gauges: Iterable[GaugePoint]) -> dict[str, Any]:
-    """A service's instances together: CPU averaged, memory summed, the fullest memory."""
+    """A service's instances together: CPU averaged, memory summed, the fullest memory; its
+    queue's depth."""
     by_name: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for g in gauges:
         by_name[g.name][g.series.instance].append(g.value)
@@ -119,11 +120,12 @@ def gauge_figures(gauges: Iterable[GaugePoint]) -> dict[str, Any]:
         name: {inst: values[-1] for inst, values in per.items()} for name, per in by_name.items()
     }
     cpu, memory = latest.get("cpu", {}), latest.get("memory_bytes", {})
-    fullest = latest.get("memory", {})
+    fullest, queue = latest.get("memory", {}), latest.get("queue_depth", {})
     return {
         "cpu": sum(cpu.values()) / len(cpu) if cpu else None,
         "memory_bytes": sum(memory.values()) if memory else None,
         "memory": max(fullest.values()) if fullest else None,
+        "queue_depth": sum(queue.values()) if queue else None,  # the service's, one series
     }
 
 

@@ -42,6 +42,7 @@ EXAMPLE_THRESHOLDS = {
     AlertMetric.HEALTH_REPLACEMENTS: "0",
     AlertMetric.DISK_FREE: '"10%"',
     AlertMetric.AUTOSCALE_CAPPED: "0",
+    AlertMetric.QUEUE_DEPTH: "1000",
 }
 METRIC_KEYS = ("above", "below", "for", "datapoints")
 LOG_KEYS = ("count", "within")

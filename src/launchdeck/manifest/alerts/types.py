@@ -39,6 +39,7 @@ METRIC_HELP = {
     "percentage",
     AlertMetric.AUTOSCALE_CAPPED: "instances a service's autoscaling wants that the host's free "
     "memory cannot take",
+    AlertMetric.QUEUE_DEPTH: "messages waiting in the queue a service declares (`queue`)",
 }
 # Names people reach for first, so the fix can name the metric they meant.
 _METRIC_ALIASES = {
@@ -48,6 +49,7 @@ _METRIC_ALIASES = {
     "median": "p50_ms", "p50": "p50_ms", "p95": "p95_ms", "p99": "p99_ms",
     "cpu_percent": "cpu", "mem": "memory", "rss": "memory", "memory_percent": "memory",
     "restarts": "crashes", "crash": "crashes", "disk": "disk_free", "free_disk": "disk_free",
+    "backlog": "queue_depth", "queue": "queue_depth", "queue_length": "queue_depth",
 }  # fmt: skip
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 _NUMBER = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")

@@ -325,6 +325,33 @@ def _webhook(value: str) -> str:
     )
 
 
+def _queue(value: str) -> str:
+    """`redis:///<key>` -> the key: a list in the environment's own Redis add-on. A URL that
+    names a server is refused: the control plane reads no server a manifest points it at."""
+    parts = urlsplit(value) if value.startswith("redis://") else None
+    key = value.removeprefix("redis:///")
+    if parts is None or parts.query or parts.fragment:
+        fix = f"use 'redis:///{key.rsplit('/', 1)[-1] or 'jobs'}'" if "://" not in value else ""
+        raise field_error(
+            "queue",
+            "should be 'redis:///<list key>': the Redis list the service consumes",
+            fix or "use e.g. 'redis:///rq:queue:default' (RQ) or 'redis:///dramatiq:default'",
+        )
+    if parts.netloc:
+        raise field_error(
+            "queue",
+            f"names a server ({parts.netloc}): only the environment's own Redis add-on is read",
+            f"leave the server out: 'redis:///{parts.path.lstrip('/') or 'jobs'}'",
+        )
+    if not key or len(key) > 256 or any(c.isspace() or not c.isprintable() for c in key):
+        raise field_error(
+            "queue",
+            "should name a key of 1 to 256 characters, without spaces or control characters",
+            "use e.g. 'redis:///rq:queue:default' (RQ) or 'redis:///dramatiq:default'",
+        )
+    return key
+
+
 def _path_pattern(value: str) -> str:
     if value.startswith("/") and len(value) <= 255:
         return value
@@ -389,4 +416,5 @@ HostedZoneId = Annotated[str, AfterValidator(_hosted_zone), Doc("Route 53 zone I
 SecretName = Annotated[str, AfterValidator(_secret_name), Doc("Secrets Manager name")]
 LogRetention = Annotated[int, AfterValidator(_log_retention), Doc("days")]
 PathPattern = Annotated[str, AfterValidator(_path_pattern), Doc("path pattern")]
+Queue = Annotated[str, AfterValidator(_queue), Doc('"redis:///<list key>"')]
 MajorVersion = Annotated[str, AfterValidator(_major_version), Doc("major version")]

@@ -79,6 +79,11 @@ def router(cp: ControlPlane) -> APIRouter:
     def instances(name: str, env: str) -> list[dict[str, Any]]:
         return cp.instances_json(env_of(cp, name, env))
 
+    @api.get(f"{ENV}/queues", dependencies=read, response_model=list[models.Queue])
+    def queues(name: str, env: str) -> list[dict[str, Any]]:
+        """Each service's declared queue and the messages waiting in it (null: no answer)."""
+        return cp.queues.of(env_of(cp, name, env))
+
     @api.post(
         f"{ENV}/scale", status_code=202, dependencies=change, response_model=models.Deployment
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 
 from launchdeck.domain import Manifest, ServiceSpec
+from launchdeck.domain.autoscale import ScaleMetric
 from launchdeck.drivers.aws.errors import AwsIssue
 from launchdeck.drivers.aws.fargate import BadSize, size, task_size
 from launchdeck.drivers.aws.names import RUN, title
@@ -68,6 +69,7 @@ def validate(manifest: Manifest, env: str) -> list[AwsIssue]:
     issues += _edge_issues(manifest, env)
     for spec in merged.services.values():
         issues += _service_issues(manifest, env, spec)
+        issues += _queue_depth_issues(manifest, env, spec)
     issues += _addon_issues(manifest)
     issues += alert_issues(manifest, env)
     issues += _deploy_issues(manifest, env)
@@ -199,6 +201,31 @@ def _service_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator
             "after SIGTERM at the latest",
             'use stop_timeout = "2m" or less',
         )
+
+
+def _queue_depth_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator[AwsIssue]:
+    """A `queue_depth` target is read from the Redis add-on by the one-host autoscaler; ECS has
+    no such figure to track."""
+    targets = spec.autoscale.targets if spec.autoscale is not None else ()
+    if not any(t.metric == ScaleMetric.QUEUE_DEPTH for t in targets):
+        return
+    override = manifest.environments.get(env)
+    own = override is not None and spec.name in override.autoscale
+    where = (
+        f"environments.{env}.autoscale.{spec.name}" if own else f"services.{spec.name}.autoscale"
+    )
+    yield AwsIssue(
+        f"{where}.target.queue_depth",
+        _number(spec.autoscale.target(ScaleMetric.QUEUE_DEPTH) if spec.autoscale else 0),
+        "is read from the Redis add-on by launchdeck's one-host autoscaler; on AWS the queue "
+        "is in ElastiCache, which publishes no list length for ECS to track",
+        f"scale {spec.name} on cpu on AWS: [environments.{env}.autoscale.{spec.name}] "
+        'target = { cpu = "60%" }',
+    )
+
+
+def _number(value: float | None) -> float | int | None:
+    return int(value) if value is not None and value.is_integer() else value
 
 
 def _deploy_issues(manifest: Manifest, env: str) -> Iterator[AwsIssue]:
