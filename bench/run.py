@@ -130,7 +130,7 @@ def side_by_side(instance_port: int, router_port: int, pairs: int = 3) -> tuple[
 
 
 def main() -> None:
-    from bench import autoscale, aws_synth, dashboard, flags_errors, metrics, postgres
+    from bench import autoscale, aws_synth, dashboard, flags_errors, jobs, metrics, postgres
 
     for name, value in aws_synth.measure().items():
         figure(name, value)
@@ -194,6 +194,8 @@ def main() -> None:
         for name, value in dashboard.measure(cp).items():
             figure(name, value)
         for name, value in flags_errors.measure(cp).items():
+            figure(name, value)
+        for name, value in jobs.measure(cp).items():
             figure(name, value)
     finally:
         cp.stop_everything()

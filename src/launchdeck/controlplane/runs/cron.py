@@ -1,5 +1,6 @@
-"""The cron scheduler: every half second, each environment's `[cron]` jobs (as its current release
-has them) start the runs their schedules ask for, as detached one-off runs.
+"""The cron scheduler: each environment's `[cron]` jobs (as its current release has them) start
+the runs their schedules ask for, as detached one-off runs. It looks when the next start is due,
+and at least every half second (a deploy may bring new jobs).
 
 Every start decided is recorded as a run with the start it was for (`scheduled_for`) before its
 process starts, so a restart never runs it twice; the last recorded start is where the next is
@@ -23,12 +24,13 @@ from launchdeck.controlplane.runs.service import Runs
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Release
 from launchdeck.domain.jobs import Concurrency, CronJob, Run, RunState
-from launchdeck.planning.cron import latest_start, missed
+from launchdeck.planning.cron import latest_start, missed, next_start
 
 log = logging.getLogger("launchdeck.cron")
 CRON = Principal("cron", Role.ADMIN)
 PREFIX = "cron:"
 BAD_ENDS = (RunState.FAILED, RunState.TIMED_OUT, RunState.LOST)
+MIN_WAIT = 0.005  # seconds: a wake a hair before the start it waited for looks again soon
 
 
 class CronScheduler:
@@ -48,37 +50,44 @@ class CronScheduler:
         self._stop.set()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        wait = self._interval
+        while not self._stop.wait(wait):
+            due = None
             try:
-                self.tick()
+                due = self.tick()
             except Exception:  # a bad pass must not end the schedule
                 log.exception("cron pass failed")
+            wait = self._interval if due is None else due - self._now()
+            wait = min(self._interval, max(MIN_WAIT, wait))
 
-    def tick(self) -> None:
+    def tick(self) -> float | None:
+        """Start what is due; the next start any job asks for (None: no jobs)."""
+        due: list[float] = []
         for env in self._store.envs():
             release = self._release(env)
             if release is not None:
-                for job in release.cron.values():
-                    self._consider(env, release, job)
+                due += [self._consider(env, release, job) for job in release.cron.values()]
+        return min(due, default=None)
 
     def _release(self, env: EnvState) -> Release | None:
         return self._store.release(env.app, env.name, env.release) if env.release else None
 
-    def _consider(self, env: EnvState, release: Release, job: CronJob) -> None:
+    def _consider(self, env: EnvState, release: Release, job: CronJob) -> float:
+        """Start (or skip) the job's latest start if one is due; its next start."""
         now = self._now()
         runs = self._store.runs(env.app, env.name, source=PREFIX + job.name, limit=20)
         starts = [r.scheduled_for for r in runs if r.scheduled_for is not None]
         since = max(starts) if starts else release.created_at
         start = latest_start(job, since, now)
         if start is None:
-            return
+            return next_start(job, since)
         if missed(start, now) and not job.catch_up:
             self._skip(env, release, job, start, "missed while the control plane was down")
-            return
+            return next_start(job, start)
         going = [r for r in runs if not r.state.finished]
         if going and job.concurrency is Concurrency.FORBID:
             self._skip(env, release, job, start, f"{going[0].id} still runs (concurrency forbid)")
-            return
+            return next_start(job, start)
         if job.concurrency is Concurrency.REPLACE:
             for run in going:
                 self._runs.stop(run)
@@ -86,6 +95,7 @@ class CronScheduler:
             env, job.command, CRON, detach=True, tty=False, yes=True,
             source=PREFIX + job.name, timeout=job.timeout, scheduled_for=start,
         )  # fmt: skip
+        return next_start(job, start)
 
     def _skip(self, env: EnvState, release: Release, job: CronJob, start: float, why: str) -> None:
         run = Run(f"run.v{release.version}-skip{int(start * 1000) % 10**10:010d}", env.app,
