@@ -7,6 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import psutil
 import pytest
 
 from tests.harness import copy_example
@@ -103,3 +104,36 @@ def test_jobs_run_on_schedule_skip_overlaps_and_survive_a_restart(cp, tmp_path, 
         down = [s for s in starts if stopped_at < s < started_at]
         assert len(down) == 1, f"{job}: the starts missed while down ran {len(down)} times"
     assert all(r["state"] != "running" or r["pid"] for r in runs(cp, "tick"))
+
+
+SLOW = """
+[cron.slow]
+schedule = "0 0 1 1 *"  # once a year: the test triggers it
+command = "echo slow; exec sleep 60"
+timeout = "4s"
+"""
+
+
+def test_a_run_past_its_timeout_is_stopped_and_reported_across_a_restart(cp, tmp_path, hook):
+    """The timeout is kept with the run: a control plane that restarts while the run goes
+    still stops it at its timeout, and the webhook hears of it once."""
+    app = copy_example(tmp_path, "hello")
+    manifest = app / "launchdeck.toml"
+    manifest.write_text(manifest.read_text() + SLOW + f'\n[notify]\nwebhooks = ["{hook.url}"]\n')
+    cp.cli("apps", "create", "hello")
+    cp.cli("deploy", str(app), "--app", "hello", timeout=300)
+
+    started = cp.cli("cron", "trigger", "slow", "--app", "hello").out
+    [run] = runs(cp, "slow")
+    assert run["id"] in started and run["state"] == "running" and run["timeout"] == 4
+    cp.cli("server", "stop")
+    cp.cli("server", "start")
+
+    [ended] = eventually(lambda: [r for r in runs(cp, "slow") if r["state"] == "timed_out"])
+    assert ended["id"] == run["id"] and ended["reason"] == "stopped at its 4 s timeout"
+    assert ended["finished_at"] - ended["started_at"] < 30  # not its 60 s sleep
+    assert not psutil.pid_exists(run["pid"]) or psutil.Process(run["pid"]).status() == "zombie"
+    notices = eventually(lambda: [m for m in hook.received if "cron slow" in m])
+    time.sleep(1)
+    assert len([m for m in hook.received if "cron slow" in m]) == 1, notices
+    assert "timed_out (stopped at its 4 s timeout)" in notices[0]

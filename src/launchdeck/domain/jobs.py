@@ -78,3 +78,4 @@ class Run:
     tail: tuple[str, ...] = ()  # its last log lines, once finished
     reason: str = ""
     scheduled_for: float | None = None  # a cron run: the start its schedule asked for
+    timeout: float | None = None  # seconds it may run (a cron job's `timeout`), then stopped

@@ -65,12 +65,12 @@ class Runs:
             id=f"run.v{release.version}-{secrets.token_hex(4)}", app=env.app, env=env.name,
             release=release.version, command=self._redactors(env.app, env.name)(command),
             source=source, who=who.name, detached=detach, tty=tty and not detach,
-            created_at=self._now(), scheduled_for=scheduled_for,
+            created_at=self._now(), scheduled_for=scheduled_for, timeout=timeout,
         )  # fmt: skip
         action = f"run {run.id} in {env.app}/{env.name}: {run.command}"
         self._store.add_audit(run.created_at, who.name, who.role.value, action, 202)
         if detach:
-            return self._start_detached(run, command, release, timeout), None
+            return self._start_detached(run, command, release), None
         key = secrets.token_urlsafe(24)
         with self._lock:
             self._pending[run.id] = (key, command)
@@ -87,9 +87,7 @@ class Runs:
             )
         return release
 
-    def _start_detached(
-        self, run: Run, command: str, release: Release, timeout: float | None
-    ) -> Run:
+    def _start_detached(self, run: Run, command: str, release: Release) -> Run:
         self._store.save_run(run)  # first: a crash before it starts is a lost run, not a second
         try:
             pid, created, log = self._driver.start_one_off(run.id, command, release)
@@ -98,17 +96,16 @@ class Runs:
             raise
         started = replace(run, started_at=self._now(), pid=pid, proc_started_at=created)
         self._store.save_run(started)
-        self.watch(started, log, timeout)
+        self.watch(started, log)
         return started
 
-    def watch(self, run: Run, log: Path, timeout: float | None = None) -> None:
-        """Record the end of a detached run (stopping it at `timeout`), from a thread."""
-        args = (run, log, timeout)
-        threading.Thread(target=self._watch, args=args, name=run.id, daemon=True).start()
+    def watch(self, run: Run, log: Path) -> None:
+        """Record the end of a detached run (stopping it at its timeout), from a thread."""
+        threading.Thread(target=self._watch, args=(run, log), name=run.id, daemon=True).start()
 
-    def _watch(self, run: Run, log: Path, timeout: float | None) -> None:
+    def _watch(self, run: Run, log: Path) -> None:
         assert run.pid is not None and run.proc_started_at is not None
-        proc = (run.pid, run.proc_started_at)
+        proc, timeout = (run.pid, run.proc_started_at), run.timeout
         deadline = (run.started_at or self._now()) + timeout if timeout else None
         while self._driver.one_off_alive(*proc):
             if deadline is not None and self._now() >= deadline:
