@@ -20,15 +20,12 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
 from launchdeck.domain.metrics import Sample, Series
 from launchdeck.drivers.local.addons import ClusterUse
 from launchdeck.drivers.local.credential_store import environment_key
 from launchdeck.drivers.local.postgres.client import Session
 from launchdeck.drivers.local.postgres.cluster import PostgresCluster
-from launchdeck.drivers.local.redis.client import RedisClient
-from launchdeck.drivers.local.redis.server import ADMIN, RedisServer
+from launchdeck.drivers.local.redis.server import RedisServer
 from launchdeck.system import SYSTEM_CLOCK, Clock
 from launchdeck.system.addon_errors import AddonError
 
@@ -171,15 +168,9 @@ class AddonCollector:
         return None if free is None else Sample("disk_free", series, free, self._clock.now())
 
     def _info(self, server: RedisServer | None) -> dict[str, Any] | None:
-        password = server.credentials.get(ADMIN) if server is not None else None
-        if server is None or password is None:
+        if server is None:
             return None
-        try:
-            with RedisClient("127.0.0.1", server.port, password=password,
-                             timeout=self._timeout) as client:  # fmt: skip
-                return dict(client.redis.info())
-        except (AddonError, RedisError, OSError):
-            return None
+        return server.ask(lambda redis: dict(redis.info()), timeout=self._timeout)
 
 
 def redis_figures(series: Series, info: dict[str, Any], at: float) -> list[Sample]:

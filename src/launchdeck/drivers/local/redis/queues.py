@@ -9,12 +9,9 @@ None within `timeout`, never an exception.
 
 from __future__ import annotations
 
-from redis.exceptions import RedisError
+import redis
 
 from launchdeck.drivers.local.metrics.addons import RedisServers
-from launchdeck.drivers.local.redis.client import RedisClient
-from launchdeck.drivers.local.redis.server import ADMIN
-from launchdeck.system.addon_errors import AddonError
 
 # The length of each kind of key a queue library keeps: RQ, Dramatiq and Celery use lists;
 # sorted sets hold scheduled or delayed jobs, streams Redis's own consumer queues.
@@ -29,18 +26,16 @@ class RedisQueues:
         """The number of messages in `key` (0 when it does not exist: an empty list is no key
         in Redis); None without an answer or for a key that holds no collection."""
         server = self._servers.redis_server(app, env)
-        password = server.credentials.get(ADMIN) if server is not None else None
-        if server is None or password is None:
+        if server is None:
             return None
-        try:
-            with RedisClient("127.0.0.1", server.port, password=password,
-                             timeout=self._timeout) as client:  # fmt: skip
-                kind = client.redis.type(key)
-                if kind == "none":
-                    return 0
-                command = LENGTHS.get(str(kind))
-                if command is None:
-                    return None
-                return int(client.redis.execute_command(command, key))  # type: ignore[no-untyped-call]
-        except (AddonError, RedisError, OSError):
-            return None
+        return server.ask(lambda client: _length(client, key), timeout=self._timeout)
+
+
+def _length(client: redis.Redis, key: str) -> int | None:
+    kind = str(client.type(key))
+    if kind == "none":
+        return 0
+    command = LENGTHS.get(kind)
+    if command is None:
+        return None
+    return int(client.execute_command(command, key))  # type: ignore[no-untyped-call]

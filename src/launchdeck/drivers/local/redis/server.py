@@ -24,9 +24,12 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 import psutil
+import redis
+from redis.exceptions import RedisError
 
 from launchdeck.drivers.local import daemons
 from launchdeck.drivers.local.addon_errors import (
@@ -38,7 +41,9 @@ from launchdeck.drivers.local.addon_errors import (
 from launchdeck.drivers.local.credential_store import CredentialStore, environment_key
 from launchdeck.drivers.local.redis.client import RedisClient
 from launchdeck.system import SYSTEM_CLOCK, Clock, Command, Runner, atomic_write, wait_until
+from launchdeck.system.addon_errors import AddonError
 
+T = TypeVar("T")
 PACKAGE = "redis-server"
 ADMIN = "default"
 # what redis logs just before it exits at startup (the daemon reports nowhere else)
@@ -268,6 +273,19 @@ class RedisServer:
             password = self.credentials.get_or_create(ADMIN)
             return RedisClient("127.0.0.1", self.port, password=password)
         return RedisClient("127.0.0.1", self.port, user=creds.user, password=creds.password)
+
+    def ask(self, query: Callable[[redis.Redis], T], *, timeout: float) -> T | None:
+        """`query` on a connection as the control plane, for figures that can wait for the next
+        pass: None, never an exception, when the server is down, slow or refuses."""
+        password = self.credentials.get(ADMIN)
+        if password is None:  # never started: nothing to ask
+            return None
+        try:
+            with RedisClient("127.0.0.1", self.port, password=password,
+                             timeout=timeout) as client:  # fmt: skip
+                return query(client.redis)
+        except (AddonError, RedisError, OSError):
+            return None
 
     def ensure_user(self, app: str, env: str) -> RedisCredentials:
         """The environment's ACL user (idempotent); applied at once when the server runs."""
