@@ -1,6 +1,9 @@
+from collections.abc import Iterator
+
 import pytest
 
 from tests.harness import ControlPlane, make_control_plane
+from tests.webhooks import Webhooks
 
 
 @pytest.fixture
@@ -11,3 +14,11 @@ def cp(tmp_path) -> ControlPlane:
         yield plane
     finally:
         plane.stop_everything()
+
+
+@pytest.fixture
+def hooks() -> Iterator[Webhooks]:
+    """A local fake of the [notify] webhooks (tests/webhooks.py)."""
+    webhooks = Webhooks()
+    yield webhooks
+    webhooks.close()

@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.test_notify import Webhooks
 from tests.harness import copy_example
 
 pytestmark = pytest.mark.e2e
@@ -34,13 +33,6 @@ log = "Traceback"
 count = 5
 within = "1m"
 """
-
-
-@pytest.fixture
-def hooks():
-    webhooks = Webhooks()
-    yield webhooks
-    webhooks.close()
 
 
 class Traffic(threading.Thread):

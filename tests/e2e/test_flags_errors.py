@@ -2,17 +2,15 @@
 the real Sentry SDK reports its errors to launchdeck (no settings: SENTRY_DSN is given), and the
 real OpenFeature SDK with launchdeck's provider reads the flags the CLI changes."""
 
-import json
 import shutil
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
 from launchdeck_openfeature import bucket
 
 from tests.harness import ROOT, ControlPlane, make_control_plane
+from tests.webhooks import Webhooks
 
 pytestmark = pytest.mark.e2e
 
@@ -22,39 +20,15 @@ FLAG = "new-checkout"
 USERS = [f"user-{n}" for n in range(200)]
 
 
-class Webhook:
-    """Records what is posted to it (a Slack-compatible message each)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                hook.received.append(
-                    json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                )
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def incidents(self) -> list[str]:
-        return [m["text"] for m in self.received if "incident" in m["text"]]
-
-
 @pytest.fixture(scope="module")
 def hook():
-    webhook = Webhook()
-    yield webhook
-    webhook.server.shutdown()
-    webhook.server.server_close()
+    webhooks = Webhooks()
+    yield webhooks
+    webhooks.close()
+
+
+def incidents(hook: Webhooks) -> list[str]:
+    return [t for t in hook.texts() if "incident" in t]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +46,9 @@ def cp(tmp_path_factory, hook):
             ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"),
         )
         manifest = (app / "launchdeck.toml").read_text()
-        (app / "launchdeck.toml").write_text(f'{manifest}\n[notify]\nwebhooks = ["{hook.url}"]\n')
+        (app / "launchdeck.toml").write_text(
+            f'{manifest}\n[notify]\nwebhooks = ["{hook.url}/ok"]\n'
+        )
         plane.cli("apps", "create", "storefront")
         plane.cli("deploy", str(app), "--app", "storefront", timeout=600)
         yield plane
@@ -129,12 +105,12 @@ def test_errors_are_grouped_counted_and_a_regression_pages_once(cp, hook):
 
     # resolved in v2; seen again in v3: a regression, a P1 incident, posted once
     cp.cli("errors", "resolve", price["key"][:8], "--app", "storefront")
-    before = len([t for t in hook.incidents() if "P1" in t])
+    before = len([t for t in incidents(hook) if "P1" in t])
     cp.cli("config", "set", "COLOUR=green", "--app", "storefront", timeout=300)
     for _ in range(4):
         cp.get("storefront", path="/price?sku=none")
-    p1 = eventually(lambda: [t for t in hook.incidents() if "P1" in t][before:])
-    assert len(p1) == 1 and price["title"][:20] in p1[0], hook.incidents()
+    p1 = eventually(lambda: [t for t in incidents(hook) if "P1" in t][before:])
+    assert len(p1) == 1 and price["title"][:20] in p1[0], incidents(hook)
     [incident] = [
         i
         for i in cp.cli("incidents", "--app", "storefront", "--json").json()
@@ -144,7 +120,7 @@ def test_errors_are_grouped_counted_and_a_regression_pages_once(cp, hook):
     time.sleep(1.0)  # more events of the same episode page no one again
     cp.get("storefront", path="/price?sku=none")
     time.sleep(1.0)
-    assert len([t for t in hook.incidents() if "P1" in t][before:]) == 1
+    assert len([t for t in incidents(hook) if "P1" in t][before:]) == 1
 
 
 def evaluate(cp: ControlPlane, user: str, **context: str) -> dict:

@@ -3,63 +3,12 @@ the start and the end of a deployment (an automatic rollback included), while a 
 answers 500 and one that never answers neither slow nor fail the deploy."""
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.harness import copy_example
 
 pytestmark = pytest.mark.e2e
-
-
-class Webhooks:
-    """`/ok` answers 200, `/fail` 500, `/hang` holds the request until `release` is set."""
-
-    def __init__(self) -> None:
-        self.received: dict[str, list[dict]] = {"/ok": [], "/fail": [], "/hang": []}
-        self.release = threading.Event()
-        hooks = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                hooks.received[self.path].append(body)
-                if self.path == "/hang":
-                    hooks.release.wait(60)
-                self.send_response(500 if self.path == "/fail" else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def texts(self, path: str) -> list[str]:
-        return [m["text"] for m in self.received[path]]
-
-    def wait_for(self, path: str, count: int, timeout: float = 20) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.received[path]) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.texts(path)
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def hooks():
-    webhooks = Webhooks()
-    yield webhooks
-    webhooks.close()
 
 
 def test_notifications_reach_the_webhooks_and_never_hold_up_a_deploy(cp, tmp_path, hooks):

@@ -10,16 +10,18 @@ resolve and ignore (tracker); the SDK endpoints with their key check, size cap a
 limit (ingest). Must not import: drivers, execution.
 """
 
+from launchdeck.controlplane.errortracking.encoding import decode_body
 from launchdeck.controlplane.errortracking.envelope import (
     Envelope,
+    parse_auth,
+    parse_envelope,
+    parse_store,
+)
+from launchdeck.controlplane.errortracking.errors import (
     EnvelopeError,
     MalformedEnvelope,
     PayloadTooLarge,
     UnsupportedEncoding,
-    decode_body,
-    parse_auth,
-    parse_envelope,
-    parse_store,
 )
 from launchdeck.controlplane.errortracking.events import event_of
 

@@ -4,7 +4,6 @@ decoded body, and the SDK's public key from its auth header or query string.
 An envelope is a JSON header line, then items: each a JSON header line with its `type` and
 optionally its `length`, then that many bytes of payload (or, without a length, the payload up
 to the next newline). `event` items are kept; every other type is accepted and dropped.
-decode_body (encoding.py), event_of (events.py) and the errors (errors.py) are re-exported.
 """
 
 from __future__ import annotations
@@ -15,29 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from launchdeck.controlplane.errortracking.encoding import decode_body
 from launchdeck.controlplane.errortracking.errors import (
     SEND_AS_SDK,
-    EnvelopeError,
     MalformedEnvelope,
-    PayloadTooLarge,
-    UnsupportedEncoding,
     json_kind,
 )
-from launchdeck.controlplane.errortracking.events import event_of
-
-__all__ = [
-    "Envelope",
-    "EnvelopeError",
-    "MalformedEnvelope",
-    "PayloadTooLarge",
-    "UnsupportedEncoding",
-    "decode_body",
-    "event_of",
-    "parse_auth",
-    "parse_envelope",
-    "parse_store",
-]
 
 
 @dataclass(frozen=True)

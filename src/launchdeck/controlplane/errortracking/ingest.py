@@ -20,12 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from launchdeck.controlplane.errors import ApiError, TooLarge, Unauthorized
-from launchdeck.controlplane.errortracking.envelope import (
-    decode_body,
-    parse_auth,
-    parse_envelope,
-    parse_store,
-)
+from launchdeck.controlplane.errortracking.encoding import decode_body
+from launchdeck.controlplane.errortracking.envelope import parse_auth, parse_envelope, parse_store
 from launchdeck.controlplane.errortracking.store import Project
 from launchdeck.controlplane.errortracking.tracker import ErrorTracker
 
