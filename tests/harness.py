@@ -123,6 +123,14 @@ class ControlPlane:
         except ValueError:
             return resp.status, {"raw": body.decode(errors="replace")}
 
+    def log_tail(self, lines: int = 80) -> str:
+        """The end of the control plane's own log (server.log in its home)."""
+        try:
+            text = (self.home / "server.log").read_text(errors="replace")
+        except OSError as exc:
+            return f"no server.log: {exc}"
+        return "\n".join(["-- server.log --", *text.splitlines()[-lines:]])
+
     def stop_everything(self) -> None:
         """Stop the control plane, every instance and HAProxy it started (by pid)."""
         with contextlib.suppress(Exception):
