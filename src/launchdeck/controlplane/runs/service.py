@@ -75,7 +75,9 @@ class Runs:
         with self._lock:
             self._pending[run.id] = (key, command)
         self._store.save_run(run)
-        threading.Timer(ATTACH_WAIT, self._abandon, args=(run.id,)).start()
+        abandon = threading.Timer(ATTACH_WAIT, self._abandon, args=(run.id,))
+        abandon.daemon = True  # a control plane that stops does not wait for it
+        abandon.start()
         return run, key
 
     def _release(self, env: EnvState) -> Release:
