@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.test_notify import Webhooks
 from tests.harness import ROOT, ControlPlane, make_control_plane
+from tests.webhooks import Webhooks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from tests.e2e.test_notify import Webhooks
 from tests.harness import CLI, Load, copy_example
+from tests.webhooks import Webhooks
 
 pytestmark = pytest.mark.e2e
 
