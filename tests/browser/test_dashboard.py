@@ -18,18 +18,21 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import failed
 from tests.harness import ControlPlane, copy_example, make_control_plane
 
 SCREENSHOTS = "LAUNCHDECK_SCREENSHOTS"  # a directory: `make screenshots` sets docs/screenshots
 
 
 @pytest.fixture
-def cp(tmp_path: Path) -> Iterator[ControlPlane]:
+def cp(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
     plane = make_control_plane(tmp_path)
     plane.start()
     try:
         yield plane
     finally:
+        if failed(request):  # a page that went wrong: the traceback is in the server's log
+            print(plane.log_tail())
         plane.stop_everything()
 
 

@@ -18,6 +18,7 @@ from launchdeck.controlplane.flags.store import FlagStore
 from launchdeck.controlplane.http import create_api
 from launchdeck.controlplane.logs.store import LogStore
 from launchdeck.controlplane.notify import Notifier
+from launchdeck.controlplane.plane import ControlPlane
 from launchdeck.controlplane.settings import Settings
 from launchdeck.controlplane.store import EnvState, Store
 from launchdeck.domain import Deployment, DeploymentKind, DeploymentState, Manifest
@@ -80,6 +81,8 @@ class FakeControlPlane:
         self.errors = ErrorTracker(
             ErrorStore(home / "errors.db"), self.store, Notifier(), lambda *_: 0
         )
+
+    deployment = ControlPlane.deployment  # the real lookup: it reads only the store
 
     def app_json(self, name: str) -> dict[str, Any]:
         """The real shape, with empty environments (nothing deployed in these tests)."""

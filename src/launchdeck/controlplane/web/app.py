@@ -62,6 +62,17 @@ class Api:
         except ValueError:
             return response.status_code, response.text
 
+    async def lines(
+        self, session: Session, path: str, **kwargs: Any
+    ) -> tuple[int, list[dict[str, Any]] | Any]:
+        """A GET of an NDJSON list (events, log lines): its entries, read line by line (one
+        line alone is also a JSON document, and must still be one entry); an error's body."""
+        status, answer = await self.call(session, "GET", path, **kwargs)
+        if status != 200:
+            return status, answer
+        text = answer if isinstance(answer, str) else json.dumps(answer)
+        return status, [json.loads(line) for line in text.splitlines() if line.strip()]
+
 
 def create_web(api_app: Any, auth: Authenticate) -> Starlette:
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -314,8 +325,8 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
         if status != 200:
             session.flash.append(("error", _problem(dep)))
             return RedirectResponse("/", status_code=303)
-        _, events = await api.call(session, "GET", f"/v1/deployments/{dep_id}/events")
-        lines = [json.loads(line) for line in str(events).splitlines() if line.strip()]
+        _, events = await api.lines(session, f"/v1/deployments/{dep_id}/events")
+        lines = events if isinstance(events, list) else []
         return render(request, session, "deployment.html", dep=dep, events=lines)
 
     async def deployment_events(request: Request, session: Session) -> Response:
@@ -355,14 +366,12 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
 
 async def _follow(api: Api, session: Session, dep_id: int, after: int) -> AsyncIterator[bytes]:
     while True:
-        _, events = await api.call(
-            session, "GET", f"/v1/deployments/{dep_id}/events", params={"after": after}
+        _, events = await api.lines(
+            session, f"/v1/deployments/{dep_id}/events", params={"after": after}
         )
-        for line in str(events).splitlines():
-            if line.strip():
-                event = json.loads(line)
-                after = event["seq"]
-                yield f"id: {after}\ndata: {json.dumps(event)}\n\n".encode()
+        for event in events if isinstance(events, list) else []:
+            after = event["seq"]
+            yield f"id: {after}\ndata: {json.dumps(event)}\n\n".encode()
         _, dep = await api.call(session, "GET", f"/v1/deployments/{dep_id}")
         if not isinstance(dep, dict) or dep.get("finished", True):
             yield f"event: finished\ndata: {json.dumps(dep)}\n\n".encode()
@@ -416,10 +425,9 @@ async def _log_lines(
     if wanted["q"]:
         params["grep"] = re.escape(wanted["q"])
     path = f"/v1/apps/{quote(app)}/envs/{quote(env)}/logs"
-    status, answer = await api.call(session, "GET", path, params=params)
+    status, entries = await api.lines(session, path, params=params)
     if status != 200:
-        return status, answer
-    entries = [json.loads(line) for line in str(answer).splitlines() if line.strip()]
+        return status, entries
     return status, [
         {**e, "level": level_of(str(e.get("line", "")))}
         for e in entries
