@@ -6,6 +6,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -292,3 +293,22 @@ def test_an_apps_dir_app_accounts_cannot_reach_is_refused_at_start(tmp_path: Pat
     assert refused.value.message == (
         f"app accounts cannot reach {apps}: a directory above it keeps them out"
     )
+
+
+@as_root
+def test_the_directories_above_a_new_apps_dir_are_made_passable(tmp_path: Path) -> None:
+    """On a fresh host the default apps dir (/var/lib/launchdeck/apps-...) does not exist yet:
+    the daemon's umask (077) must not close the parents it creates for it."""
+    base = Path(tempfile.mkdtemp(prefix="ld-apps-", dir="/tmp"))
+    base.chmod(0o711)
+    apps = base / "var" / "lib" / "launchdeck" / "apps-1a2b"
+    old = os.umask(0o077)
+    try:
+        Isolation(apps, home=tmp_path / "home", runner=RecordingRunner(1), euid=0).prepare()
+        modes = {
+            p: stat.S_IMODE(p.stat().st_mode) for p in (apps, *apps.parents) if base in p.parents
+        }
+        assert set(modes.values()) == {0o711}, modes
+    finally:
+        os.umask(old)
+        shutil.rmtree(base)

@@ -23,7 +23,7 @@ from pathlib import Path
 from launchdeck.drivers.local.isolation.accounts import Account, Accounts, account_name
 from launchdeck.drivers.local.isolation.errors import IsolationError
 from launchdeck.drivers.local.isolation.jail import AccountJail, Namespaces
-from launchdeck.system import Command, CommandFailed, Runner
+from launchdeck.system import Command, CommandFailed, Runner, passable_dirs
 
 # What build steps may see of the daemon's environment, besides PATH: locale, time zone, and
 # how to reach package registries (never credentials of the control plane's own).
@@ -66,7 +66,10 @@ class Isolation:
     def prepare(self) -> None:
         """The directories every account passes through (none may list them)."""
         for path in (self.apps, self.store, self.accounts.homes):
-            path.mkdir(parents=True, exist_ok=True)
+            if self.switch:  # the parents it makes too (the daemon's umask would close them)
+                passable_dirs(path)
+            else:
+                path.mkdir(parents=True, exist_ok=True)
             os.chmod(path, 0o711 if self.switch else 0o700)
         if self.switch and not _reachable(self.apps):
             raise IsolationError(
