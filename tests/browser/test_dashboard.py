@@ -7,9 +7,11 @@ them); otherwise they go to the test's temporary directory."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import failed
-from tests.harness import ControlPlane, copy_example, make_control_plane
+from tests.harness import ROOT, ControlPlane, copy_example, make_control_plane
 
 SCREENSHOTS = "LAUNCHDECK_SCREENSHOTS"  # a directory: `make screenshots` sets docs/screenshots
 
@@ -230,6 +232,31 @@ def test_back_up_now_from_the_dashboard(cp: ControlPlane, page: Page, tmp_path):
     expect(backups.get_by_role("cell", name="verified")).to_have_count(1)
     listed = cp.cli("db", "backups", "--app", "hello", "--json").json()["backups"]
     assert [b["status"] for b in listed] == ["verified"]
+
+
+def test_the_environment_page_shows_what_waits_in_a_workers_queue(
+    cp: ControlPlane, page: Page, tmp_path
+):
+    """examples/queue with its worker scaled to 0: the jobs the web enqueues wait, and the page
+    says how many, as `ps` does."""
+    app = tmp_path / "queue"
+    shutil.copytree(ROOT / "examples" / "queue", app)
+    cp.cli("apps", "create", "queue")
+    cp.cli("deploy", str(app), "--app", "queue", timeout=300)
+    cp.cli("scale", "worker=0", "--app", "queue")
+    deadline = time.monotonic() + 30  # the old worker stops after the scale reports
+    while any(i["service"] == "worker" for i in cp.cli("ps", "--app", "queue", "--json").json()):
+        assert time.monotonic() < deadline, "the worker never stopped"
+        time.sleep(0.2)
+    conn = http.client.HTTPConnection("127.0.0.1", cp.http_port, timeout=10)
+    conn.request("POST", "/jobs?n=25", headers={"Host": "queue-staging.localhost"})
+    assert conn.getresponse().status == 202
+    url, token = dashboard(cp)
+    log_in(page, url, token)
+    page.goto(f"{url}/apps/queue/staging")
+    expect(page.locator("p.queue")).to_have_text(
+        "worker queue redis:///dramatiq:default: 25 waiting"
+    )
 
 
 def test_pages_read_without_javascript_and_fit_a_phone(cp: ControlPlane, page: Page, tmp_path):

@@ -165,6 +165,7 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
         _, usage = await api.call(session, "GET", f"{base}/metrics", params={"since": 60})
         _, addons = await api.call(session, "GET", f"{base}/addons")
         addons = addons if isinstance(addons, list) else []
+        _, queues = await api.call(session, "GET", f"{base}/queues")
         backups: Any = None
         if any(a.get("kind") == "postgres" for a in addons):
             status, backups = await api.call(session, "GET", f"{base}/db/backups")
@@ -184,6 +185,7 @@ def create_web(api_app: Any, auth: Authenticate) -> Starlette:
             if isinstance(usage, dict)
             else {},
             addons=addons,
+            queues=queues if isinstance(queues, list) else [],
             backups=backups,
             revealed=reveal,
         )
