@@ -96,6 +96,11 @@ def test_an_environment_changes_bounds_and_targets():
             "out: 'redis:///jobs'",
         ),
         (
+            WORKER + 'queue = "redis://app:s3cret@cache.internal/jobs"\n',
+            "services.worker.queue: names a server (cache.internal): only the environment's "
+            "own Redis add-on is read",
+        ),
+        (
             WORKER + 'queue = "jobs"\n',
             "services.worker.queue: should be 'redis:///<list key>': the Redis list the service "
             "consumes (got 'jobs'); fix: use 'redis:///jobs'",

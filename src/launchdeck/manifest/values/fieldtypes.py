@@ -328,27 +328,23 @@ def _webhook(value: str) -> str:
 def _queue(value: str) -> str:
     """`redis:///<key>` -> the key: a list in the environment's own Redis add-on. A URL that
     names a server is refused: the control plane reads no server a manifest points it at."""
-    parts = urlsplit(value) if value.startswith("redis://") else None
-    key = value.removeprefix("redis:///")
-    if parts is None or parts.query or parts.fragment:
-        fix = f"use 'redis:///{key.rsplit('/', 1)[-1] or 'jobs'}'" if "://" not in value else ""
+    example = "use e.g. 'redis:///rq:queue:default' (RQ) or 'redis:///dramatiq:default'"
+    if not value.startswith("redis://"):
+        name = value.rsplit("/", 1)[-1]
+        fix = f"use 'redis:///{name}'" if name and "://" not in value else example
+        message = "should be 'redis:///<list key>': the Redis list the service consumes"
+        raise field_error("queue", message, fix)
+    server, _, key = value.removeprefix("redis://").partition("/")
+    if server:
+        where = server.rpartition("@")[2]  # the host, not a user:password before it
         raise field_error(
             "queue",
-            "should be 'redis:///<list key>': the Redis list the service consumes",
-            fix or "use e.g. 'redis:///rq:queue:default' (RQ) or 'redis:///dramatiq:default'",
-        )
-    if parts.netloc:
-        raise field_error(
-            "queue",
-            f"names a server ({parts.netloc}): only the environment's own Redis add-on is read",
-            f"leave the server out: 'redis:///{parts.path.lstrip('/') or 'jobs'}'",
+            f"names a server ({where}): only the environment's own Redis add-on is read",
+            f"leave the server out: 'redis:///{key or 'jobs'}'",
         )
     if not key or len(key) > 256 or any(c.isspace() or not c.isprintable() for c in key):
-        raise field_error(
-            "queue",
-            "should name a key of 1 to 256 characters, without spaces or control characters",
-            "use e.g. 'redis:///rq:queue:default' (RQ) or 'redis:///dramatiq:default'",
-        )
+        message = "should name a key of 1 to 256 characters, without spaces or control characters"
+        raise field_error("queue", message, example)
     return key
 
 
