@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from launchdeck.domain import Manifest, Rollout, Scale, ServiceSpec
 from launchdeck.domain.autoscale import Autoscale, ScaleMetric
 from launchdeck.manifest.errors import MISSING, Issue
+from launchdeck.manifest.values.units import format_number
 
 NO_SERVICES_FIX = (
     'add [services.web] with command = "..." (web receives traffic on $PORT), '
@@ -174,7 +175,7 @@ def _autoscale_issues(
     return [
         Issue(
             target_path.format(metric=target.metric.value),
-            _number(target.value) if "{metric}" in target_path else target.metric.value,
+            format_number(target.value) if "{metric}" in target_path else target.metric.value,
             f"{spec.name} has no port, so the router measures no {target.metric.value} for it",
             'scale it on cpu: target = { cpu = "60%" }, or add port = "$PORT"',
         )
@@ -183,7 +184,7 @@ def _autoscale_issues(
     ] + [
         Issue(
             f"{target_path}.queue_depth",  # never the shorthand: `scale` has no queue_depth
-            _number(target.value),
+            format_number(target.value),
             f"{spec.name} declares no queue, so it has no queue depth",
             'add queue = "redis:///<list key>" to the service (the Redis list it consumes)',
         )
@@ -240,7 +241,3 @@ def _rollout_issues(path: str, rollout: Rollout) -> list[Issue]:
             'set max_surge = "100%" (start new instances first) or max_unavailable = 1',
         )
     ]
-
-
-def _number(value: float) -> int | float:
-    return int(value) if value == int(value) else value

@@ -156,6 +156,11 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+def format_number(value: float) -> int | float:
+    """A number as a manifest writes it: 100, not 100.0."""
+    return int(value) if value.is_integer() else value
+
+
 def format_size(size: int) -> str:
     """The largest binary unit that divides `size` exactly, else plain bytes."""
     for unit in ("TiB", "GiB", "MiB", "KiB"):

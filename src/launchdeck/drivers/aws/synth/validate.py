@@ -21,7 +21,7 @@ from launchdeck.drivers.aws.synth.jobs.expressions import NoEquivalent, expressi
 from launchdeck.drivers.aws.synth.naming import env_domain
 from launchdeck.manifest.errors import MISSING
 from launchdeck.manifest.values.suggest import closest
-from launchdeck.manifest.values.units import format_duration
+from launchdeck.manifest.values.units import format_duration, format_number
 
 MAX_DRAIN = 3600  # the ALB's longest deregistration delay
 MAX_STOP_TIMEOUT = 120  # Fargate's longest stopTimeout
@@ -181,8 +181,7 @@ def _service_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator
     except BadSize as bad:
         shown: dict[str, object] = {}
         if resources.cpu is not None:
-            cpu = resources.cpu
-            shown["cpu"] = int(cpu) if float(cpu).is_integer() else cpu
+            shown["cpu"] = format_number(resources.cpu)
         if resources.memory is not None:
             shown["memory"] = size(resources.memory)
         yield AwsIssue(path("resources"), shown, bad.message, bad.fix)
@@ -206,8 +205,8 @@ def _service_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator
 def _queue_depth_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iterator[AwsIssue]:
     """A `queue_depth` target is read from the Redis add-on by the one-host autoscaler; ECS has
     no such figure to track."""
-    targets = spec.autoscale.targets if spec.autoscale is not None else ()
-    if not any(t.metric == ScaleMetric.QUEUE_DEPTH for t in targets):
+    depth = spec.autoscale.target(ScaleMetric.QUEUE_DEPTH) if spec.autoscale else None
+    if depth is None:
         return
     override = manifest.environments.get(env)
     own = override is not None and spec.name in override.autoscale
@@ -216,16 +215,12 @@ def _queue_depth_issues(manifest: Manifest, env: str, spec: ServiceSpec) -> Iter
     )
     yield AwsIssue(
         f"{where}.target.queue_depth",
-        _number(spec.autoscale.target(ScaleMetric.QUEUE_DEPTH) if spec.autoscale else 0),
+        format_number(depth),
         "is read from the Redis add-on by launchdeck's one-host autoscaler; on AWS the queue "
         "is in ElastiCache, which publishes no list length for ECS to track",
         f"scale {spec.name} on cpu on AWS: [environments.{env}.autoscale.{spec.name}] "
         'target = { cpu = "60%" }',
     )
-
-
-def _number(value: float | None) -> float | int | None:
-    return int(value) if value is not None and value.is_integer() else value
 
 
 def _deploy_issues(manifest: Manifest, env: str) -> Iterator[AwsIssue]:
