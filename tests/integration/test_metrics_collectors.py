@@ -26,11 +26,11 @@ from launchdeck.domain.metrics import Sample, Series
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.cgroups import Cgroups
 from launchdeck.drivers.local.metrics import Collector, ResourceCollector
-from launchdeck.drivers.local.metrics.addons import KnownRedis
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres import sql
 from launchdeck.drivers.local.processes import Launch, Processes
 from launchdeck.drivers.local.redis.client import RedisClient
+from launchdeck.drivers.local.redis.known import KnownRedis
 from launchdeck.drivers.local.redis.server import ADMIN
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]

@@ -13,9 +13,9 @@ from tests.integration.addon_support import kill_pids, scratch_dir
 
 from launchdeck.domain import Addons, RedisAddon
 from launchdeck.drivers.local.addons import AddonHost
-from launchdeck.drivers.local.metrics.addons import KnownRedis
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.redis.client import RedisClient
+from launchdeck.drivers.local.redis.known import KnownRedis
 from launchdeck.drivers.local.redis.queues import RedisQueues
 from launchdeck.drivers.local.redis.server import ADMIN
 

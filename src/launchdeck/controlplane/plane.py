@@ -45,9 +45,9 @@ from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.driver import LocalDriver, backend_labels
 from launchdeck.drivers.local.isolation import Isolation
 from launchdeck.drivers.local.metrics import Collector, host_memory
-from launchdeck.drivers.local.metrics.addons import KnownRedis
 from launchdeck.drivers.local.ports import PortAllocator
 from launchdeck.drivers.local.postgres.copies import s3_copies
+from launchdeck.drivers.local.redis.known import KnownRedis
 from launchdeck.drivers.local.redis.queues import RedisQueues
 from launchdeck.drivers.local.router.haproxy import Router
 from launchdeck.drivers.local.router.requestlog import RequestLog, ServerNames

@@ -14,7 +14,8 @@ from tests.clock import ManualClock
 from launchdeck.domain.metrics import Sample, Series
 from launchdeck.drivers.local.addon_errors import AddonQueryFailed
 from launchdeck.drivers.local.addons import ClusterUse
-from launchdeck.drivers.local.metrics.addons import AddonCollector, KnownRedis, redis_figures
+from launchdeck.drivers.local.metrics.addons import AddonCollector, redis_figures
+from launchdeck.drivers.local.redis.known import KnownRedis
 from launchdeck.drivers.local.redis.server import ADMIN
 
 SERIES = Series("shop", "staging", "redis")

@@ -6,9 +6,10 @@ Must not import: planning, execution, controlplane, cli (the control plane store
 what these return).
 """
 
-from launchdeck.drivers.local.metrics.addons import AddonCollector, PostgresHost, RedisServers
+from launchdeck.drivers.local.metrics.addons import AddonCollector, PostgresHost
 from launchdeck.drivers.local.metrics.collector import Collector
 from launchdeck.drivers.local.metrics.resources import ResourceCollector, Usage, host_memory
+from launchdeck.drivers.local.redis.known import RedisServers
 
 __all__ = [
     "AddonCollector",

@@ -25,6 +25,7 @@ from launchdeck.drivers.local.addons import ClusterUse
 from launchdeck.drivers.local.credential_store import environment_key
 from launchdeck.drivers.local.postgres.client import Session
 from launchdeck.drivers.local.postgres.cluster import PostgresCluster
+from launchdeck.drivers.local.redis.known import RedisServers
 from launchdeck.drivers.local.redis.server import RedisServer
 from launchdeck.system import SYSTEM_CLOCK, Clock
 from launchdeck.system.addon_errors import AddonError
@@ -48,35 +49,6 @@ class PostgresHost(Protocol):
     """Where each environment's database lives now (drivers.local.AddonHost is one)."""
 
     def clusters_in_use(self) -> Sequence[ClusterUse]: ...
-
-
-class RedisServers(Protocol):
-    """Each environment's Redis server, if it has one, without starting it."""
-
-    def redis_server(self, app: str, env: str) -> RedisServer | None: ...
-
-
-class KnownRedis:
-    """The servers AddonHost made (`<addons>/redis/<app>-<env>`, the port in a `port` file)."""
-
-    def __init__(self, addons_root: Path) -> None:
-        self._root = addons_root / "redis"
-        self._servers: dict[Path, RedisServer] = {}
-
-    def redis_server(self, app: str, env: str) -> RedisServer | None:
-        root = self._root / f"{app}-{env}"
-        try:
-            port = int((root / "port").read_text())
-        except (OSError, ValueError):
-            self._servers.pop(root, None)
-            return None
-        server = self._servers.get(root)
-        if server is None or server.port != port:
-            try:
-                server = self._servers[root] = RedisServer(root, port=port)
-            except AddonError:  # redis-server is not installed (any more)
-                return None
-        return server
 
 
 class AddonCollector:

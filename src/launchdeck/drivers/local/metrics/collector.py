@@ -10,8 +10,9 @@ from launchdeck.domain import Instance
 from launchdeck.domain.metrics import Sample
 from launchdeck.drivers.local.addons import AddonHost
 from launchdeck.drivers.local.cgroups import Cgroups
-from launchdeck.drivers.local.metrics.addons import AddonCollector, Environment, KnownRedis
+from launchdeck.drivers.local.metrics.addons import AddonCollector, Environment
 from launchdeck.drivers.local.metrics.resources import ResourceCollector
+from launchdeck.drivers.local.redis.known import KnownRedis
 from launchdeck.system import SYSTEM_CLOCK, Clock
 
 

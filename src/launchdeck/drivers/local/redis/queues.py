@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import redis
 
-from launchdeck.drivers.local.metrics.addons import RedisServers
+from launchdeck.drivers.local.redis.known import RedisServers
 
 # The length of each kind of key a queue library keeps: RQ, Dramatiq and Celery use lists;
 # sorted sets hold scheduled or delayed jobs, streams Redis's own consumer queues.
