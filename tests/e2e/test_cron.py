@@ -42,14 +42,18 @@ def eventually(check, timeout: float = 30.0):
     return result
 
 
-def test_jobs_run_on_schedule_skip_overlaps_and_survive_a_restart(cp, tmp_path, hooks):
+def deploy_with(cp, tmp_path, jobs: str, hooks: Webhooks) -> None:
+    """examples/hello with `jobs`, its failures posted to `hooks`."""
     app = copy_example(tmp_path, "hello")
     manifest = app / "launchdeck.toml"
-    manifest.write_text(
-        manifest.read_text() + JOBS + f'\n[notify]\nwebhooks = ["{hooks.url}/ok"]\n'
-    )
+    notify = f'\n[notify]\nwebhooks = ["{hooks.url}/ok"]\n'
+    manifest.write_text(manifest.read_text() + jobs + notify)
     cp.cli("apps", "create", "hello")
     cp.cli("deploy", str(app), "--app", "hello", timeout=300)
+
+
+def test_jobs_run_on_schedule_skip_overlaps_and_survive_a_restart(cp, tmp_path, hooks):
+    deploy_with(cp, tmp_path, JOBS, hooks)
 
     def settled() -> list[dict]:
         found = runs(cp, "tick")
@@ -100,13 +104,7 @@ timeout = "4s"
 def test_a_run_past_its_timeout_is_stopped_and_reported_across_a_restart(cp, tmp_path, hooks):
     """The timeout is kept with the run: a control plane that restarts while the run goes
     still stops it at its timeout, and the webhook hears of it once."""
-    app = copy_example(tmp_path, "hello")
-    manifest = app / "launchdeck.toml"
-    manifest.write_text(
-        manifest.read_text() + SLOW + f'\n[notify]\nwebhooks = ["{hooks.url}/ok"]\n'
-    )
-    cp.cli("apps", "create", "hello")
-    cp.cli("deploy", str(app), "--app", "hello", timeout=300)
+    deploy_with(cp, tmp_path, SLOW, hooks)
 
     started = cp.cli("cron", "trigger", "slow", "--app", "hello").out
     [run] = runs(cp, "slow")
